@@ -1,0 +1,28 @@
+# The two commands a newcomer needs: `make build` and `make test`. Both bootstrap .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+EVENTS ?= 1000000
+
+.PHONY: build test bench analyses eval verify clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(PY) -m dataset build
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+verify: $(STAMP)
+	$(PY) -m dataset verify releases/latest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,243 @@
+"""Checks on the staged tables that need more than one record: vocabularies, the actor
+registry, places, dates, and consistency between reports. Each check is a named function from
+the staged tables to problems; `run` applies them all so every problem is listed in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+import pycountry
+
+from schemas import vocab
+
+from . import geo
+from .problems import WARNING, Problem, problem
+from .readers.actors import resolver
+from .staged import DEFINITION_FIELDS, Staged
+
+
+@dataclass(frozen=True)
+class Context:
+    actors: dict[str, str]  # casefolded name or alias -> registered name
+    today: dt.date
+
+
+Check = Callable[[Staged, Context], list[Problem]]
+
+
+def located(df: pd.DataFrame, mask: pd.Series, code: str, field: str,
+            message: Callable[[pd.Series], str], severity: str = "error") -> list[Problem]:
+    """A problem for each row of `df` where `mask` holds, located by the row's own keys."""
+    mask = mask.fillna(False).astype(bool)
+    out = []
+    for _, row in df[mask].iterrows():
+        out.append(problem(code, message(row), file=row.get("file", ""), report_id=row.get("report_id", ""),
+                           event_key=row.get("event_key", ""), claim=row.get("claim", ""), field=field,
+                           severity=severity))
+    return out
+
+
+def definitions(staged: Staged) -> pd.DataFrame:
+    return staged.events[staged.events["defines"]]
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+def duplicate_report_ids(staged: Staged, ctx: Context) -> list[Problem]:
+    r = staged.reports[staged.reports["report_id"] != ""]
+    files = r.groupby("report_id")["file"].agg(list)
+    dup = r["report_id"].map(files.map(len)) > 1
+    return located(r, dup, "duplicate_report_id", "id",
+                   lambda row: f"report id {row.report_id!r} is used by several files: {', '.join(files[row.report_id])}")
+
+
+def report_vocabularies(staged: Staged, ctx: Context) -> list[Problem]:
+    r = staged.reports
+    bad_scale = ~r["source_scale"].map(lambda s: bool(s) and all(a in vocab.SOURCE_SCALES for a in s.split("-")))
+    out = located(r, bad_scale & (r["source_scale"] != ""), "unknown_source_scale", "source_scale",
+                  lambda row: f"unknown source scale {row.source_scale!r} (ACLED's words: {', '.join(vocab.SOURCE_SCALES)}; join several with '-')")
+    bad_lang = ~r["language"].map(_is_language)
+    out += located(r, bad_lang, "unknown_language", "language",
+                   lambda row: f"unknown language code {row.language!r} (use ISO 639, e.g. en, fr, ar)")
+    future = r["published"].dt.date > ctx.today
+    out += located(r, future, "future_date", "published",
+                   lambda row: f"published {row.published.date()} lies in the future")
+    return out
+
+
+def _is_language(code: str) -> bool:
+    if len(code) == 2:
+        return pycountry.languages.get(alpha_2=code) is not None
+    return len(code) == 3 and pycountry.languages.get(alpha_3=code) is not None
+
+
+# -- event definitions -----------------------------------------------------------------------
+
+def event_vocabularies(staged: Staged, ctx: Context) -> list[Problem]:
+    d = definitions(staged)
+    out = []
+    for column, allowed in (("event_type", vocab.EVENT_TYPES), ("sub_event_type", vocab.SUB_EVENT_TYPES),
+                            ("country", vocab.country_names())):
+        bad = d[column].notna() & ~d[column].isin(allowed)
+        out += located(d, bad, f"unknown_{column}", column,
+                       lambda row, c=column, a=allowed: f"unknown {c.replace('_', ' ')} {row[c]!r}" + _nearest(row[c], a))
+    pair = d["event_type"].isin(vocab.EVENT_TYPES) & d["sub_event_type"].isin(vocab.SUB_EVENT_TYPES)
+    mismatch = pair & (d["sub_event_type"].map(vocab.SUB_EVENT_TO_EVENT) != d["event_type"])
+    out += located(d, mismatch, "sub_event_mismatch", "sub_event_type",
+                   lambda row: f"sub-event type {row.sub_event_type!r} belongs to {vocab.SUB_EVENT_TO_EVENT[row.sub_event_type]!r}, not {row.event_type!r}")
+    for column, allowed in (("time_precision", vocab.TIME_PRECISIONS), ("geo_precision", vocab.GEO_PRECISIONS)):
+        bad = d[column].notna() & ~d[column].isin(allowed)
+        out += located(d, bad, "precision_out_of_range", column,
+                       lambda row, c=column: f"{c} {row[c]} is out of range (ACLED codes 1, 2, 3)")
+    vac = (d["event_type"] == vocab.VIOLENCE_AGAINST_CIVILIANS) & (d["civilian_targeting"] == False)  # noqa: E712
+    out += located(d, vac, "civilian_targeting_implied", "civilian_targeting",
+                   lambda row: "Violence against civilians always targets civilians: published as 'Civilians targeted'",
+                   severity=WARNING)
+    return out
+
+
+def _nearest(value, allowed: list[str]) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
+    d = definitions(staged)
+    out = []
+    for column in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"):
+        names = d[column].fillna("").str.split(vocab.LIST_SEP)
+        unknown = names.map(lambda ns: [n for n in ns if n and n.casefold() not in ctx.actors])
+        out += located(d, unknown.map(bool), "unknown_actor", column,
+                       lambda row, u=unknown: f"actor(s) not in the actor registry (raw/actors.yaml): {', '.join(map(repr, u[row.name]))}")
+    no_actor2 = (d["actor2"].fillna("") == "") & d["event_type"].notna() & ~d["event_type"].isin(vocab.ONE_SIDED_EVENT_TYPES)
+    out += located(d, no_actor2 & d["event_type"].isin(vocab.EVENT_TYPES), "missing_actor2", "actor2",
+                   lambda row: f"{row.event_type} needs a second actor")
+    assoc2_alone = (d["actor2"].fillna("") == "") & (d["assoc_actor_2"].fillna("") != "")
+    out += located(d, assoc2_alone, "assoc_without_actor", "assoc_actor_2", lambda row: "associated actors of actor2 but no actor2")
+    canon = lambda s: s.fillna("").map(lambda n: ctx.actors.get(n.casefold(), n))  # noqa: E731
+    same = (canon(d["actor1"]) == canon(d["actor2"])) & (d["actor2"].fillna("") != "")
+    out += located(d, same, "same_actor_twice", "actor2", lambda row: f"actor1 and actor2 are the same actor ({row.actor2!r})")
+    return out
+
+
+def event_places(staged: Staged, ctx: Context) -> list[Problem]:
+    d = definitions(staged)
+    known = d["country"].isin(vocab.country_names())
+    iso3 = d["country"].map({n: c.iso3 for n, c in vocab.countries().items()})
+    lat_bad = d["latitude"].notna() & ~d["latitude"].between(-90, 90)
+    lon_bad = d["longitude"].notna() & ~d["longitude"].between(-180, 180)
+    out = located(d, lat_bad, "coordinate_out_of_range", "latitude", lambda row: f"latitude {row.latitude} is not within -90..90")
+    out += located(d, lon_bad, "coordinate_out_of_range", "longitude", lambda row: f"longitude {row.longitude} is not within -180..180")
+    ok = known & ~lat_bad & ~lon_bad
+    outside, unknown = geo.outside(iso3[ok], d.loc[ok, "latitude"], d.loc[ok, "longitude"])
+    out += located(d[ok], outside, "outside_country", "latitude",
+                   lambda row: f"({row.latitude}, {row.longitude}) lies outside {row.country} (Natural Earth bounding box; latitude and longitude swapped?)")
+    out += located(d[ok], unknown, "country_not_checked", "latitude",
+                   lambda row: f"no boundary data for {row.country}: coordinates not checked", severity=WARNING)
+    return out
+
+
+def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
+    """Events happen before they are reported, and never after today."""
+    e = staged.events.merge(staged.reports[["report_id", "file", "published"]], on=["report_id", "file"], how="left")
+    e.index = staged.events.index
+    defs = e["defines"]
+    out = located(e, defs & (e["date_end"].dt.date > pd.Series(ctx.today, index=e.index)), "future_date", "date_end",
+                  lambda row: f"event date {row.date_end.date()} lies in the future")
+    out += located(e, defs & (e["date_end"] > e["published"]), "event_after_report", "date",
+                   lambda row: f"event ends {row.date_end.date()}, after its report was published ({row.published.date()})")
+    first_def = definitions(staged).groupby("event_key")["date_start"].min()
+    starts = e["event_key"].map(first_def)
+    out += located(e, ~defs & (starts > e["published"]), "event_after_report", "key",
+                   lambda row: f"report published {row.published.date()} makes claims about an event that starts later ({starts[row.name].date()})")
+    return out
+
+
+def conflicting_definitions(staged: Staged, ctx: Context) -> list[Problem]:
+    """The same key defined twice must be defined the same way."""
+    d = definitions(staged).sort_values(["file", "entry"])
+    out = []
+    for key, group in d[d["event_key"].duplicated(keep=False)].groupby("event_key", sort=True):
+        first = group.iloc[0]
+        for _, other in group.iloc[1:].iterrows():
+            diff = [f for f in DEFINITION_FIELDS if not _same(first[f], other[f])]
+            if diff:
+                out.append(problem("conflicting_definition",
+                                   f"event {key!r} is also defined in {first.file} (report {first.report_id}) with different "
+                                   + ", ".join(f"{f} ({first[f]!r} there, {other[f]!r} here)" for f in diff)
+                                   + "; define it once and give only key and claims elsewhere",
+                                   file=other.file, report_id=other.report_id, event_key=key, field=diff[0]))
+    return out
+
+
+def _same(a, b) -> bool:
+    if pd.isna(a) and pd.isna(b):
+        return True
+    return bool(a == b)
+
+
+def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
+    defined = set(definitions(staged)["event_key"])
+    refs = staged.events[~staged.events["defines"]]
+    return located(refs, ~refs["event_key"].isin(defined), "undefined_event", "key",
+                   lambda row: f"claims about event {row.event_key!r}, which no report defines")
+
+
+def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
+    """Victims are Civilians, Unknown, or actors of the event the claim is about."""
+    d = definitions(staged).drop_duplicates("event_key")
+    actors = (d["actor1"].fillna("") + vocab.LIST_SEP + d["assoc_actor_1"].fillna("") + vocab.LIST_SEP
+              + d["actor2"].fillna("") + vocab.LIST_SEP + d["assoc_actor_2"].fillna(""))
+    members = dict(zip(d["event_key"], actors.map(
+        lambda s: {ctx.actors.get(a.casefold(), a) for a in s.split(vocab.LIST_SEP) if a})))
+    c = staged.claims
+
+    def strangers(row) -> list[str]:
+        if row.event_key not in members:
+            return []
+        names = [v for v in row.victims.split(vocab.LIST_SEP) if v]
+        return [v for v in names if v not in (vocab.CIVILIANS, vocab.UNKNOWN)
+                and ctx.actors.get(v.casefold(), v) not in members[row.event_key]]
+
+    bad = c.apply(strangers, axis=1) if len(c) else pd.Series([], dtype=object)
+    return located(c, bad.map(bool) if len(c) else pd.Series([], dtype=bool), "victim_not_in_event", "victims",
+                   lambda row: f"victim(s) {', '.join(map(repr, bad[row.name]))} are not actors of event {row.event_key!r}: "
+                   f"name actor1, actor2 or an associated actor, or use {vocab.CIVILIANS} or {vocab.UNKNOWN}")
+
+
+def duplicate_events(staged: Staged, ctx: Context) -> list[Problem]:
+    """Same actors, place and day under two keys: probably one event coded twice (a warning)."""
+    d = definitions(staged).drop_duplicates("event_key")
+    canon = lambda s: s.fillna("").map(lambda n: ctx.actors.get(n.casefold(), n))  # noqa: E731
+    pair = pd.DataFrame({"a": canon(d["actor1"]), "b": canon(d["actor2"])})
+    sig = pd.DataFrame({
+        "actors": pair.min(axis=1) + "|" + pair.max(axis=1),
+        "place": d["country"].fillna("") + "|" + d["location"].fillna("").str.casefold(),
+        "day": d["date_start"].astype("str"),
+    }, index=d.index)
+    key = sig["actors"] + "|" + sig["place"] + "|" + sig["day"]
+    groups = d.groupby(key)["event_key"].agg(sorted)
+    dup = key.map(groups.map(len)) > 1
+    return located(d, dup, "duplicate_event", "key",
+                   lambda row: f"events {', '.join(groups[key[row.name]])} have the same actors, place and day: "
+                   "one event coded twice?", severity=WARNING)
+
+
+CHECKS: list[Check] = [
+    duplicate_report_ids, report_vocabularies, event_vocabularies, event_actors, event_places,
+    event_dates, conflicting_definitions, undefined_events, claim_victims, duplicate_events,
+]
+
+
+def run(staged: Staged, actors: pd.DataFrame, today: dt.date) -> list[Problem]:
+    ctx = Context(resolver(actors), today)
+    out: list[Problem] = []
+    for check in CHECKS:
+        out += check(staged, ctx)
+    return out

@@ -1,0 +1,69 @@
+"""Stable event IDs: once an (event key, day) has an ID it keeps it, and no ID is ever reused.
+
+The registry is a table (event_id_cnty, event_key, event_date). The committed one lives in
+`raw/event_ids.csv`; every release also publishes the full registry it used, deleted events
+included, so building a new release next to old ones continues their numbering. New rows are
+numbered per country after the highest number ever given, in (date, key) order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from schemas import STR
+
+FILE = "event_ids.csv"
+COLUMNS = {"event_id_cnty": STR, "event_key": STR, "event_date": STR}
+
+
+def empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in COLUMNS.items()})
+
+
+def read(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        return empty()
+    df = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8")
+    missing = set(COLUMNS) - set(df.columns)
+    if missing:
+        raise ValueError(f"{path}: the ID registry lacks column(s) {', '.join(sorted(missing))}")
+    return df[list(COLUMNS)].astype(COLUMNS)
+
+
+def merge(*registries: pd.DataFrame) -> pd.DataFrame:
+    """Union of registries; where two disagree on a (key, day), the earlier argument wins."""
+    both = pd.concat([empty(), *registries], ignore_index=True)
+    both = both.drop_duplicates(["event_key", "event_date"], keep="first")
+    return both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
+
+
+def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """IDs for `days` (event_key, event_date as Timestamp, iso3) and the registry grown by new ones.
+
+    A registered ID is kept only while its country prefix still matches (a recoded country gets
+    a new ID; the old one stays in the registry, so it is never reused).
+    """
+    day = days["event_date"].dt.strftime("%Y-%m-%d")
+    lookup = registry.set_index(["event_key", "event_date"])["event_id_cnty"]
+    index = pd.MultiIndex.from_arrays([days["event_key"].astype("str"), day.astype("str")])
+    found = pd.Series(lookup.reindex(index).to_numpy(), index=days.index, dtype=STR)
+    found = found.where(found.str[:3] == days["iso3"])
+    new = days[found.isna()].assign(_day=day[found.isna()]).sort_values(["iso3", "_day", "event_key"], kind="stable")
+    if len(new):
+        numbers = registry["event_id_cnty"].str.extract(r"^([A-Z]{3})(\d+)$")
+        highest = numbers.dropna().assign(n=lambda x: x[1].astype("int64")).groupby(0)["n"].max()
+        start = new["iso3"].map(highest).fillna(0).astype("int64")
+        ids = new["iso3"] + (start + new.groupby("iso3").cumcount() + 1).astype("str")
+        found.loc[new.index] = ids
+        added = pd.DataFrame({"event_id_cnty": ids, "event_key": new["event_key"], "event_date": new["_day"]})
+        registry = pd.concat([registry, added.astype(COLUMNS)], ignore_index=True)
+    return found.astype(STR), registry.astype(COLUMNS)
+
+
+def sort(registry: pd.DataFrame) -> pd.DataFrame:
+    """Registry in ID order (country, then number) for stable, reviewable diffs."""
+    parts = registry["event_id_cnty"].str.extract(r"^([A-Z]{3})(\d+)$")
+    order = pd.DataFrame({"c": parts[0], "n": parts[1].astype("int64")}).sort_values(["c", "n"]).index
+    return registry.loc[order].reset_index(drop=True)

@@ -1,0 +1,118 @@
+"""raw/ -> staged -> checked -> tables -> validated: the build without its I/O at the far edge.
+
+Every stage adds its problems to one list; the build stops only after all stages that can run
+have run, so a coder sees every error at once. Timings per stage are kept for `make bench`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+import schemas
+
+from . import checks, ids
+from .events import Tables, build, read_figures
+from .problems import BuildFailed, Problem, errors, problem
+from .readers import READERS
+from .readers import actors as actor_registry
+from .readers import files
+from .staged import Staged
+
+
+@dataclass
+class Stages:
+    """Wall time per stage, for the benchmark (never written into a release)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+@dataclass
+class Result:
+    tables: Tables
+    warnings: list[Problem]
+    fingerprint: str
+    new_ids: int
+
+
+def stage(raw: Path) -> tuple[Staged, pd.DataFrame, list[Problem]]:
+    """Read every kind of raw input into staged tables, plus the actor registry."""
+    staged = Staged.concat([read(raw) for read in READERS])
+    actors, actor_problems = actor_registry.read(raw)
+    return staged, actors, staged.problems + actor_problems
+
+
+def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | None = None,
+                    stages: Stages | None = None) -> Result:
+    """Build the validated tables from `raw`, or raise BuildFailed with every problem found.
+
+    `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them).
+    """
+    stages = stages or Stages()
+    today = today or dt.date.today()
+    if not raw.is_dir():
+        raise BuildFailed([problem("missing_folder", f"raw folder {raw} does not exist")])
+    with stages.timed("parse"):
+        staged, actors, found = stage(raw)
+    with stages.timed("normalize"):
+        found += checks.run(staged, actors, today)
+        killed, killed_problems = read_figures(staged, "killed")
+        wounded, wounded_problems = read_figures(staged, "wounded")
+        found += killed_problems + wounded_problems
+        try:
+            committed = ids.read(raw / ids.FILE)
+        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+            committed = ids.empty()
+            found.append(problem("unreadable_file", str(err), file=ids.FILE))
+    if errors(found):
+        raise BuildFailed(found)
+    registry = ids.merge(committed, *previous)
+    with stages.timed("aggregate"):
+        tables = build(staged, actors, registry, killed, wounded)
+    with stages.timed("validate"):
+        found += validation_problems(tables)
+    if errors(found):
+        raise BuildFailed(found)
+    new_ids = len(tables.registry) - len(registry)
+    return Result(tables, found, fingerprint(raw), new_ids)
+
+
+def validation_problems(tables: Tables) -> list[Problem]:
+    """Schema and cross-table failures of the built tables, located by event key where possible."""
+    frames = tables.published()
+    failures = [schemas.validate(name, df) for name, df in frames.items()]
+    failures.append(schemas.cross_table_failures(*frames.values()))
+    out = []
+    for f in failures:
+        for rec in f.itertuples(index=False):
+            df = frames[rec.table]
+            key = df["event_key"].iloc[rec.row] if "event_key" in df and 0 <= rec.row < len(df) else ""
+            rid = df["report_id"].iloc[rec.row] if rec.table != "events" and "report_id" in df and 0 <= rec.row < len(df) else ""
+            out.append(problem(f"schema:{rec.check}", f"{rec.table} table fails {rec.check} ({rec.failure_case})",
+                               file=f"<{rec.table}>", report_id=rid, event_key=key, field=rec.column))
+    return out
+
+
+def fingerprint(raw: Path) -> str:
+    """sha256 over the sorted (path, sha256) of every file under raw/ that a build may read."""
+    digest = hashlib.sha256()
+    paths, _ = files.find(raw, "", ("",))
+    for path in sorted(paths, key=lambda p: files.relative(p, raw)):
+        data = files.read_bytes(path, raw)
+        digest.update(f"{files.relative(path, raw)}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    return digest.hexdigest()

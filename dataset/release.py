@@ -1,0 +1,240 @@
+"""Writing a release: serialise the tables, describe them, publish the folder atomically, verify.
+
+A release folder is written once, into a temporary folder beside its final place, verified
+against its own manifest, then renamed into place in one step: readers see all of it or none of
+it. An existing release is never overwritten. Same tables and version -> byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+import schemas
+
+from .problems import Problem
+
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+LATEST = "latest"
+TMP_PREFIX = ".tmp-"
+VERSION_PATTERN = re.compile(r"^[0-9]{4}\.[0-9]{2}\.[0-9]+([.-][0-9A-Za-z]+)*$")
+ROW_GROUP_ROWS = 131_072
+
+
+class ReleaseError(Exception):
+    """Publishing failed for a reason outside the raw input (existing release, disk, permissions)."""
+
+
+def check_version(version: str) -> str:
+    if not VERSION_PATTERN.match(version or ""):
+        raise ReleaseError(f"version {version!r} does not follow the scheme YYYY.MM.N (e.g. 2024.07.0)")
+    return version
+
+
+# -- serialisation ---------------------------------------------------------------------------
+
+def arrow_table(df: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def parquet_bytes(df: pd.DataFrame) -> bytes:
+    """Parquet with the pandas dtypes recorded (categoricals, nullable integers, dates)."""
+    buf = io.BytesIO()
+    pq.write_table(arrow_table(df), buf, compression="zstd", row_group_size=ROW_GROUP_ROWS,
+                   write_statistics=True, use_dictionary=True)
+    return buf.getvalue()
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV, ISO dates (YYYY-MM-DD), empty field for a missing number, "" for empty text."""
+    table = arrow_table(df)
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        if pa.types.is_timestamp(field.type):
+            column = column.cast(pa.date32())
+        elif pa.types.is_dictionary(field.type):
+            column = column.cast(field.type.value_type)
+        columns.append(column)
+    table = pa.table(columns, names=table.column_names)
+    buf = io.BytesIO()
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    return buf.getvalue()
+
+
+def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
+    out = {}
+    for name, df in tables.items():
+        out[f"{name}.parquet"] = parquet_bytes(df)
+        out[f"{name}.csv"] = csv_bytes(df)
+    return out
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest(version: str, files: dict[str, bytes], rows: dict[str, int], fingerprint: str,
+             warnings: list[Problem], extra: dict | None = None) -> bytes:
+    """The release's own description: no clock, no machine paths, so it is reproducible too."""
+    body = {
+        "version": version,
+        "schema_version": schemas.SCHEMA_VERSION,
+        "raw_fingerprint": fingerprint,
+        "rows": rows,
+        "files": {name: {"sha256": sha256(data), "bytes": len(data)} for name, data in sorted(files.items())},
+        "warnings": [{"file": w.file, "report_id": w.report_id, "event_key": w.event_key, "claim": w.claim,
+                      "field": w.field, "code": w.code, "message": w.message} for w in sorted(set(warnings))],
+        **(extra or {}),
+    }
+    return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def sums(files: dict[str, bytes]) -> bytes:
+    """SHA256SUMS in the format `sha256sum -c` reads."""
+    return "".join(f"{sha256(data)}  {name}\n" for name, data in sorted(files.items())).encode("utf-8")
+
+
+# -- publishing ------------------------------------------------------------------------------
+
+def read_manifest(release: Path) -> dict:
+    return json.loads((release / MANIFEST).read_text(encoding="utf-8"))
+
+
+def publish(out: Path, version: str, files: dict[str, bytes]) -> Path:
+    """Write `files` as release `version` under `out`, atomically; point `latest` at it.
+
+    `files` must include the manifest. Raises ReleaseError if the release exists or the write
+    fails; a failed or killed write leaves only a hidden temporary folder, swept next time.
+    """
+    check_version(version)
+    target = out / version
+    if target.exists() or target.is_symlink():
+        raise ReleaseError(f"release {target} already exists; releases are never overwritten "
+                           f"(remove it explicitly to rebuild it, or build a new --version)")
+    tmp = out / f"{TMP_PREFIX}{version}-{os.getpid()}"
+    try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
+        for name, data in sorted(files.items()):
+            _write_synced(tmp / name, data)
+        _fsync_dir(tmp)
+        problems = verify(tmp)
+        if problems:
+            raise ReleaseError("the written release does not match its manifest: " + "; ".join(problems))
+        os.rename(tmp, target)
+        _fsync_dir(out)
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ReleaseError(f"cannot write release {version} under {out}: {err.strerror or err}") from None
+    except ReleaseError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    point_latest(out, version)
+    return target
+
+
+def point_latest(out: Path, version: str) -> None:
+    """Atomically repoint out/latest (a relative symlink) at `version`."""
+    link = out / LATEST
+    tmp = out / f"{TMP_PREFIX}{LATEST}-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(version, tmp)
+    os.replace(tmp, link)
+    _fsync_dir(out)
+
+
+def sweep(out: Path) -> list[str]:
+    """Remove temporary folders left by killed builds (call under the build lock)."""
+    removed = []
+    if out.is_dir():
+        for child in sorted(out.iterdir()):
+            if child.name.startswith(TMP_PREFIX):
+                if child.is_symlink() or child.is_file():
+                    child.unlink()
+                else:
+                    shutil.rmtree(child, ignore_errors=True)
+                removed.append(child.name)
+    return removed
+
+
+def releases(out: Path) -> list[Path]:
+    """Published release folders under `out`, oldest version first."""
+    if not out.is_dir():
+        return []
+    found = [p for p in out.iterdir() if p.is_dir() and not p.is_symlink() and VERSION_PATTERN.match(p.name)
+             and (p / MANIFEST).exists()]
+    return sorted(found, key=lambda p: version_key(p.name))
+
+
+def version_key(version: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else x for x in re.split(r"[.-]", version))
+
+
+def verify(release: Path) -> list[str]:
+    """Differences between a release folder and its manifest (sha256 and size), one per file."""
+    try:
+        body = read_manifest(release)
+    except (OSError, json.JSONDecodeError) as err:
+        return [f"{MANIFEST}: unreadable ({err})"]
+    out = []
+    listed = body.get("files", {})
+    for name, meta in sorted(listed.items()):
+        path = release / name
+        if not path.is_file():
+            out.append(f"{name}: missing")
+            continue
+        data = path.read_bytes()
+        if len(data) != meta.get("bytes"):
+            out.append(f"{name}: size {len(data)} differs from the manifest's {meta.get('bytes')}")
+        if sha256(data) != meta.get("sha256"):
+            out.append(f"{name}: sha256 differs from the manifest")
+    out += _verify_sums(release)
+    allowed = set(listed) | {MANIFEST, SUMS}
+    for path in sorted(release.iterdir()):
+        if path.name not in allowed:
+            out.append(f"{path.name}: not listed in the manifest")
+    return out
+
+
+def _verify_sums(release: Path) -> list[str]:
+    """SHA256SUMS must list the manifest and every file with its true hash."""
+    path = release / SUMS
+    if not path.is_file():
+        return [f"{SUMS}: missing"]
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        target = release / name
+        if not name or "/" in name or not target.is_file():
+            out.append(f"{SUMS}: lists {name!r}, which is not a file of the release")
+        elif sha256(target.read_bytes()) != digest:
+            out.append(f"{name}: sha256 differs from {SUMS}")
+    return out
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

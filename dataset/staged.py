@@ -1,0 +1,80 @@
+"""Staged tables: raw input reshaped into typed rows, with no judgement applied yet.
+
+Every kind of raw input (YAML reports, coding sheets, imports) is read into these three tables,
+so the checks and the event step see one shape. Each row keeps its `file` and record keys so a
+problem found later can still name where it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from schemas import DATETIME, STR
+
+from .problems import Problem
+
+REPORT_COLUMNS = {
+    "file": STR, "report_id": STR, "source": STR, "source_scale": STR, "published": DATETIME,
+    "url": STR, "headline": STR, "language": STR, "text_sha256": STR, "draft": "bool",
+    "n_events": "int64", "n_claims": "int64",
+}
+# An event entry either defines the event (defines=True, all fields) or only refers to it by key
+# to add claims (defines=False, fields empty).
+EVENT_COLUMNS = {
+    "file": STR, "report_id": STR, "event_key": STR, "entry": "int64", "defines": "bool",
+    "date_start": DATETIME, "date_end": DATETIME, "time_precision": "Int64",
+    "event_type": STR, "sub_event_type": STR, "actor1": STR, "assoc_actor_1": STR,
+    "actor2": STR, "assoc_actor_2": STR, "country": STR, "admin1": STR, "admin2": STR,
+    "admin3": STR, "location": STR, "latitude": "float64", "longitude": "float64",
+    "geo_precision": "Int64", "civilian_targeting": "boolean", "tags": STR, "notes": STR,
+}
+# Figures come either as a phrase (`killed`) or as explicit numbers (`killed_low` ...).
+FIGURE_PARTS = ["low", "best", "high", "acled"]
+CLAIM_COLUMNS = {
+    "file": STR, "report_id": STR, "event_key": STR, "claim": "int64", "claimant": STR,
+    "victims": STR, "quote": STR,
+    **{c: t for kind in ("killed", "wounded") for c, t in
+       [(kind, STR), *[(f"{kind}_{p}", "Int64") for p in FIGURE_PARTS]]},
+}
+# The fields of an event definition that must agree wherever the same key is defined twice.
+DEFINITION_FIELDS = [c for c in EVENT_COLUMNS if c not in ("file", "report_id", "event_key", "entry", "defines")]
+
+
+def frame(rows: list[dict], columns: dict[str, object]) -> pd.DataFrame:
+    """A frame with exactly `columns`, in order and typed, from dict rows (missing keys are NA)."""
+    df = pd.DataFrame.from_records(rows, columns=list(columns)) if rows else pd.DataFrame(columns=list(columns))
+    return df.astype(columns)
+
+
+@dataclass
+class Staged:
+    """The three staged tables of one or more raw inputs, plus what was wrong with them."""
+
+    reports: pd.DataFrame
+    events: pd.DataFrame
+    claims: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls) -> Staged:
+        return cls(frame([], REPORT_COLUMNS), frame([], EVENT_COLUMNS), frame([], CLAIM_COLUMNS))
+
+    @classmethod
+    def concat(cls, parts: list[Staged]) -> Staged:
+        if not parts:
+            return cls.empty()
+        return cls(
+            reports=_concat([p.reports for p in parts], REPORT_COLUMNS),
+            events=_concat([p.events for p in parts], EVENT_COLUMNS),
+            claims=_concat([p.claims for p in parts], CLAIM_COLUMNS),
+            problems=[x for p in parts for x in p.problems],
+        )
+
+
+def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return frame([], columns)
+    return pd.concat(frames, ignore_index=True).astype(columns)

@@ -1,0 +1,73 @@
+"""pandera schemas of the published tables: the single source of truth for columns and dtypes.
+
+`validate` runs a schema lazily (every failure, not the first) plus the exact-dtype check, and
+returns the failures as a table; `cross_table_failures` checks the rules between tables.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .claims import Claims
+from .events import Events
+from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
+from .reports import Reports
+
+# Bump the minor version when columns are added, the major when any is renamed, removed or retyped.
+SCHEMA_VERSION = "1.0.0"
+
+TABLES: dict[str, type[pa.DataFrameModel]] = {"events": Events, "claims": Claims, "reports": Reports}
+# Primary keys: rows are sorted by them in every release file.
+PRIMARY_KEYS = {"events": ["event_id_cnty"], "claims": ["claim_id"], "reports": ["report_id"]}
+
+FAILURE_COLUMNS = ["table", "column", "check", "row", "failure_case"]
+
+__all__ = [
+    "Claims", "DATETIME", "Events", "FAILURE_COLUMNS", "PRIMARY_KEYS", "Reports", "SCHEMA_VERSION",
+    "STR", "TABLES", "cross_table_failures", "kind", "pandas_dtype", "pandas_dtypes", "validate",
+]
+
+
+def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """All failures of table `name` against its schema, one row each (empty when valid)."""
+    model = TABLES[name]
+    rows = [
+        {"table": name, "column": "", "check": "exact_dtype", "row": -1, "failure_case": msg}
+        for msg in exact_dtype_problems(df, model)
+    ]
+    try:
+        model.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        fc = err.failure_cases
+        for rec in fc.itertuples(index=False):
+            index = rec.index
+            rows.append({
+                "table": name,
+                "column": "" if pd.isna(rec.column) else str(rec.column),
+                "check": str(rec.check),
+                "row": -1 if index is None or pd.isna(index) else int(index),
+                "failure_case": "" if rec.failure_case is None else str(rec.failure_case),
+            })
+    return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
+
+
+def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """Rules between tables: claims point at an event and a report; no claim exceeds its event's high."""
+    rows = []
+
+    def add(table: str, column: str, check: str, mask: pd.Series, values: pd.Series) -> None:
+        for idx, value in values[mask].items():
+            rows.append({"table": table, "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
+
+    add("claims", "event_id_cnty", "claim_points_at_event",
+        ~claims["event_id_cnty"].isin(events["event_id_cnty"]), claims["event_id_cnty"])
+    add("claims", "report_id", "claim_points_at_report",
+        ~claims["report_id"].isin(reports["report_id"]), claims["report_id"])
+    event_high = claims["event_id_cnty"].map(events.set_index("event_id_cnty")["fatalities_high"])
+    add("claims", "fatalities_high", "claim_within_event_high",
+        (claims["fatalities_high"] > event_high).fillna(False).astype(bool), claims["claim_id"])
+    no_toll = ~events["event_id_cnty"].isin(claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])
+    add("events", "fatalities_high", "no_claims_means_zero",
+        no_toll & (events["fatalities_high"] > 0), events["event_id_cnty"])
+    return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
