@@ -283,7 +283,7 @@ class PhraseTable:
 
     def _number_words(self, tokens, i, langs):
         """Longest run of tokens from i that text2num reads as one number."""
-        for end in range(min(len(tokens), i + 8), i, -1):
+        for end in range(min(len(tokens), i + 16), i, -1):
             run = tokens[i:end]
             if run[-1] in ("and", "et") or run[0] in ("and", "et"):
                 continue
