@@ -15,12 +15,34 @@ from pathlib import Path
 import filelock
 import pandas as pd
 
-from . import ids, pipeline, release
+from . import codebook, diff, ids, pipeline, release
+from .load import read as read_table
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
 
 LOCK = ".build.lock"
 REPORT = "build-report.csv"
+CHANGELOG = "CHANGELOG.md"
+
+
+@dataclass
+class Previous:
+    """The release a new one is compared with: its version, tables and changelog."""
+
+    version: str
+    tables: dict[str, pd.DataFrame]
+    changelog: str | None
+
+
+def previous_release(out: Path, version: str) -> Previous | None:
+    """The highest published version below `version` under `out`, if any."""
+    older = [r for r in release.releases(out) if release.version_key(r.name) < release.version_key(version)]
+    if not older:
+        return None
+    path = older[-1]
+    tables = {t: read_table(path, t) for t in diff.TABLES}
+    log = path / CHANGELOG
+    return Previous(path.name, tables, log.read_text(encoding="utf-8") if log.exists() else None)
 
 
 @dataclass
@@ -33,15 +55,22 @@ class Outcome:
     stages: dict[str, float] = field(default_factory=dict)
 
 
-def release_files(result: pipeline.Result, version: str) -> dict[str, bytes]:
+def release_files(result: pipeline.Result, version: str, previous: Previous | None = None) -> dict[str, bytes]:
     """Every file of the release, manifest and checksums included (pure: no I/O)."""
     tables = result.tables.published()
     files = release.table_files(tables)
     files[ids.FILE] = _registry_csv(result.tables.registry)
     rows = {name: len(df) for name, df in tables.items()}
+    changes = diff.diff(previous.tables, tables) if previous else diff.diff({t: df.iloc[:0] for t, df in tables.items()}, tables)
+    files["changes.csv"] = diff.changes_csv(changes)
+    section = diff.changelog_section(changes, previous.version if previous else None, version, rows)
+    files[CHANGELOG] = diff.changelog(section, previous.changelog if previous else None).encode("utf-8")
+    files["CODEBOOK.md"] = codebook.markdown(version).encode("utf-8")
+    files["datapackage.json"] = codebook.datapackage_bytes(version, files)
     files[release.MANIFEST] = release.manifest(
         version, files, rows, result.fingerprint, result.warnings,
-        extra={"phrase_rules_version": phrases.table().version, "new_event_ids": result.new_ids})
+        extra={"phrase_rules_version": phrases.table().version,
+               "previous_version": previous.version if previous else None})
     files[release.SUMS] = release.sums(files)
     return files
 
@@ -71,7 +100,7 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
         previous = [ids.read(r / ids.FILE) for r in release.releases(out)]
         result = pipeline.compile_release(raw, previous, today=today, stages=stages)
         with stages.timed("write"):
-            files = release_files(result, version)
+            files = release_files(result, version, previous_release(out, version))
             rows = {name: len(df) for name, df in result.tables.published().items()}
             target = out / version
             if target.exists():

@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 from . import build as build_cmd
-from . import ids, release
+from . import codebook, diff, export, ids, release
+from .load import read as read_table
+from .load import release_path
 from .problems import BuildFailed, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +39,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"problem report: {', '.join(map(str, written))}", file=sys.stderr)
         print("build failed: no release written", file=sys.stderr)
         return 1
-    except release.ReleaseError as err:
+    except (release.ReleaseError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     build_cmd.report(outcome.warnings, out)
@@ -79,6 +81,40 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Changes between two releases (paths, versions or "latest")."""
+    old_path, new_path = release_path(args.old, args.releases), release_path(args.new, args.releases)
+    tables = [{t: read_table(p, t) for t in diff.TABLES} for p in (old_path, new_path)]
+    changes = diff.diff(*tables)
+    rows = {t: len(df) for t, df in tables[1].items()}
+    print(diff.changelog_section(changes, old_path.resolve().name, new_path.resolve().name, rows), end="")
+    if args.csv:
+        Path(args.csv).write_bytes(diff.changes_csv(changes))
+        print(f"\n{len(changes)} change(s) written to {args.csv}")
+    return 0
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    text = codebook.markdown()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    path = release_path(args.release, args.releases)
+    data = export.acled_csv(read_table(path, "events"), spreadsheet=args.spreadsheet)
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"{args.out}: {path.resolve().name} events in the ACLED export-tool format"
+              + (" (spreadsheet-safe)" if args.spreadsheet else ""))
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dataset", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -94,6 +130,24 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="check a release's files against its manifest")
     v.add_argument("release", help="release folder, e.g. releases/latest")
     v.set_defaults(func=cmd_verify)
+    d = sub.add_parser("diff", help="list what changed between two releases")
+    d.add_argument("old", help="older release: path, version or latest")
+    d.add_argument("new", help="newer release: path, version or latest")
+    d.add_argument("--releases", default="releases", help="releases folder for versions (default: releases)")
+    d.add_argument("--csv", help="also write every change, field by field, to this CSV file")
+    d.set_defaults(func=cmd_diff)
+    c = sub.add_parser("codebook", help="print the codebook generated from the schemas")
+    c.add_argument("--out", help="write to this file instead of standard output")
+    c.set_defaults(func=cmd_codebook)
+    e = sub.add_parser("export", help="write a release's events in another format")
+    e.add_argument("--release", default="latest", help="path, version or latest (default)")
+    e.add_argument("--releases", default="releases")
+    e.add_argument("--flavour", choices=["acled"], default="acled",
+                   help="acled: ACLED export-tool CSV with dates like '27 July 2024'")
+    e.add_argument("--spreadsheet", action="store_true",
+                   help="for spreadsheets: byte-order mark, formula-like text neutralised with a leading apostrophe")
+    e.add_argument("--out", help="output file (default: standard output)")
+    e.set_defaults(func=cmd_export)
     return p
 
 
@@ -101,6 +155,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except release.ReleaseError as err:
+    except (release.ReleaseError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

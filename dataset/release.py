@@ -25,6 +25,7 @@ import schemas
 from .problems import Problem
 
 MANIFEST = "manifest.json"
+DATAPACKAGE = "datapackage.json"
 SUMS = "SHA256SUMS"
 LATEST = "latest"
 TMP_PREFIX = ".tmp-"
@@ -202,10 +203,32 @@ def verify(release: Path) -> list[str]:
         if sha256(data) != meta.get("sha256"):
             out.append(f"{name}: sha256 differs from the manifest")
     out += _verify_sums(release)
+    out += _verify_datapackage(release, listed)
     allowed = set(listed) | {MANIFEST, SUMS}
     for path in sorted(release.iterdir()):
         if path.name not in allowed:
             out.append(f"{path.name}: not listed in the manifest")
+    return out
+
+
+def _verify_datapackage(release: Path, listed: dict) -> list[str]:
+    """Every resource of datapackage.json must agree with the manifest (hash and size)."""
+    path = release / DATAPACKAGE
+    if not path.is_file():
+        return [f"{DATAPACKAGE}: missing"]
+    try:
+        package = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        return [f"{DATAPACKAGE}: unreadable ({err})"]
+    out = []
+    described = [r for res in package.get("resources", []) for r in (res, res.get("x-parquet")) if r]
+    for resource in described:
+        name = resource.get("path")
+        meta = listed.get(name)
+        if meta is None:
+            out.append(f"{DATAPACKAGE}: resource {name!r} is not in the manifest")
+        elif resource.get("hash") != f"sha256:{meta.get('sha256')}" or resource.get("bytes") != meta.get("bytes"):
+            out.append(f"{name}: {DATAPACKAGE} and the manifest disagree on its hash or size")
     return out
 
 

@@ -86,19 +86,23 @@ class Claims(Table):
 
     @pa.dataframe_check
     def low_le_best_le_high(cls, df: pd.DataFrame) -> pd.Series:
+        """low <= best <= high for killed and for wounded."""
         return _ordered(df, "fatalities") & _ordered(df, "wounded")
 
     @pa.dataframe_check
     def acled_value_within_low_high(cls, df: pd.DataFrame) -> pd.Series:
+        """A claim's ACLED value lies within its low and high."""
         inside = (df["fatalities_low"] <= df["fatalities_acled"]) & (df["fatalities_acled"] <= df["fatalities_high"])
         return inside.fillna(True).astype(bool)
 
     @pa.dataframe_check
     def toll_complete_or_absent(cls, df: pd.DataFrame) -> pd.Series:
+        """A claim's killed (and wounded) figures are all given or all missing."""
         killed = ["fatalities_low", "fatalities_best", "fatalities_high", "fatalities_acled"]
         wounded = ["wounded_low", "wounded_best", "wounded_high"]
         return _all_or_none(df, killed) & _all_or_none(df, wounded)
 
     @pa.dataframe_check
     def claim_gives_a_figure(cls, df: pd.DataFrame) -> pd.Series:
+        """Every claim gives a death toll, an injury figure, or both."""
         return df["fatalities_best"].notna() | df["wounded_best"].notna()

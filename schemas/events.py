@@ -152,20 +152,24 @@ class Events(Table):
 
     @pa.dataframe_check
     def sub_event_matches_event(cls, df: pd.DataFrame) -> pd.Series:
+        """sub_event_type belongs to event_type (ACLED's taxonomy)."""
         expected = df["sub_event_type"].astype("str").map(vocab.SUB_EVENT_TO_EVENT)
         return expected == df["event_type"].astype("str")
 
     @pa.dataframe_check
     def disorder_matches_sub_event(cls, df: pd.DataFrame) -> pd.Series:
+        """disorder_type is the one ACLED gives sub_event_type."""
         expected = df["sub_event_type"].astype("str").map(vocab.SUB_EVENT_TO_DISORDER)
         return expected == df["disorder_type"].astype("str")
 
     @pa.dataframe_check
     def year_matches_date(cls, df: pd.DataFrame) -> pd.Series:
+        """year is the year of event_date."""
         return df["event_date"].dt.year == df["year"]
 
     @pa.dataframe_check
     def interaction_matches_inter(cls, df: pd.DataFrame) -> pd.Series:
+        """interaction is the two inter codes, smaller first (inter1 * 10 without actor2)."""
         lo = df[["inter1", "inter2"]].where(df[["inter1", "inter2"]] > 0).min(axis=1)
         hi = df[["inter1", "inter2"]].max(axis=1)
         expected = (lo * 10 + hi.where(df["inter2"] > 0, 0)).astype("int64")
@@ -173,10 +177,12 @@ class Events(Table):
 
     @pa.dataframe_check
     def no_actor2_means_inter2_zero(cls, df: pd.DataFrame) -> pd.Series:
+        """inter2 is 0 exactly when there is no actor2."""
         return (df["actor2"] == "") == (df["inter2"] == 0)
 
     @pa.dataframe_check
     def country_codes_match(cls, df: pd.DataFrame) -> pd.Series:
+        """iso, region and the event ID's prefix are those of country."""
         table = vocab.countries()
         country = df["country"].astype("str")
         iso = country.map({k: c.iso for k, c in table.items()})
@@ -186,18 +192,22 @@ class Events(Table):
 
     @pa.dataframe_check
     def civilian_targeting_in_violence_against_civilians(cls, df: pd.DataFrame) -> pd.Series:
+        """Every Violence against civilians event is marked 'Civilians targeted'."""
         return (df["event_type"].astype("str") != vocab.VIOLENCE_AGAINST_CIVILIANS) | (
             df["civilian_targeting"] == vocab.CIVILIANS_TARGETED)
 
     @pa.dataframe_check
     def low_le_best_le_high(cls, df: pd.DataFrame) -> pd.Series:
+        """fatalities_low <= fatalities_best <= fatalities_high."""
         return (df["fatalities_low"] <= df["fatalities_best"]) & (df["fatalities_best"] <= df["fatalities_high"])
 
     @pa.dataframe_check
     def fatalities_within_low_high(cls, df: pd.DataFrame) -> pd.Series:
+        """fatalities_low <= fatalities <= fatalities_high."""
         return (df["fatalities_low"] <= df["fatalities"]) & (df["fatalities"] <= df["fatalities_high"])
 
     @pa.dataframe_check
     def deaths_by_side_add_up_to_best(cls, df: pd.DataFrame) -> pd.Series:
+        """deaths_a + deaths_b + deaths_civilians + deaths_unknown = fatalities_best."""
         total = df["deaths_a"] + df["deaths_b"] + df["deaths_civilians"] + df["deaths_unknown"]
         return total == df["fatalities_best"]

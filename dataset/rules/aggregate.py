@@ -1,14 +1,19 @@
 """From the claims about one victim group to the group's low / best / high and ACLED value.
 
-The rule (explained with the seed as worked example in the codebook):
-  low   = the lowest low of any claim: the range starts at the smallest figure anyone gives;
-  high  = the highest high of any claim: the range reaches the largest figure anyone gives;
-  best  = the lower median of the bests of the most credible claims present, in this order:
-          third parties (neither side), then a side about its own losses (parties rarely
-          overstate their own dead), then a side about its enemy's (or about civilians);
-  acled = the lowest ACLED value of any claim (ACLED records the lowest reported figure).
-Adding a claim can only lower `low` or raise `high`; `best` moves within the range.
-Claims that give no death toll (wounded only) take no part.
+The rule, per victim group:
+
+- **low** = the lowest low of any claim: the range starts at the smallest figure anyone gives;
+- **high** = the highest high of any claim: the range reaches the largest figure anyone gives,
+  so the group's range covers every claim about it;
+- **best** = the lower median of the bests of the most credible claims present, in this order:
+  third parties (neither side), then a side about its own losses (parties rarely overstate
+  their own dead), then a side about its enemy's losses or about civilians (the claims most
+  exposed to propaganda);
+- **acled** = the lowest ACLED value of any claim (ACLED records the lowest reported figure).
+
+Adding a claim can only lower low or raise high; best moves within the range. Claims that give
+no death toll (wounded only) take no part. A claim about part of a side (the army alone, when
+the side is the army and Wagner) counts as a claim about the side.
 """
 
 from __future__ import annotations

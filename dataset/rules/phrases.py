@@ -21,6 +21,13 @@ import yaml
 from text_to_num import text2num
 
 RULES_FILE = Path(__file__).with_name("phrases.yaml")
+RULES_NOTE = """\
+    Readings of a number N are written k*N + c: low is rounded down, best to the nearest whole
+    number (halves up), high up, the ACLED value down. Words after the figure ("of its soldiers",
+    "morts") are allowed; a second figure in the same phrase ("2 killed and 5 missing") is an
+    error, as is a number above 10,000,000. The phrase is read in the report's language, then
+    English, then French.
+"""
 MAX_VALUE = 10_000_000  # no conflict event has more deaths; larger numbers are typos
 MAX_WORDS = 40
 

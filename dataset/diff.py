@@ -1,0 +1,143 @@
+"""What changed between two releases, for users: rows added, deleted and modified, field by field.
+
+`diff` compares tables by primary key and returns one row per change (a modified row gives one
+row per changed field, with old and new values); structure changes (columns added or removed)
+are listed apart from data changes. A deleted event keeps a row saying so, so whoever cited its
+ID can find out what happened to it.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+import schemas
+
+TABLES = ("events", "claims", "reports")
+COLUMNS = ["table", "id", "event_key", "change", "field", "old", "new"]
+ADDED, DELETED, MODIFIED = "added", "deleted", "modified"
+COLUMN_ADDED, COLUMN_REMOVED = "column added", "column removed"
+ORDER = {ADDED: 0, DELETED: 1, MODIFIED: 2, COLUMN_ADDED: 3, COLUMN_REMOVED: 4}
+LISTED = 50  # changes listed by name per section of CHANGELOG.md; changes.csv has them all
+
+
+def text(values: pd.Series) -> pd.Series:
+    """Values as the text a changelog shows: ISO dates, empty for missing."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        out = values.dt.strftime("%Y-%m-%d")
+    else:
+        out = values.astype("object").map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v))
+    return out.fillna("").astype("str")
+
+
+def diff_table(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    key = schemas.PRIMARY_KEYS[name][0]
+    o, n = old.set_index(key, drop=False), new.set_index(key, drop=False)
+    rows = []
+    has_key = "event_key" in new.columns
+
+    def keys_of(frame: pd.DataFrame, ids) -> list[str]:
+        return frame.loc[ids, "event_key"].astype("str").tolist() if "event_key" in frame.columns else [""] * len(ids)
+
+    added = n.index.difference(o.index)
+    deleted = o.index.difference(n.index)
+    rows.append(pd.DataFrame({"id": added, "event_key": keys_of(n, added), "change": ADDED, "field": "", "old": "", "new": ""}))
+    rows.append(pd.DataFrame({"id": deleted, "event_key": keys_of(o, deleted), "change": DELETED, "field": "", "old": "", "new": ""}))
+    common = n.index.intersection(o.index)
+    shared = [c for c in new.columns if c in old.columns and c != key]
+    oc, nc = o.loc[common], n.loc[common]
+    for col in shared:
+        a, b = text(oc[col]), text(nc[col])
+        changed = a != b
+        if changed.any():
+            ids = common[changed.to_numpy()]
+            rows.append(pd.DataFrame({"id": ids, "event_key": keys_of(n, ids) if has_key else "", "change": MODIFIED,
+                                      "field": col, "old": a[changed].to_numpy(), "new": b[changed].to_numpy()}))
+    for col in new.columns.difference(old.columns):
+        rows.append(pd.DataFrame({"id": [""], "event_key": [""], "change": [COLUMN_ADDED], "field": [col], "old": [""], "new": [""]}))
+    for col in old.columns.difference(new.columns):
+        rows.append(pd.DataFrame({"id": [""], "event_key": [""], "change": [COLUMN_REMOVED], "field": [col], "old": [""], "new": [""]}))
+    out = pd.concat(rows, ignore_index=True).assign(table=name)
+    return out[COLUMNS]
+
+
+def diff(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every change from `old` to `new`, sorted by table, change, id and field."""
+    parts = [diff_table(t, old[t], new[t]) for t in TABLES if t in old and t in new]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
+    out = out.astype("str")
+    order = out["table"].map({t: i for i, t in enumerate(TABLES)}), out["change"].map(ORDER)
+    out = out.assign(_t=order[0], _c=order[1]).sort_values(["_t", "_c", "id", "field"], kind="stable")
+    return out.drop(columns=["_t", "_c"]).reset_index(drop=True)
+
+
+def changes_csv(changes: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    changes.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def summary(changes: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """Per table: how many rows were added, deleted and modified (structure changes apart)."""
+    out = {}
+    for table in TABLES:
+        t = changes[changes["table"] == table]
+        out[table] = {ADDED: int((t["change"] == ADDED).sum()), DELETED: int((t["change"] == DELETED).sum()),
+                      MODIFIED: int(t.loc[t["change"] == MODIFIED, "id"].nunique())}
+    return out
+
+
+def changelog_section(changes: pd.DataFrame, old_version: str | None, new_version: str,
+                      rows: dict[str, int]) -> str:
+    """A CHANGELOG.md section for users: structure changes first, then data changes by table."""
+    if old_version is None:
+        counts = ", ".join(f"{n} {t}" for t, n in rows.items())
+        return f"## {new_version}\n\nFirst release: {counts}.\n"
+    lines = [f"## {new_version} (changes since {old_version})", ""]
+    structure = changes[changes["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])]
+    if len(structure):
+        lines += ["### Structure", ""] + [f"- `{r.table}`: {r.change} `{r.field}`" for r in structure.itertuples()] + [""]
+    counts = summary(changes)
+    lines += ["### Data", ""]
+    lines += [f"- {t}: {c[ADDED]} added, {c[DELETED]} deleted, {c[MODIFIED]} modified" for t, c in counts.items()]
+    if not len(changes):
+        lines += ["", "No changes."]
+    for table in ("events", "claims"):
+        t = changes[changes["table"] == table]
+        for change in (ADDED, DELETED, MODIFIED):
+            part = t[t["change"] == change]
+            if not len(part):
+                continue
+            lines += ["", f"#### {table.capitalize()} {change}", ""]
+            if change == MODIFIED:
+                grouped = part.groupby("id", sort=True)
+                for i, (ident, g) in enumerate(grouped):
+                    if i == LISTED:
+                        lines.append(f"- ... and {grouped.ngroups - LISTED} more (see changes.csv)")
+                        break
+                    fields = "; ".join(f"`{r.field}` {_short(r.old)} -> {_short(r.new)}" for r in g.itertuples())
+                    lines.append(f"- {ident} ({g['event_key'].iloc[0]}): {fields}")
+            else:
+                for i, r in enumerate(part.itertuples()):
+                    if i == LISTED:
+                        lines.append(f"- ... and {len(part) - LISTED} more (see changes.csv)")
+                        break
+                    lines.append(f"- {r.id} ({r.event_key})" + (" - deleted: its ID will not be reused" if change == DELETED and table == "events" else ""))
+    return "\n".join(lines) + "\n"
+
+
+def _short(value: str, limit: int = 80) -> str:
+    value = value.replace("\n", " ")
+    shown = value if len(value) <= limit else value[: limit - 1] + "…"
+    return f"`{shown}`" if shown else "(empty)"
+
+
+def changelog(section: str, previous: str | None) -> str:
+    """The release's CHANGELOG.md: the new section on top of the previous release's changelog."""
+    head = "# Changelog\n\nWhat changed in the data, release by release (newest first). Every change, field by field, is in each release's changes.csv.\n\n"
+    older = previous.split("\n", 1)[1].lstrip("\n") if previous and previous.startswith("# Changelog") else ""
+    if older.startswith("What changed"):
+        older = older.split("\n\n", 1)[1] if "\n\n" in older else ""
+    return head + section + ("\n" + older if older else "")
