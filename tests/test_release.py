@@ -257,13 +257,15 @@ def test_killed_build_leaves_the_previous_release_intact(tmp_path):
     out = tmp_path / "out"
     good = build(raw, out, "2024.07.0").release
     before = tree_bytes(good)
+    killed_mid_write = 0
     for attempt in range(3):
+        stale = {p.name for p in out.iterdir()}
         proc = subprocess.Popen([sys.executable, "-m", "dataset", "build", "--raw", str(raw), "--out", str(out),
                                  "--version", f"2024.08.{attempt}"], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while proc.poll() is None and time.monotonic() < deadline:
-            if any(p.name.startswith(release.TMP_PREFIX) for p in out.iterdir()):
+            if any(p.name.startswith(release.TMP_PREFIX) and p.name not in stale for p in out.iterdir()):
                 proc.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.0005)
@@ -271,11 +273,13 @@ def test_killed_build_leaves_the_previous_release_intact(tmp_path):
         killed = proc.returncode == -signal.SIGKILL
         visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
         if killed:
+            killed_mid_write += 1
             assert f"2024.08.{attempt}" not in visible
             assert os.readlink(out / "latest") == "2024.07.0"
         else:  # the build won the race and finished: then it must be complete and verified
             assert release.verify(out / f"2024.08.{attempt}") == []
         assert tree_bytes(good) == before
+    assert killed_mid_write >= 1, "the build always finished before it could be killed mid-write"
     # the next build sweeps what the killed ones left behind and publishes normally
     final = build(raw, out, "2024.09.0")
     assert final.published and not any(p.name.startswith(release.TMP_PREFIX) for p in out.iterdir())
