@@ -41,6 +41,11 @@ def located(df: pd.DataFrame, mask: pd.Series, code: str, field: str,
     return out
 
 
+def _flags(values: pd.Series, predicate: Callable) -> pd.Series:
+    """A boolean Series from a per-value predicate (also for empty tables)."""
+    return pd.Series([bool(predicate(v)) for v in values], index=values.index, dtype=bool)
+
+
 def definitions(staged: Staged) -> pd.DataFrame:
     return staged.events[staged.events["defines"]]
 
@@ -57,13 +62,13 @@ def duplicate_report_ids(staged: Staged, ctx: Context) -> list[Problem]:
 
 def report_vocabularies(staged: Staged, ctx: Context) -> list[Problem]:
     r = staged.reports
-    bad_scale = ~r["source_scale"].map(lambda s: bool(s) and all(a in vocab.SOURCE_SCALES for a in s.split("-")))
+    bad_scale = ~_flags(r["source_scale"], lambda s: bool(s) and all(a in vocab.SOURCE_SCALES for a in s.split("-")))
     out = located(r, bad_scale & (r["source_scale"] != ""), "unknown_source_scale", "source_scale",
                   lambda row: f"unknown source scale {row.source_scale!r} (ACLED's words: {', '.join(vocab.SOURCE_SCALES)}; join several with '-')")
-    bad_lang = ~r["language"].map(_is_language)
+    bad_lang = ~_flags(r["language"], _is_language)
     out += located(r, bad_lang, "unknown_language", "language",
                    lambda row: f"unknown language code {row.language!r} (use ISO 639, e.g. en, fr, ar)")
-    future = r["published"].dt.date > ctx.today
+    future = r["published"] > pd.Timestamp(ctx.today)
     out += located(r, future, "future_date", "published",
                    lambda row: f"published {row.published.date()} lies in the future")
     return out
@@ -113,7 +118,7 @@ def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
     for column in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"):
         names = d[column].fillna("").str.split(vocab.LIST_SEP)
         unknown = names.map(lambda ns: [n for n in ns if n and n.casefold() not in ctx.actors])
-        out += located(d, unknown.map(bool), "unknown_actor", column,
+        out += located(d, _flags(unknown, bool), "unknown_actor", column,
                        lambda row, u=unknown: f"actor(s) not in the actor registry (raw/actors.yaml): {', '.join(map(repr, u[row.name]))}")
     no_actor2 = (d["actor2"].fillna("") == "") & d["event_type"].notna() & ~d["event_type"].isin(vocab.ONE_SIDED_EVENT_TYPES)
     out += located(d, no_actor2 & d["event_type"].isin(vocab.EVENT_TYPES), "missing_actor2", "actor2",
@@ -147,13 +152,15 @@ def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
     """Events happen before they are reported, and never after today."""
     e = staged.events.merge(staged.reports[["report_id", "file", "published"]], on=["report_id", "file"], how="left")
     e.index = staged.events.index
+    e["published"] = e["published"].astype("datetime64[us]")
     defs = e["defines"]
-    out = located(e, defs & (e["date_end"].dt.date > pd.Series(ctx.today, index=e.index)), "future_date", "date_end",
+    out = located(e, defs & (e["date_end"] > pd.Timestamp(ctx.today)), "future_date", "date_end",
                   lambda row: f"event date {row.date_end.date()} lies in the future")
     out += located(e, defs & (e["date_end"] > e["published"]), "event_after_report", "date",
                    lambda row: f"event ends {row.date_end.date()}, after its report was published ({row.published.date()})")
     first_def = definitions(staged).groupby("event_key")["date_start"].min()
-    starts = e["event_key"].map(first_def)
+    # reindex, not map: pandas cannot map through an empty datetime Series
+    starts = pd.Series(first_def.reindex(e["event_key"]).to_numpy(), index=e.index, dtype="datetime64[us]")
     out += located(e, ~defs & (starts > e["published"]), "event_after_report", "key",
                    lambda row: f"report published {row.published.date()} makes claims about an event that starts later ({starts[row.name].date()})")
     return out
@@ -170,16 +177,26 @@ def conflicting_definitions(staged: Staged, ctx: Context) -> list[Problem]:
             if diff:
                 out.append(problem("conflicting_definition",
                                    f"event {key!r} is also defined in {first.file} (report {first.report_id}) with different "
-                                   + ", ".join(f"{f} ({first[f]!r} there, {other[f]!r} here)" for f in diff)
+                                   + ", ".join(f"{f} ({_show(first[f])} there, {_show(other[f])} here)" for f in diff)
                                    + "; define it once and give only key and claims elsewhere",
                                    file=other.file, report_id=other.report_id, event_key=key, field=diff[0]))
     return out
 
 
 def _same(a, b) -> bool:
-    if pd.isna(a) and pd.isna(b):
-        return True
+    if pd.isna(a) or pd.isna(b):
+        return bool(pd.isna(a) and pd.isna(b))
     return bool(a == b)
+
+
+def _show(value) -> str:
+    if pd.isna(value):
+        return "nothing"
+    if isinstance(value, pd.Timestamp):
+        return str(value.date())
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(str(value)) if isinstance(value, str) else str(value)
 
 
 def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
@@ -206,7 +223,7 @@ def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
                 and ctx.actors.get(v.casefold(), v) not in members[row.event_key]]
 
     bad = c.apply(strangers, axis=1) if len(c) else pd.Series([], dtype=object)
-    return located(c, bad.map(bool) if len(c) else pd.Series([], dtype=bool), "victim_not_in_event", "victims",
+    return located(c, _flags(bad, bool), "victim_not_in_event", "victims",
                    lambda row: f"victim(s) {', '.join(map(repr, bad[row.name]))} are not actors of event {row.event_key!r}: "
                    f"name actor1, actor2 or an associated actor, or use {vocab.CIVILIANS} or {vocab.UNKNOWN}")
 

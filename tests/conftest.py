@@ -102,3 +102,13 @@ def multi_release(tmp_path_factory) -> Path:
 @pytest.fixture
 def deep() -> callable:
     return copy.deepcopy
+
+
+# `HYPOTHESIS_PROFILE=thorough make test` runs every property with many more examples.
+import os as _os  # noqa: E402
+
+from hypothesis import settings as _settings  # noqa: E402
+
+_settings.register_profile("default", max_examples=100, deadline=None)
+_settings.register_profile("thorough", max_examples=2000, deadline=None)
+_settings.load_profile(_os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -125,7 +125,7 @@ def test_rule_table_is_versioned():
     assert phrases.table().version
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.text(max_size=60))
 def test_any_text_is_read_in_order_or_refused_cleanly(text):
     try:
@@ -136,14 +136,14 @@ def test_any_text_is_read_in_order_or_refused_cleanly(text):
     assert r.low <= r.acled <= r.high
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=999_999))
 def test_number_words_round_trip(n):
     r = read(num2words(n))
     assert (r.low, r.best, r.high, r.acled) == (n, n, n, n)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.integers(min_value=0, max_value=9999))
 def test_exact_numbers_are_points(n):
     r = read(str(n))
@@ -154,7 +154,7 @@ MODIFIERS = ["about", "approximately", "around", "some", "nearly", "almost", "up
              "at least", "more than", "over", "fewer than", "no fewer than", "as many as"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.sampled_from(MODIFIERS), st.integers(min_value=2, max_value=100_000),
        st.sampled_from(["", " people", " soldiers", " of them"]))
 def test_modified_numbers_are_ordered_and_bracket_n(modifier, n, noun):
@@ -167,7 +167,7 @@ def test_modified_numbers_are_ordered_and_bracket_n(modifier, n, noun):
         assert r.low <= n <= r.high and r.best == n
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=0, max_value=10_000))
 def test_between_a_and_b_gives_a_and_b(a, b):
     lo, hi = min(a, b), max(a, b)

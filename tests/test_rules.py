@@ -75,7 +75,7 @@ def frame(claims: list[dict]) -> pd.DataFrame:
     })
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.lists(a_claim(), min_size=1, max_size=12))
 def test_vectorised_groups_follow_the_documented_rule(claims):
     got = aggregate.groups(frame(claims)).set_index("victim_group")
@@ -86,7 +86,7 @@ def test_vectorised_groups_follow_the_documented_rule(claims):
         assert row.low <= row.best <= row.high and row.low <= row.acled <= row.high
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.lists(a_claim(), min_size=1, max_size=10), a_claim())
 def test_adding_a_claim_never_narrows_the_range(claims, extra):
     extra = {**extra, "group": claims[0]["group"]}
