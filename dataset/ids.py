@@ -22,10 +22,19 @@ def empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in COLUMNS.items()})
 
 
-def read(path: Path) -> pd.DataFrame:
+MAX_BYTES = 256 * 1024 * 1024
+
+
+def read(path: Path, root: Path | None = None) -> pd.DataFrame:
+    """Read a registry; with `root`, refuse a file that resolves outside it (a hostile symlink)."""
     if not path.exists():
         return empty()
-    df = pd.read_csv(path, dtype="str", keep_default_na=False, encoding="utf-8")
+    real = path.resolve()
+    if root is not None and root.resolve() not in real.parents:
+        raise ValueError(f"{path.name} resolves outside the raw folder; refused")
+    if real.stat().st_size > MAX_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_BYTES:,} bytes; refused")
+    df = pd.read_csv(real, dtype="str", keep_default_na=False, encoding="utf-8", engine="c")
     missing = set(COLUMNS) - set(df.columns)
     if missing:
         raise ValueError(f"{path}: the ID registry lacks column(s) {', '.join(sorted(missing))}")

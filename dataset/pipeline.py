@@ -75,7 +75,7 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
         wounded, wounded_problems = read_figures(staged, "wounded")
         found += killed_problems + wounded_problems
         try:
-            committed = ids.read(raw / ids.FILE)
+            committed = ids.read(raw / ids.FILE, root=raw)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
             committed = ids.empty()
             found.append(problem("unreadable_file", str(err), file=ids.FILE))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from ..problems import WARNING, Problem, problem
 
-MAX_FILES = 2_000_000
+# More report files than this are refused (within seconds, before any is read): bulk input
+# belongs in coding sheets, one file per batch.
+MAX_FILES = 500_000
 
 
 def relative(path: Path, root: Path) -> str:
@@ -51,7 +53,8 @@ def find(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[Path]
                 continue
             found.append(path)
             if len(found) > MAX_FILES:
-                problems.append(problem("too_many_files", f"more than {MAX_FILES:,} files under {folder}/; refused", file=folder))
+                problems.append(problem("too_many_files", f"more than {MAX_FILES:,} files under {folder}/; refused "
+                                        "(put bulk input in coding sheets)", file=folder))
                 return [], problems
     found.sort(key=lambda p: relative(p, root))
     return found, problems

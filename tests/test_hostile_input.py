@@ -1,0 +1,121 @@
+"""Input that tries to hurt: clean, named errors within seconds; nothing read or written outside."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dataset import export, pipeline
+from dataset.problems import BuildFailed
+from dataset.readers import files
+
+from .conftest import FIXTURES, MULTI_RAW, ROOT, TODAY, build, copy_raw, write_raw
+
+HOSTILE = FIXTURES / "hostile"
+REFUSED = {
+    "billion-laughs.yaml": "anchors and aliases",
+    "python-tag.yaml": "not plain data",
+    "deep-nesting.yaml": "nesting",
+    "nul-bytes.yaml": "NUL byte",
+    "invalid-utf8.yaml": "not valid UTF-8",
+    "escaping-id.yaml": "not a valid identifier",
+}
+
+
+def problems_of(raw: Path) -> list:
+    with pytest.raises(BuildFailed) as info:
+        pipeline.compile_release(raw, [], today=TODAY)
+    return info.value.problems
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_hostile_files_are_refused_quickly_by_name(name, tmp_path):
+    raw = write_raw(tmp_path / "raw", [])
+    shutil.copy(HOSTILE / name, raw / "reports" / name)
+    start = time.monotonic()
+    problems = problems_of(raw)
+    assert time.monotonic() - start < 5
+    assert any(p.file == f"reports/{name}" and REFUSED[name] in p.message for p in problems), [str(p) for p in problems]
+    assert not Path("/tmp/pwned-by-raw-yaml").exists()
+
+
+def test_hostile_folder_in_a_subprocess_with_bounded_memory(tmp_path):
+    raw = write_raw(tmp_path / "raw", [])
+    for name in REFUSED:
+        shutil.copy(HOSTILE / name, raw / "reports" / name)
+    limit = 2 * 1024**3
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "dataset", "build", "--raw", str(raw), "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60, preexec_fn=cap)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    for name in REFUSED:
+        assert f"reports/{name}" in run.stderr
+    assert sorted(p.name for p in out.iterdir()) == [".build.lock", "build-report.csv", "build-report.json"]
+
+
+def test_symlinks_out_of_the_raw_folder_are_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.yaml"
+    secret.write_text("id: secret\n")
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    os.symlink(secret, raw / "reports" / "link.yaml")
+    os.symlink(outside, raw / "reports" / "linked-folder")
+    problems = problems_of(raw)
+    refused = {p.file for p in problems if p.code == "link_outside_raw"}
+    assert refused == {"reports/link.yaml", "reports/linked-folder"}
+
+
+def test_registry_symlinked_out_of_raw_is_refused(tmp_path):
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    elsewhere = tmp_path / "ids.csv"
+    elsewhere.write_text("event_id_cnty,event_key,event_date\n")
+    os.symlink(elsewhere, raw / "event_ids.csv")
+    assert any("outside the raw folder" in p.message for p in problems_of(raw))
+
+
+def test_too_many_files_are_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "MAX_FILES", 5)
+    raw = write_raw(tmp_path / "raw", [])
+    for i in range(8):
+        (raw / "reports" / f"{i}.yaml").write_text("not: read\n")
+    problems = problems_of(raw)
+    assert [p.code for p in problems if p.code == "too_many_files"] == ["too_many_files"]
+
+
+def test_version_cannot_escape_the_output_folder(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "dataset", "build", "--raw", str(MULTI_RAW), "--out", str(tmp_path / "out"),
+                          "--version", "../../escaped"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 2 and "does not follow the scheme" in run.stderr
+    assert not (tmp_path / "escaped").exists()
+
+
+def test_formula_and_markup_text_is_kept_exact_in_the_release(tmp_path):
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    shutil.copy(HOSTILE / "formula-and-markup.yaml", raw / "reports" / "formula-and-markup.yaml")
+    rel = build(raw, tmp_path / "out").release
+    for fmt in ("parquet", "csv"):
+        events = pd.read_parquet(rel / "events.parquet") if fmt == "parquet" else pd.read_csv(rel / "events.csv", keep_default_na=False)
+        e = events[events["event_key"] == "hostile-formula-event"].iloc[0]
+        assert e["location"] == "@SUM(1+1)" and e["admin2"] == "-2+3"
+        assert e["source"] == '=HYPERLINK("http://evil.example","Test Wire")'
+        assert e["notes"].startswith("<script>alert('notes')</script>")
+    claims = pd.read_parquet(rel / "claims.parquet")
+    assert "=1+1" in set(claims["claimant"])
+    sheet = export.acled_csv(pd.read_parquet(rel / "events.parquet"), spreadsheet=True).decode("utf-8-sig")
+    assert "'@SUM(1+1)" in sheet and "'=HYPERLINK" in sheet and "'-2+3" in sheet
+    assert ",@SUM" not in sheet and ',"=HYPERLINK' not in sheet
+    plain = export.acled_csv(pd.read_parquet(rel / "events.parquet")).decode("utf-8")
+    assert ",@SUM(1+1)," in plain
