@@ -16,13 +16,13 @@ from schemas import vocab
 
 from . import geo
 from .problems import WARNING, Problem, problem
-from .readers.actors import resolver
+from .readers.actors import canonical, exploded, resolver
 from .staged import DEFINITION_FIELDS, Staged
 
 
 @dataclass(frozen=True)
 class Context:
-    actors: dict[str, str]  # casefolded name or alias -> registered name
+    actors: dict[str, str]  # lower-cased name or alias -> registered name
     today: dt.date
 
 
@@ -32,6 +32,7 @@ Check = Callable[[Staged, Context], list[Problem]]
 def located(df: pd.DataFrame, mask: pd.Series, code: str, field: str,
             message: Callable[[pd.Series], str], severity: str = "error") -> list[Problem]:
     """A problem for each row of `df` where `mask` holds, located by the row's own keys."""
+    mask = pd.Series(mask, index=df.index) if not isinstance(mask, pd.Series) else mask
     mask = mask.fillna(False).astype(bool)
     out = []
     for _, row in df[mask].iterrows():
@@ -54,8 +55,8 @@ def definitions(staged: Staged) -> pd.DataFrame:
 
 def duplicate_report_ids(staged: Staged, ctx: Context) -> list[Problem]:
     r = staged.reports[staged.reports["report_id"] != ""]
-    files = r.groupby("report_id")["file"].agg(list)
-    dup = r["report_id"].map(files.map(len)) > 1
+    dup = r["report_id"].duplicated(keep=False)
+    files = r[dup].groupby("report_id")["file"].agg(list)
     return located(r, dup, "duplicate_report_id", "id",
                    lambda row: f"report id {row.report_id!r} is used by several files: {', '.join(files[row.report_id])}")
 
@@ -116,17 +117,18 @@ def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
     d = definitions(staged)
     out = []
     for column in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"):
-        names = d[column].fillna("").str.split(vocab.LIST_SEP)
-        unknown = names.map(lambda ns: [n for n in ns if n and n.casefold() not in ctx.actors])
-        out += located(d, _flags(unknown, bool), "unknown_actor", column,
-                       lambda row, u=unknown: f"actor(s) not in the actor registry (raw/actors.yaml): {', '.join(map(repr, u[row.name]))}")
+        names = exploded(d[column])
+        unknown = names[~names.str.lower().isin(list(ctx.actors))]
+        if len(unknown):
+            listed = unknown.groupby(level=0).agg(lambda g: ", ".join(map(repr, g)))
+            out += located(d, d.index.isin(listed.index), "unknown_actor", column,
+                           lambda row, u=listed: f"actor(s) not in the actor registry (raw/actors.yaml): {u[row.name]}")
     no_actor2 = (d["actor2"].fillna("") == "") & d["event_type"].notna() & ~d["event_type"].isin(vocab.ONE_SIDED_EVENT_TYPES)
     out += located(d, no_actor2 & d["event_type"].isin(vocab.EVENT_TYPES), "missing_actor2", "actor2",
                    lambda row: f"{row.event_type} needs a second actor")
     assoc2_alone = (d["actor2"].fillna("") == "") & (d["assoc_actor_2"].fillna("") != "")
     out += located(d, assoc2_alone, "assoc_without_actor", "assoc_actor_2", lambda row: "associated actors of actor2 but no actor2")
-    canon = lambda s: s.fillna("").map(lambda n: ctx.actors.get(n.casefold(), n))  # noqa: E731
-    same = (canon(d["actor1"]) == canon(d["actor2"])) & (d["actor2"].fillna("") != "")
+    same = (canonical(d["actor1"], ctx.actors) == canonical(d["actor2"], ctx.actors)) & (d["actor2"].fillna("") != "")
     out += located(d, same, "same_actor_twice", "actor2", lambda row: f"actor1 and actor2 are the same actor ({row.actor2!r})")
     return out
 
@@ -150,7 +152,8 @@ def event_places(staged: Staged, ctx: Context) -> list[Problem]:
 
 def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
     """Events happen before they are reported, and never after today."""
-    e = staged.events.merge(staged.reports[["report_id", "file", "published"]], on=["report_id", "file"], how="left")
+    reports = staged.reports.drop_duplicates("report_id")[["report_id", "published"]]
+    e = staged.events.merge(reports, on="report_id", how="left")
     e.index = staged.events.index
     e["published"] = e["published"].astype("datetime64[us]")
     defs = e["defines"]
@@ -209,38 +212,35 @@ def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
 def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
     """Victims are Civilians, Unknown, or actors of the event the claim is about."""
     d = definitions(staged).drop_duplicates("event_key")
-    actors = (d["actor1"].fillna("") + vocab.LIST_SEP + d["assoc_actor_1"].fillna("") + vocab.LIST_SEP
-              + d["actor2"].fillna("") + vocab.LIST_SEP + d["assoc_actor_2"].fillna(""))
-    members = dict(zip(d["event_key"], actors.map(
-        lambda s: {ctx.actors.get(a.casefold(), a) for a in s.split(vocab.LIST_SEP) if a})))
-    c = staged.claims
-
-    def strangers(row) -> list[str]:
-        if row.event_key not in members:
-            return []
-        names = [v for v in row.victims.split(vocab.LIST_SEP) if v]
-        return [v for v in names if v not in (vocab.CIVILIANS, vocab.UNKNOWN)
-                and ctx.actors.get(v.casefold(), v) not in members[row.event_key]]
-
-    bad = c.apply(strangers, axis=1) if len(c) else pd.Series([], dtype=object)
-    return located(c, _flags(bad, bool), "victim_not_in_event", "victims",
-                   lambda row: f"victim(s) {', '.join(map(repr, bad[row.name]))} are not actors of event {row.event_key!r}: "
+    members = pd.concat([pd.DataFrame({"event_key": d.loc[names.index, "event_key"].to_numpy(),
+                                       "actor": canonical(names, ctx.actors).to_numpy()})
+                         for names in (exploded(d[c]) for c in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"))])
+    c = staged.claims[staged.claims["event_key"].isin(set(d["event_key"]))]
+    victims = exploded(c["victims"])
+    long = pd.DataFrame({"row": victims.index, "event_key": c.loc[victims.index, "event_key"].to_numpy(),
+                         "actor": canonical(victims, ctx.actors).to_numpy(), "written": victims.to_numpy()})
+    special = long["written"].str.lower().isin([vocab.CIVILIANS.lower(), vocab.UNKNOWN.lower()])
+    known = long.merge(members.drop_duplicates().assign(_in=True), on=["event_key", "actor"], how="left")["_in"].notna()
+    strangers = long[~known.to_numpy() & ~special.to_numpy()]
+    if strangers.empty:
+        return []
+    listed = strangers.groupby("row")["written"].agg(lambda g: ", ".join(map(repr, g)))
+    return located(c, c.index.isin(listed.index), "victim_not_in_event", "victims",
+                   lambda row: f"victim(s) {listed[row.name]} are not actors of event {row.event_key!r}: "
                    f"name actor1, actor2 or an associated actor, or use {vocab.CIVILIANS} or {vocab.UNKNOWN}")
 
 
 def duplicate_events(staged: Staged, ctx: Context) -> list[Problem]:
     """Same actors, place and day under two keys: probably one event coded twice (a warning)."""
     d = definitions(staged).drop_duplicates("event_key")
-    canon = lambda s: s.fillna("").map(lambda n: ctx.actors.get(n.casefold(), n))  # noqa: E731
-    pair = pd.DataFrame({"a": canon(d["actor1"]), "b": canon(d["actor2"])})
-    sig = pd.DataFrame({
-        "actors": pair.min(axis=1) + "|" + pair.max(axis=1),
-        "place": d["country"].fillna("") + "|" + d["location"].fillna("").str.casefold(),
-        "day": d["date_start"].astype("str"),
-    }, index=d.index)
-    key = sig["actors"] + "|" + sig["place"] + "|" + sig["day"]
-    groups = d.groupby(key)["event_key"].agg(sorted)
-    dup = key.map(groups.map(len)) > 1
+    a, b = canonical(d["actor1"], ctx.actors), canonical(d["actor2"], ctx.actors)
+    pair = a.where(a <= b, b) + "|" + b.where(a <= b, a)
+    key = (pair + "|" + d["country"].fillna("") + "|" + d["location"].fillna("").str.lower() + "|"
+           + d["date_start"].dt.strftime("%Y-%m-%d").fillna(""))
+    dup = key.duplicated(keep=False)
+    if not dup.any():
+        return []
+    groups = d[dup].groupby(key[dup])["event_key"].agg(sorted)
     return located(d, dup, "duplicate_event", "key",
                    lambda row: f"events {', '.join(groups[key[row.name]])} have the same actors, place and day: "
                    "one event coded twice?", severity=WARNING)

@@ -18,10 +18,12 @@ from schemas import vocab
 
 from .ids import assign
 from .problems import Problem, problem
-from .readers.actors import resolver
+from .readers.actors import canonical, canonical_lists, resolver
 from .rules import aggregate, claimants, days, phrases
 from .staged import Staged
 
+# Victim words that are not actors, in their published spelling.
+VICTIM_WORDS = {vocab.CIVILIANS.lower(): vocab.CIVILIANS, vocab.UNKNOWN.lower(): vocab.UNKNOWN}
 NOTE_MULTI_DAY = ("[Multi-day event {key}: {start} to {end}, day {day} of {n}. Each claim's figures "
                   "were divided evenly over the {n} days, earlier days taking any remainder.]")
 
@@ -45,47 +47,52 @@ FIGURE_COLUMNS = ["low", "best", "high", "acled", "rule", "text"]
 def read_figures(staged: Staged, kind: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Ranges for `kind` ("killed" or "wounded") of every staged claim, and unreadable phrases.
 
-    Each distinct (phrase, language) is read once. Explicit {low, best, high} mappings are used
-    as given, their ACLED value defaulting to low.
+    Each distinct (phrase, language) is read once and joined back, so a million claims cost as
+    many parser calls as they have distinct phrasings. Explicit {low, best, high} mappings are
+    used as given, their ACLED value defaulting to low.
     """
     c = staged.claims
-    language = c["report_id"].map(staged.reports.drop_duplicates("report_id").set_index("report_id")["language"]).fillna("en")
-    out = pd.DataFrame(index=c.index, columns=FIGURE_COLUMNS)
+    reports = staged.reports.drop_duplicates("report_id").set_index("report_id")["language"]
+    language = pd.Series(reports.reindex(c["report_id"]).to_numpy(), index=c.index, dtype="str").fillna("en")
     explicit = c[f"{kind}_low"].notna()
-    phrase = c[kind].fillna("")
-    problems: list[Problem] = []
+    phrase = c[kind].fillna("").astype("str")
     to_read = ~explicit & (phrase != "")
+    pairs = pd.DataFrame({"text": phrase[to_read], "lang": language[to_read]}).drop_duplicates()
     table = phrases.table()
-    readings: dict[tuple[str, str], phrases.Reading | str] = {}
-    for text, lang in set(zip(phrase[to_read], language[to_read])):
+    rows, errors_ = [], {}
+    for text, lang in zip(pairs["text"], pairs["lang"]):
         try:
-            readings[(text, lang)] = table.read(text, lang)
+            r = table.read(text, lang)
+            rows.append((text, lang, r.low, r.best, r.high, r.acled, r.rule))
         except phrases.PhraseError as err:
-            readings[(text, lang)] = str(err)
-    for idx in c.index[to_read]:
-        r = readings[(phrase[idx], language[idx])]
-        if isinstance(r, str):
+            errors_[(text, lang)] = str(err)
+    readings = pd.DataFrame(rows, columns=["text", "lang", "low", "best", "high", "acled", "rule"])
+    keyed = pd.DataFrame({"text": phrase, "lang": language})
+    out = keyed.merge(readings, on=["text", "lang"], how="left")
+    out.index = c.index
+    out["text"] = phrase.where(to_read, "")
+    problems: list[Problem] = []
+    if errors_:
+        bad = to_read & pd.Series([(t, g) in errors_ for t, g in zip(phrase, language)], index=c.index)
+        for idx in c.index[bad.to_numpy()]:
             row = c.loc[idx]
-            problems.append(problem("unreadable_phrase", r, file=row.file, report_id=row.report_id,
-                                    event_key=row.event_key, claim=row.claim, field=kind))
-        else:
-            out.loc[idx, FIGURE_COLUMNS] = [r.low, r.best, r.high, r.acled, r.rule, phrase[idx]]
+            problems.append(problem("unreadable_phrase", errors_[(phrase[idx], language[idx])], file=row.file,
+                                    report_id=row.report_id, event_key=row.event_key, claim=row.claim, field=kind))
     if explicit.any():
         e = c[explicit]
-        acled = e[f"{kind}_acled"].fillna(e[f"{kind}_low"])
-        text = e[kind].where(e[kind].fillna("") != "", "{low: " + e[f"{kind}_low"].astype("str") + ", best: "
-                             + e[f"{kind}_best"].astype("str") + ", high: " + e[f"{kind}_high"].astype("str") + "}")
         out.loc[explicit, "low"] = e[f"{kind}_low"]
         out.loc[explicit, "best"] = e[f"{kind}_best"]
         out.loc[explicit, "high"] = e[f"{kind}_high"]
-        out.loc[explicit, "acled"] = acled
+        out.loc[explicit, "acled"] = e[f"{kind}_acled"].fillna(e[f"{kind}_low"])
         out.loc[explicit, "rule"] = "explicit"
-        out.loc[explicit, "text"] = text
+        out.loc[explicit, "text"] = e[kind].where(e[kind].fillna("") != "", "{low: " + e[f"{kind}_low"].astype("str")
+                                                  + ", best: " + e[f"{kind}_best"].astype("str") + ", high: "
+                                                  + e[f"{kind}_high"].astype("str") + "}")
     for col in ("low", "best", "high", "acled"):
-        out[col] = pd.array(out[col].to_numpy(dtype=object), dtype="Int64") if len(out) else pd.Series([], dtype="Int64")
+        out[col] = out[col].astype("Int64")
     out["rule"] = out["rule"].fillna("").astype("str")
     out["text"] = out["text"].fillna("").astype("str")
-    return out, problems
+    return out[FIGURE_COLUMNS], problems
 
 
 # -- events ----------------------------------------------------------------------------------
@@ -94,9 +101,10 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     """One row per event key (its first definition), with actor names resolved and codes derived."""
     d = staged.events[staged.events["defines"]].sort_values(["file", "entry"], kind="stable")
     d = d.drop_duplicates("event_key").reset_index(drop=True)
-    canon = lambda s: s.fillna("").map(lambda n: _canon_list(n, resolve))  # noqa: E731
-    for col in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"):
-        d[col] = canon(d[col])
+    for col in ("actor1", "actor2"):
+        d[col] = canonical(d[col], resolve)
+    for col in ("assoc_actor_1", "assoc_actor_2"):
+        d[col] = canonical_lists(d[col], resolve)
     d["inter1"] = d["actor1"].map(inter).astype("int64")
     d["inter2"] = d["actor2"].map(inter).fillna(0).astype("int64")
     lo = np.where(d["inter2"] > 0, np.minimum(d["inter1"], d["inter2"]), d["inter1"])
@@ -115,24 +123,24 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     return d
 
 
-def _canon_list(names: str, resolve: dict[str, str]) -> str:
-    parts = [n for n in names.split(vocab.LIST_SEP) if n]
-    return vocab.LIST_SEP.join(resolve.get(n.casefold(), n) for n in parts)
-
-
 def event_sources(staged: Staged) -> pd.DataFrame:
     """Per event key: outlets in order of first publication, their scales, count and newest date."""
-    keyed = pd.concat([staged.events[["event_key", "report_id", "file"]], staged.claims[["event_key", "report_id", "file"]]])
-    keyed = keyed.drop_duplicates().merge(staged.reports[["report_id", "file", "source", "source_scale", "published"]],
-                                          on=["report_id", "file"])
+    keyed = pd.concat([staged.events[["event_key", "report_id"]], staged.claims[["event_key", "report_id"]]])
+    reports = staged.reports.drop_duplicates("report_id")[["report_id", "source", "source_scale", "published"]]
+    keyed = keyed.drop_duplicates().merge(reports, on="report_id")
     keyed = keyed.sort_values(["event_key", "published", "source"], kind="stable")
     first = keyed.drop_duplicates(["event_key", "source"])
-    g = first.groupby("event_key", sort=True)
-    out = pd.DataFrame({
-        "source": g["source"].agg(vocab.LIST_SEP.join),
-        "source_scale": g["source_scale"].agg(_join_scales),
-        "n_sources": g["source"].size().astype("int64"),
-    })
+    n = first.groupby("event_key", sort=True).size()
+    out = first.drop_duplicates("event_key").set_index("event_key")[["source", "source_scale"]]
+    out = out.reindex(n.index)
+    out["n_sources"] = n.astype("int64")
+    several = first[first["event_key"].isin(n.index[n > 1])]
+    if len(several):  # the few events with several outlets: join their names and scales
+        g = several.groupby("event_key", sort=True)
+        out.loc[g.size().index, "source"] = g["source"].agg(vocab.LIST_SEP.join)
+        out.loc[g.size().index, "source_scale"] = g["source_scale"].agg(_join_scales)
+    single_scale = ~out["source_scale"].str.contains("-", regex=False)
+    out.loc[~single_scale, "source_scale"] = out.loc[~single_scale, "source_scale"].map(lambda s: _join_scales(pd.Series([s])))
     newest = keyed.groupby("event_key")["published"].max()
     out["timestamp"] = (newest - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
     return out
@@ -148,9 +156,10 @@ def _join_scales(scales: pd.Series) -> str:
 def claim_rows(staged: Staged, killed: pd.DataFrame, wounded: pd.DataFrame, resolve: dict[str, str]) -> pd.DataFrame:
     """Staged claims with their readings, canonical victims and claimant actor (one row per claim)."""
     c = staged.claims.copy()
-    c["victims"] = c["victims"].map(lambda v: _canon_victims(v, resolve))
-    c["claimant_actor"] = c["claimant"].map(lambda n: resolve.get(n.casefold(), "")).astype("str")
-    c["source"] = c["report_id"].map(staged.reports.drop_duplicates("report_id").set_index("report_id")["source"])
+    c["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
+    c["claimant_actor"] = canonical(c["claimant"], resolve, default="")
+    sources = staged.reports.drop_duplicates("report_id").set_index("report_id")["source"]
+    c["source"] = pd.Series(sources.reindex(c["report_id"]).to_numpy(), index=c.index, dtype="str")
     for kind, fig, prefix in (("killed", killed, "fatalities"), ("wounded", wounded, "wounded")):
         c[kind] = fig["text"]
         c[f"{kind}_rule"] = fig["rule"]
@@ -158,14 +167,6 @@ def claim_rows(staged: Staged, killed: pd.DataFrame, wounded: pd.DataFrame, reso
             c[f"{prefix}_{part}"] = fig[part]
     c["fatalities_acled"] = killed["acled"]
     return c
-
-
-def _canon_victims(victims: str, resolve: dict[str, str]) -> str:
-    out = []
-    for v in (x for x in victims.split(vocab.LIST_SEP) if x):
-        special = {vocab.CIVILIANS.casefold(): vocab.CIVILIANS, vocab.UNKNOWN.casefold(): vocab.UNKNOWN}
-        out.append(special.get(v.casefold()) or resolve.get(v.casefold(), v))
-    return vocab.LIST_SEP.join(dict.fromkeys(out))
 
 
 def split_claims(claims: pd.DataFrame, day_rows: pd.DataFrame) -> pd.DataFrame:

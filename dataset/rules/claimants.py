@@ -45,8 +45,9 @@ def victim_groups(claims: pd.DataFrame, members: pd.DataFrame) -> pd.Series:
     merged.index = long.index
     group = merged["group"].astype("object")
     group = group.where(merged["victim"] != CIVILIANS, "civilians").where(merged["victim"] != UNKNOWN, "unknown")
-    group = group.fillna("unknown")
-    per_claim = group.groupby(level=0).agg(lambda g: g.iloc[0] if g.nunique() == 1 else "unknown")
+    group = group.fillna("unknown").astype("str")
+    by_claim = group.groupby(level=0)
+    per_claim = by_claim.first().where(by_claim.nunique() == 1, "unknown")
     return per_claim.reindex(claims.index).astype("str")
 
 

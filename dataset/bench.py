@@ -1,0 +1,355 @@
+"""Benchmark: generate realistic synthetic raw sets, build them, compare with the pyarrow I/O floor.
+
+`python -m dataset bench --events N` (what `make bench EVENTS=N` runs) writes coding sheets with
+N events (skewed countries, the 25 sub-event types with their event types, thousands of actors,
+several claims per event in mixed phrasings, multi-day events, long notes), then in separate
+processes measures (1) the floor: pyarrow reading the same events and claims sheets and writing
+Parquet and CSV, and (2) the real build, with time and peak memory per stage. `--reports N`
+does the same for N YAML reports, then edits one report and rebuilds with the parse cache.
+Synthetic data lives in a scratch folder, never in raw/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import yaml
+
+from schemas import vocab
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench" / "RESULTS.md"
+STAGES = ["parse", "normalize", "aggregate", "validate", "write"]
+
+PHRASES = ["2", "5", "12", "about 20", "approximately 30", "some 15", "dozens", "at least 10", "more than 40",
+           "between 10 and 15", "several", "a few", "hundreds", "nearly 50", "up to 8", "no one", "one", "three",
+           "twenty-three", "scores", "many", "10-15", "at least 3", "around 100", "fewer than 5"]
+WORDS = ("armed men attacked the village at dawn according to local sources the army said fighters were killed "
+         "and several houses burned while residents fled toward the town witnesses reported gunfire for hours").split()
+# Sub-event types drawn with these weights (ACLED-like: battles and violence against civilians dominate).
+SUB_WEIGHTS = {"Armed clash": 30, "Attack": 20, "Peaceful protest": 15, "Air/drone strike": 6,
+               "Shelling/artillery/missile attack": 5, "Remote explosive/landmine/IED": 4, "Abduction/forced disappearance": 3,
+               "Violent demonstration": 3, "Mob violence": 2, "Protest with intervention": 2, "Looting/property destruction": 2,
+               "Arrests": 2, "Government regains territory": 1, "Non-state actor overtakes territory": 1, "Suicide bomb": 1,
+               "Grenade": 1, "Chemical weapon": 0.05, "Sexual violence": 1, "Excessive force against protesters": 0.5,
+               "Agreement": 0.5, "Change to group/activity": 0.5, "Disrupted weapons use": 0.5,
+               "Headquarters or base established": 0.3, "Non-violent transfer of territory": 0.3, "Other": 0.5}
+
+
+# -- generation ------------------------------------------------------------------------------
+
+def _countries(rng: np.random.Generator, n: int = 60) -> pd.DataFrame:
+    from . import geo
+
+    boxes = geo.bounding_boxes()
+    table = [c for c in vocab.countries().values() if c.iso3 in boxes.index and c.iso3 != "ATA"]
+    table = sorted(table, key=lambda c: c.name)[:: max(1, len(table) // n)][:n]
+    b = boxes.loc[[c.iso3 for c in table]]
+    weights = 1 / np.arange(1, len(table) + 1) ** 1.1  # Zipf-like skew
+    rng.shuffle(weights)
+    return pd.DataFrame({"country": [c.name for c in table], "lat": ((b.min_lat + b.max_lat) / 2).to_numpy(),
+                         "lon": ((b.min_lon + b.max_lon) / 2).to_numpy(),
+                         "dlat": ((b.max_lat - b.min_lat) / 6).to_numpy(), "dlon": ((b.max_lon - b.min_lon) / 6).to_numpy(),
+                         "w": weights / weights.sum()})
+
+
+def _actors(countries: pd.DataFrame, per_country: int = 50) -> pd.DataFrame:
+    rows = []
+    for c in countries["country"]:
+        rows += [(f"Military Forces of {c}", 1), (f"Police Forces of {c}", 1), (f"Protesters ({c})", 6),
+                 (f"Rioters ({c})", 5), (f"Civilians ({c})", 7)]
+        rows += [(f"Rebel Group {i} ({c})", 2) for i in range(per_country // 5)]
+        rows += [(f"Political Militia {i} ({c})", 3) for i in range(per_country // 3)]
+        rows += [(f"Communal Militia {i} ({c})", 4) for i in range(per_country // 3)]
+        rows += [(f"External Force {i} ({c})", 8) for i in range(3)]
+    return pd.DataFrame(rows, columns=["name", "inter"])
+
+
+def _pick(rng, names: np.ndarray, size: int) -> np.ndarray:
+    """Skewed choice: a few actors appear often, most rarely."""
+    weights = 1 / np.arange(1, len(names) + 1)
+    return names[rng.choice(len(names), size=size, p=weights / weights.sum())]
+
+
+def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(actors, events sheet, claims sheet) with n_events events and about two claims each."""
+    rng = np.random.default_rng(seed)
+    countries = _countries(rng)
+    actors = _actors(countries)
+    subs = list(SUB_WEIGHTS)
+    w = np.array(list(SUB_WEIGHTS.values()))
+    sub = np.array(subs)[rng.choice(len(subs), n_events, p=w / w.sum())]
+    etype = pd.Series(sub).map(vocab.SUB_EVENT_TO_EVENT).to_numpy()
+    ci = rng.choice(len(countries), n_events, p=countries["w"].to_numpy())
+    country = countries["country"].to_numpy()[ci]
+    lat = np.round(countries["lat"].to_numpy()[ci] + rng.uniform(-1, 1, n_events) * countries["dlat"].to_numpy()[ci], 4)
+    lon = np.round(countries["lon"].to_numpy()[ci] + rng.uniform(-1, 1, n_events) * countries["dlon"].to_numpy()[ci], 4)
+    start = pd.Timestamp("1997-01-01") + pd.to_timedelta(rng.integers(0, 10_500, n_events), unit="D")
+    days = np.where(rng.random(n_events) < 0.05, rng.integers(2, 6, n_events), 1)
+    end = start + pd.to_timedelta(days - 1, unit="D")
+    published = end + pd.to_timedelta(rng.integers(0, 4, n_events), unit="D")
+
+    by_country = {c: g for c, g in actors.assign(country=actors["name"].str.extract(r"\((.*)\)$")[0].fillna(
+        actors["name"].str.replace(r"^(Military|Police) Forces of ", "", regex=True))).groupby("country")}
+    a1 = np.empty(n_events, dtype=object)
+    a2 = np.empty(n_events, dtype=object)
+    for c, idx in pd.Series(np.arange(n_events)).groupby(country):
+        g = by_country[c]
+        armed = g.loc[g["inter"].isin([1, 2, 3, 4, 8]), "name"].to_numpy()
+        idx = idx.to_numpy()
+        e = etype[idx]
+        first = _pick(rng, armed, len(idx))
+        second = _pick(rng, armed, len(idx))
+        second = np.where(second == first, f"Military Forces of {c}", second)
+        second = np.where(second == first, f"Police Forces of {c}", second)
+        first = np.where(e == "Protests", f"Protesters ({c})", first)
+        first = np.where(e == "Riots", f"Rioters ({c})", first)
+        second = np.where(e == "Violence against civilians", f"Civilians ({c})", second)
+        second = np.where(np.isin(e, ["Protests", "Riots"]) & (rng.random(len(idx)) < 0.6), "", second)
+        second = np.where(np.isin(e, ["Protests", "Riots"]) & (second != ""), f"Police Forces of {c}", second)
+        second = np.where((e == "Strategic developments") & (rng.random(len(idx)) < 0.5), "", second)
+        a1[idx], a2[idx] = first, second
+    keys = np.char.add("ev-", np.arange(n_events).astype(str))
+    notes = [" ".join(WORDS[j % len(WORDS)] for j in range(i % 7, i % 7 + 30 + i % 90)) for i in range(1000)]
+    events = pd.DataFrame({
+        "report_id": np.char.add("rep-", np.arange(n_events).astype(str)),
+        "source": np.array(["Wire One", "Radio Two", "Local Paper", "Daily Three", "Monitor Four"])[np.arange(n_events) % 5],
+        "source_scale": np.array(["International", "National", "Subnational", "National", "Local partner"])[np.arange(n_events) % 5],
+        "published": published.strftime("%Y-%m-%d"), "language": "en", "key": keys,
+        "date": np.where(days == 1, start.strftime("%Y-%m-%d"), ""),
+        "date_start": np.where(days > 1, start.strftime("%Y-%m-%d"), ""),
+        "date_end": np.where(days > 1, end.strftime("%Y-%m-%d"), ""),
+        "time_precision": rng.choice([1, 1, 1, 2, 3], n_events), "event_type": etype, "sub_event_type": sub,
+        "actor1": a1, "assoc_actor_1": "", "actor2": a2, "assoc_actor_2": "", "country": country,
+        "admin1": np.char.add("Province ", (ci % 17).astype(str)), "admin2": "", "admin3": "",
+        "location": np.char.add("Town ", rng.integers(0, 5000, n_events).astype(str)),
+        "latitude": lat, "longitude": lon, "geo_precision": rng.choice([1, 1, 2, 3], n_events),
+        "civilian_targeting": np.where(etype == "Violence against civilians", "true", ""), "tags": "",
+        "notes": np.array(notes, dtype=object)[np.arange(n_events) % 1000],
+    })
+    n_claims = rng.choice([0, 1, 2, 3, 4], n_events, p=[0.1, 0.25, 0.3, 0.2, 0.15])
+    ev = np.repeat(np.arange(n_events), n_claims)
+    side = rng.random(len(ev))
+    has2 = a2[ev] != ""
+    victims = np.where(side < 0.45, a1[ev], np.where((side < 0.8) & has2, a2[ev], np.where(side < 0.9, "Civilians", "Unknown")))
+    who = rng.random(len(ev))
+    claimant = np.where(who < 0.3, a1[ev], np.where((who < 0.6) & has2, a2[ev], np.where(who < 0.8, "local sources", events["source"].to_numpy()[ev])))
+    killed = np.array(PHRASES, dtype=object)[rng.integers(0, len(PHRASES), len(ev))]
+    wounded = np.where(rng.random(len(ev)) < 0.2, np.array(PHRASES, dtype=object)[rng.integers(0, len(PHRASES), len(ev))], "")
+    claims = pd.DataFrame({"report_id": events["report_id"].to_numpy()[ev], "key": keys[ev], "claimant": claimant,
+                           "victims": victims, "killed": killed, "wounded": wounded, "quote": "as the report says"})
+    return actors, events, claims
+
+
+def write_sheets(raw: Path, n_events: int, seed: int = 0, batch: int = 250_000) -> None:
+    actors, events, claims = synthetic_tables(n_events, seed)
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / "actors.yaml").write_text(yaml.safe_dump(actors.to_dict("records"), sort_keys=False), encoding="utf-8")
+    starts = range(0, n_events, batch)
+    for i, s in enumerate(starts):
+        folder = raw / "sheets" / f"batch-{i:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        part = events.iloc[s:s + batch]
+        pacsv.write_csv(pa.Table.from_pandas(part.astype(str), preserve_index=False), folder / "events.csv")
+        cl = claims[claims["report_id"].isin(set(part["report_id"]))]
+        pacsv.write_csv(pa.Table.from_pandas(cl.astype(str), preserve_index=False), folder / "claims.csv")
+
+
+def write_reports(raw: Path, n_reports: int, seed: int = 0) -> None:
+    """n YAML reports, one event each, with their claims and a report text."""
+    actors, events, claims = synthetic_tables(n_reports, seed)
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / "actors.yaml").write_text(yaml.safe_dump(actors.to_dict("records"), sort_keys=False), encoding="utf-8")
+    grouped = dict(tuple(claims.groupby("key", sort=False)))
+    text = " ".join(WORDS * 6)
+    for i, e in enumerate(events.itertuples(index=False)):
+        ev = {k: getattr(e, k) for k in ("key", "time_precision", "event_type", "sub_event_type", "actor1", "actor2",
+                                          "country", "admin1", "location", "latitude", "longitude", "geo_precision", "notes")}
+        ev["time_precision"], ev["geo_precision"] = int(ev["time_precision"]), int(ev["geo_precision"])
+        ev["latitude"], ev["longitude"] = float(ev["latitude"]), float(ev["longitude"])
+        if e.date:
+            ev["date"] = e.date
+        else:
+            ev["date_start"], ev["date_end"] = e.date_start, e.date_end
+        if e.civilian_targeting == "true":
+            ev["civilian_targeting"] = True
+        c = grouped.get(e.key)
+        if c is not None:
+            ev["claims"] = [{k: v for k, v in r.items() if k in ("claimant", "victims", "killed", "wounded", "quote") and v != ""}
+                            for r in c.to_dict("records")]
+        doc = {"id": e.report_id, "source": e.source, "source_scale": e.source_scale, "published": e.published,
+               "language": "en", "text": text, "events": [ev]}
+        folder = raw / "reports" / f"{i // 1000:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{e.report_id}.yaml").write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+class Memory:
+    """Samples this process's resident memory; keeps the peak per named stage."""
+
+    def __init__(self, interval: float = 0.01):
+        self.interval, self.stage, self.peaks = interval, "start", {}
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def rss_mb(self) -> float:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * self._page / 1024**2
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            m = self.rss_mb()
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), m)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> Memory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure_floor(raw: Path, out: Path) -> dict:
+    """pyarrow alone: read every events and claims sheet, write each as Parquet and CSV."""
+    with Memory() as mem:
+        start = time.perf_counter()
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("events", "claims"):
+            tables = [pacsv.read_csv(p) for p in sorted(raw.glob(f"sheets/*/{name}.csv"))]
+            table = pa.concat_tables(tables) if tables else pa.table({})
+            pq.write_table(table, out / f"{name}.parquet", compression="zstd")
+            pacsv.write_csv(table, out / f"{name}.csv")
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": max(mem.peaks.values())}
+
+
+def measure_build(raw: Path, out: Path, version: str) -> dict:
+    from . import build, pipeline
+
+    class Timed(pipeline.Stages):
+        def timed(self, name):  # noqa: D102 - also tells the memory sampler the stage
+            mem.stage = name
+            return super().timed(name)
+
+    with Memory() as mem:
+        start = time.perf_counter()
+        outcome = build.run(raw, out, version, stages=(stages := Timed()))
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "stages": stages.seconds, "stage_peak_mb": mem.peaks,
+            "peak_mb": max(mem.peaks.values()), "rows": outcome.rows}
+
+
+def _child(kind: str, raw: Path, out: Path, version: str = "2024.07.0") -> dict:
+    run = subprocess.run([sys.executable, "-m", "dataset.bench", "_measure", kind, str(raw), str(out), version],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"{kind} failed:\n{run.stderr[-4000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def table(result: dict, floor: dict | None) -> str:
+    lines = [f"{'stage':<10} {'seconds':>8} {'peak MB':>8}"]
+    for s in STAGES:
+        lines.append(f"{s:<10} {result['stages'].get(s, 0):8.2f} {result['stage_peak_mb'].get(s, 0):8.0f}")
+    lines.append(f"{'build':<10} {result['seconds']:8.2f} {result['peak_mb']:8.0f}")
+    if floor:
+        lines.append(f"{'floor':<10} {floor['seconds']:8.2f} {floor['peak_mb']:8.0f}")
+    return "\n".join(lines)
+
+
+def bench_events(n: int, work: Path) -> str:
+    raw, out = work / f"sheets-{n}", work / f"out-{n}"
+    if not (raw / "sheets").exists():
+        print(f"generating {n:,} events ...", file=sys.stderr)
+        write_sheets(raw, n)
+    shutil.rmtree(out, ignore_errors=True)
+    floor = _child("floor", raw, work / f"floor-{n}")
+    result = _child("build", raw, out)
+    ratio = result["seconds"] / floor["seconds"]
+    last = f"build_s={result['seconds']:.2f} floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={result['peak_mb']:.0f}"
+    rows = ", ".join(f"{v:,} {k}" for k, v in result["rows"].items())
+    return f"events={n:,} ({rows})\n{table(result, floor)}\n{last}"
+
+
+def bench_reports(n: int, work: Path) -> str:
+    raw, out = work / f"reports-{n}", work / f"rout-{n}"
+    if not (raw / "reports").exists():
+        print(f"generating {n:,} YAML reports ...", file=sys.stderr)
+        write_reports(raw, n)
+    shutil.rmtree(out, ignore_errors=True)
+    cold = _child("build", raw, out, "2024.07.0")
+    victim = sorted((raw / "reports").rglob("*.yaml"))[n // 2]
+    original = victim.read_text(encoding="utf-8")
+    victim.write_text(re.sub(r"killed: '?([^'\n]+)'?", "killed: one", original, count=1), encoding="utf-8")
+    try:
+        warm = _child("build", raw, out, "2024.07.1")
+    finally:
+        victim.write_text(original, encoding="utf-8")
+    last = (f"reports={n} full_build_s={cold['seconds']:.2f} one_edit_rebuild_s={warm['seconds']:.2f} "
+            f"peak_mb={max(cold['peak_mb'], warm['peak_mb']):.0f}")
+    return f"reports={n:,} full build\n{table(cold, None)}\none edited report, rebuilt with the cache\n{table(warm, None)}\n{last}"
+
+
+def record(text: str, label: str) -> None:
+    """Keep the latest result per size in bench/RESULTS.md (committed with each performance change)."""
+    RESULTS.parent.mkdir(exist_ok=True)
+    head = "# Benchmark results\n\nLatest `make bench` runs on this repository's reference machine (2 cores, 24 GiB). " \
+           "Each performance change updates this file.\n"
+    sections = {}
+    if RESULTS.exists():
+        for part in RESULTS.read_text(encoding="utf-8").split("\n## ")[1:]:
+            title, _, body = part.partition("\n")
+            sections[title.strip()] = body.strip()
+    sections[label] = f"```\n{text}\n```"
+    body = "".join(f"\n## {k}\n\n{v}\n" for k, v in sorted(sections.items()))
+    RESULTS.write_text(head + body, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_measure":
+        kind, raw, out = argv[1], Path(argv[2]), Path(argv[3])
+        result = measure_floor(raw, out) if kind == "floor" else measure_build(raw, out, argv[4])
+        print(json.dumps(result))
+        return 0
+    p = argparse.ArgumentParser(prog="python -m dataset bench")
+    p.add_argument("--events", type=int, help="events in the coding-sheet benchmark")
+    p.add_argument("--reports", type=int, help="YAML reports in the report benchmark")
+    p.add_argument("--work", default=os.environ.get("BENCH_DIR", "/tmp/dataset-bench"), help="scratch folder")
+    p.add_argument("--no-record", action="store_true", help="do not update bench/RESULTS.md")
+    args = p.parse_args(argv)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    outputs = []
+    if args.events or not args.reports:
+        n = args.events or 1_000_000
+        outputs.append((f"{n:,} events from coding sheets", bench_events(n, work)))
+    if args.reports:
+        outputs.append((f"{args.reports:,} YAML reports", bench_reports(args.reports, work)))
+    for label, text in outputs:
+        if not args.no_record:
+            record(text, label)
+    print("\n\n".join(text for _, text in outputs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
