@@ -31,7 +31,7 @@ class Draft:
     countries: list[str]
     background: list[Claim] = field(default_factory=list)
     places: list = field(default_factory=list)
-    suggestion: dict = field(default_factory=dict)
+    context: object = None
 
 
 def registry_from_file(path: Path) -> Registry:
@@ -43,14 +43,18 @@ def draft_text(body: str, source: str, published: dt.date, language: str, regist
     lex = lexicon.load()
     sents = text.sentences(body)
     ctx = context.build(lex, registry, sents, language, source, published)
+    mentions = []
+    if gazetteer is not None:
+        from . import places
+
+        mentions = places.find(sents, ctx, gazetteer)
+        # countries of the places named come after the countries named outright
+        ctx.countries += [c for c in dict.fromkeys(m.place.country for m in mentions) if c not in ctx.countries]
     found = claims_mod.extract(sents, ctx)
     d = Draft(body, source, published, language, [c for c in found if not c.background],
               dates.find(body, published),
               list(dict.fromkeys(ctx.mentioned)), ctx.countries)
     d.background = [c for c in found if c.background]
-    if gazetteer is not None:
-        from . import places, suggest
-
-        d.places = places.find(body, sents, ctx, gazetteer)
-        d.suggestion = suggest.event(d, ctx)
+    d.places = mentions
+    d.context = ctx
     return d

@@ -105,7 +105,7 @@ def _clause_start(words: list[str], i: int) -> int:
 def _main_subject(words: list[str]) -> tuple[int, int]:
     """The sentence's subject, after a dateline ("BAMAKO, Mali (AP) — A coalition ... has")."""
     start = next((j + 1 for j, w in enumerate(words[:15]) if w in ("—", "–")), 0)
-    for j in range(start, len(words)):
+    for j in range(start + 1, len(words)):  # from the second word: "A coalition" is no French "a"
         if words[j] in FINITE or words[j] == ",":
             return start, j
     return start, start

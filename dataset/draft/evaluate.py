@@ -22,7 +22,7 @@ import yaml
 from ..rules import phrases
 from .text import fold
 
-ARTICLES = r"^(the|a|an|le|la|les|l'|un|une|des|de|d')\s*"
+ARTICLES = r"^(?:(?:the|a|an|le|la|les|un|une|des|de)\s+|l'|d')"
 
 
 @dataclass
@@ -105,13 +105,14 @@ def load(path: Path, root: Path) -> list[dict]:
 
 
 def run(path: Path, actors: Path, root: Path, verbose: bool = False) -> Score:
-    from . import draft_text, registry_from_file
+    from . import draft_text, places, registry_from_file
 
     registry = registry_from_file(actors)
+    gazetteer = places.load(root / "raw")
     total = Score()
     for item in load(path, root):
         published = item["published"] if isinstance(item["published"], dt.date) else dt.date.fromisoformat(item["published"])
-        d = draft_text(item["text"], item["source"], published, item.get("language", "en"), registry)
+        d = draft_text(item["text"], item["source"], published, item.get("language", "en"), registry, gazetteer)
         predicted = [{"kind": c.kind, "phrase": c.phrase, "victims": list(c.victims), "claimant": c.claimant}
                      for c in d.claims]
         tp, wrong, missed = score_claims(predicted, item["claims"])

@@ -73,3 +73,11 @@ def _add(out: list[Sentence], text: str, start: int, end: int) -> None:
     if body:
         s = start + lead
         out.append(Sentence(len(out), s, s + len(body), body, tokenize(body, s)))
+
+
+def split_headline(text: str) -> tuple[str, str]:
+    """(headline, body): a short first line without a closing full stop is a headline."""
+    first, _, rest = text.strip().partition("\n")
+    if rest.strip() and len(first) <= 200 and not first.rstrip().endswith((".", "!", "?", ":")):
+        return first.strip(), rest.strip()
+    return "", text.strip()
