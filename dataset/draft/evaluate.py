@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args[1]) if len(args) > 1 else Path(".")
     actors = folder / "actors.yaml"
     total = Score()
-    for part in ("dev", "heldout"):
-        if part == "heldout" and "--dev-only" in sys.argv:
+    for part in ("dev", "heldout", "heldout2"):
+        if part != "dev" and "--dev-only" in sys.argv:
             continue
         s = run(folder / f"{part}.yaml", actors, root, verbose)
         total.add(s)
