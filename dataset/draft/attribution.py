@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .context import Context
+from .context import NON_STATE_ARMED, Context
 from .lexicon import match_at
 from .text import Sentence
 
@@ -19,6 +19,7 @@ CLAUSE_BREAKS = {",", ";", ":", '"', "“", "”", "«", "»", "that", "que", "q
 QUOTE_CLOSE = {'"', "”", "»", ","}
 PARTICIPLES = {"stating", "saying", "adding", "claiming", "reporting", "announcing", "affirming", "affirmant",
                "indiquant", "precisant", "ajoutant", "declarant", "assurant", "revendiquant"}
+INSTITUTIONAL = {"statement", "communique", "spokesman", "spokesperson", "spokeswoman", "porte-parole", "release"}
 PASSIVE = {"were", "was", "been", "being", "is", "are", "ete", "etait", "etaient"}
 FINITE = {"has", "have", "had", "is", "was", "were", "are", "will", "would", "did", "does", "a", "ont", "est",
           "sont", "made", "said", "claimed"}
@@ -45,7 +46,7 @@ def find(sentence: Sentence, ctx: Context) -> list[Attribution]:
         acc = match_at(words, i, ctx.lex.according)
         if acc and (i == 0 or words[i - 1] != "a"):
             j = _span_end(words, i + len(acc))
-            out.append(_make(raw, words, i + len(acc), j, i, "all", ctx))
+            out.append(_make(sentence, words, i + len(acc), j, i, "all", ctx))
             i = j
             continue
         verb = match_at(words, i, ctx.lex.verbs)
@@ -53,7 +54,7 @@ def find(sentence: Sentence, ctx: Context) -> list[Attribution]:
             end = i + len(verb)
             if i > 0 and words[i - 1] in QUOTE_CLOSE and verb in ctx.lex.inverted and _speaker_follows(words, end):
                 j = _span_end(words, end)
-                out.append(_make(raw, words, end, j, i, "all", ctx))
+                out.append(_make(sentence, words, end, j, i, "all", ctx))
                 i = j
                 continue
             if i > 0 and words[i - 1] in PASSIVE:  # "no casualties were reported": not a speaker
@@ -64,7 +65,7 @@ def find(sentence: Sentence, ctx: Context) -> list[Attribution]:
             else:
                 start, stop = _clause_start(words, i), i
             if stop > start:
-                out.append(_make(raw, words, start, stop, i, "after", ctx))
+                out.append(_make(sentence, words, start, stop, i, "after", ctx))
             i = end
             continue
         i += 1
@@ -111,17 +112,27 @@ def _main_subject(words: list[str]) -> tuple[int, int]:
     return start, start
 
 
-def _make(raw, words, start: int, stop: int, verb: int, scope: str, ctx: Context) -> Attribution:
+def _make(sentence: Sentence, words, start: int, stop: int, verb: int, scope: str, ctx: Context) -> Attribution:
     while start < stop and words[start] in LEADING:
         start += 1
-    speaker = " ".join(raw[start:stop]).replace(" '", "'").replace("' ", "'")
-    claimant = resolve(words[start:stop], raw[start:stop], words[:start], ctx)
+    raw = [t.text for t in sentence.tokens]
+    speaker = _written(sentence, start, stop)
+    claimant = resolve(words[start:stop], raw[start:stop], words[:start], ctx, written=speaker)
     if claimant:
         ctx.last_speaker = claimant
     return Attribution(claimant or "", speaker, verb, scope)
 
 
-def resolve(words: list[str], raw: list[str], before: list[str], ctx: Context, depth: int = 0) -> str | None:
+def _written(sentence: Sentence, start: int, stop: int) -> str:
+    """The words start..stop exactly as the sentence has them."""
+    if stop <= start:
+        return ""
+    t = sentence.tokens
+    return sentence.text[t[start].start - sentence.start:t[stop - 1].end - sentence.start].strip(" ,.")
+
+
+def resolve(words: list[str], raw: list[str], before: list[str], ctx: Context, depth: int = 0,
+            written: str | None = None) -> str | None:
     """A speaker's words to a claimant: a registered actor where the report leaves no doubt."""
     if not words:
         return None
@@ -139,14 +150,19 @@ def resolve(words: list[str], raw: list[str], before: list[str], ctx: Context, d
             return ctx.persons[words[k]]
     cls = _class_only(words, ctx)
     if cls:
-        country = next((ctx.country_at(words, k)[1] for k in range(len(words)) if ctx.country_at(words, k)), None)
-        actor = ctx.state_actor(cls, country) if cls in ("military", "police") else (
-            ctx.only_mentioned((2, 3, 4)) if cls == "armed_group" else None)
+        actor = _class_actor(cls, words, ctx)
         if actor:
             return actor
     if depth == 0:
         for k in range(len(words)):
             if match_at(words, k, ctx.lex.statement):
+                # "police spokesman", "an army statement" speak for the institution ("a military
+                # commander" or "a military source" does not)
+                head = _class_only(words[:k], ctx) if k and words[k] in INSTITUTIONAL else None
+                if head:
+                    actor = _class_actor(head, words[:k], ctx)
+                    if actor:
+                        return actor
                 for m in range(k + 1, len(words)):
                     if words[m] in ("of", "for", "from", "de", "du", "des", "d'"):
                         inner = resolve(words[m + 1:], raw[m + 1:], [], ctx, depth + 1)
@@ -154,7 +170,14 @@ def resolve(words: list[str], raw: list[str], before: list[str], ctx: Context, d
                             return inner
                         break
     del text
-    return " ".join(raw).replace(" '", "'").replace("' ", "'").strip(" ,.")
+    return written if written is not None else " ".join(raw).strip(" ,.")
+
+
+def _class_actor(cls: str, words: list[str], ctx: Context) -> str | None:
+    country = next((ctx.country_at(words, k)[1] for k in range(len(words)) if ctx.country_at(words, k)), None)
+    if cls in ("military", "police"):
+        return ctx.state_actor(cls, country)
+    return ctx.only_mentioned(NON_STATE_ARMED) if cls == "armed_group" else None
 
 
 def _class_only(words: list[str], ctx: Context) -> str | None:

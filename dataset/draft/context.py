@@ -16,7 +16,8 @@ from schemas.vocab import CIVILIANS, UNKNOWN, country_names
 from .lexicon import Lexicon, Phrase, phrase
 from .text import Sentence
 
-NON_STATE_ARMED = (2, 3, 4)  # ACLED inter codes: rebels, political and identity militias
+NON_STATE_ARMED = (2,)  # ACLED inter code of rebel groups: "rebels", "jihadists", "terrorists", "assailants"
+MILITIAS = (3, 4)  # political and identity militias: "militiamen", "vigilantes", "dozos"
 EXTERNAL = 8
 
 

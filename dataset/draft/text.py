@@ -14,7 +14,7 @@ TOKEN = re.compile(
     r"(?i:jusqu|qu|[dljnmtsc])['’](?=[^\W\d_])"          # elided article or pronoun
     r"|\d+(?:[.,\u202f\u00a0]\d{3})+(?![\d])"            # 1,200 / 3.000
     r"|\d+(?:\.\d+)?"                                     # 12 / 1.5
-    r"|[^\W\d_]+(?:[-'’][^\W\d_]+)*"                       # words, twenty-three, a-t-il, Al-Shabaab
+    r"|[^\W\d_][^\W_]*(?:[-'’][^\W_]+)*"                  # words, twenty-three, a-t-il, Al-Shabaab, M23
     r"|[^\w\s]")                                          # punctuation
 # Abbreviations after which a full stop does not end a sentence.
 ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "gen", "col", "lt", "capt", "sgt", "st", "no", "vs", "approx",

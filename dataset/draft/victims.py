@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from schemas.vocab import CIVILIANS, UNKNOWN
 
-from .context import EXTERNAL, NON_STATE_ARMED, Context
+from .context import EXTERNAL, MILITIAS, NON_STATE_ARMED, Context
 from .lexicon import match_at
 
 CONJUNCTIONS = {"and", "et", "&", ","}
@@ -69,6 +69,8 @@ def _starts_with_number(words: list[str], i: int) -> bool:
 def _join(parts: list[Victims], raw: list[str], i: int) -> Victims:
     names = tuple(dict.fromkeys(n for p in parts for n in p.names))
     relative = next((p.relative for p in parts if p.relative), None)
+    if names and relative == "others":  # "rebelles du M23 et en ...": the named victims stand
+        relative = None
     end = parts[-1].end
     return Victims(names, " ".join(raw[i:end]), end, relative, True, any(p.guessed for p in parts))
 
@@ -82,6 +84,9 @@ def _segment(words: list[str], i: int, ctx: Context) -> Victims | None:
             break
         hit = ctx.registry.actor_at(words, j)
         noun = lex.noun_at(words, j)
+        if noun and noun[1] == "others" and j + len(noun[0]) < len(words) and lex.noun_at(words, j + len(noun[0])):
+            j += len(noun[0])  # "neuf autres militaires": the noun after "autres" says who
+            continue
         if noun:
             j += len(noun[0])
             return _qualify(words, j, noun[1], actor, country, own, ctx)
@@ -130,13 +135,13 @@ def _qualify(words: list[str], j: int, cls: str, actor: str | None, country: str
                 j += 1
     if actor:
         return Victims((actor,), "", j, None, True)
-    return Victims(resolve_class(cls, country, own, ctx), "", j, _relative(cls, own), True, cls == "armed_group")
+    return Victims(resolve_class(cls, country, own, ctx), "", j, _relative(cls, own), True, cls in ("armed_group", "militia"))
 
 
 def _relative(cls: str, own: bool) -> str | None:
     if cls in ("others", "enemy", "men"):
         return cls
-    if own and cls in ("military", "police", "armed_group", "external", "people"):
+    if own and cls in ("military", "police", "armed_group", "militia", "external", "people"):
         return "own"
     return None
 
@@ -152,6 +157,9 @@ def resolve_class(cls: str, country: str | None, own: bool, ctx: Context) -> tup
         return (name,) if name else (UNKNOWN,)
     if cls == "armed_group":
         name = ctx.only_mentioned(NON_STATE_ARMED)
+        return (name,) if name else (UNKNOWN,)
+    if cls == "militia":
+        name = ctx.only_mentioned(MILITIAS)
         return (name,) if name else (UNKNOWN,)
     if cls == "external":
         name = ctx.only_mentioned((EXTERNAL,))
