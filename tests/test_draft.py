@@ -225,3 +225,16 @@ def test_evaluation_set_is_large_mixed_and_meets_the_target_on_dev():
     assert {i["language"] for i in items} == {"en", "fr"}
     score = evaluate.run(EVAL / "dev.yaml", EVAL / "actors.yaml", ROOT)
     assert score.precision >= 0.9 and score.recall >= 0.8, (score.precision, score.recall)
+
+
+@pytest.mark.parametrize("phrase,reading", [
+    ("une huitaine", (6, 8, 10)),          # was misread as 1 before phrase rules 1.1.0
+    ("près d'une centaine", (80, 100, 100)),
+    ("un peu plus de 20", (21, 21, 40)),
+    ("about 20", (16, 20, 24)),            # earlier readings unchanged
+    ("dozens", (12, 24, 99)),
+    ("une vingtaine", (16, 20, 24)),
+])
+def test_french_amounts_added_to_the_phrase_table(phrase, reading):
+    r = phrases.read(phrase, "fr")
+    assert (r.low, r.best, r.high) == reading
