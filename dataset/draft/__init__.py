@@ -15,7 +15,7 @@ import yaml
 from . import claims as claims_mod
 from . import context, dates, lexicon, text
 from .claims import Claim
-from .context import Registry
+from .context import Context, Registry
 from .dates import Candidate
 
 
@@ -31,7 +31,7 @@ class Draft:
     countries: list[str]
     background: list[Claim] = field(default_factory=list)
     places: list = field(default_factory=list)
-    context: object = None
+    context: Context | None = None  # what the rules knew (actors, countries), for rendering
 
 
 def registry_from_file(path: Path) -> Registry:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .context import NON_STATE_ARMED, Context
 from .lexicon import match_at
-from .text import Sentence
+from .text import Sentence, fold
 
 CLAUSE_BREAKS = {",", ";", ":", '"', "“", "”", "«", "»", "that", "que", "qu'", "(", ")", "—", "–"}
 QUOTE_CLOSE = {'"', "”", "»", ","}
@@ -112,7 +112,7 @@ def _main_subject(words: list[str]) -> tuple[int, int]:
     return start, start
 
 
-def _make(sentence: Sentence, words, start: int, stop: int, verb: int, scope: str, ctx: Context) -> Attribution:
+def _make(sentence: Sentence, words: list[str], start: int, stop: int, verb: int, scope: str, ctx: Context) -> Attribution:
     while start < stop and words[start] in LEADING:
         start += 1
     raw = [t.text for t in sentence.tokens]
@@ -136,7 +136,6 @@ def resolve(words: list[str], raw: list[str], before: list[str], ctx: Context, d
     """A speaker's words to a claimant: a registered actor where the report leaves no doubt."""
     if not words:
         return None
-    text = tuple(words)
     if words[0] in ctx.lex.relative and before:
         return _antecedent(before, ctx)
     if match_at(words, 0, ctx.lex.anaphora) and len(words) <= 4 and ctx.last_speaker:
@@ -169,7 +168,6 @@ def resolve(words: list[str], raw: list[str], before: list[str], ctx: Context, d
                         if inner and inner in ctx.registry.inter:
                             return inner
                         break
-    del text
     return written if written is not None else " ".join(raw).strip(" ,.")
 
 
@@ -248,8 +246,6 @@ def persons(sentences: list[Sentence], ctx: Context) -> dict[str, str]:
 
 def _remember(out: dict[str, str], name: list[str], who: str) -> None:
     for part in name:
-        from .text import fold
-
         key = fold(part)
         if len(key) > 2 and key not in out:
             out[key] = who

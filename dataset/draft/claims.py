@@ -14,10 +14,12 @@ from schemas.vocab import UNKNOWN
 
 import re
 
+from ..rules import phrases
 from . import attribution, dates, figures
 from .context import Context
 from .figures import Figure
 from .text import Sentence
+from .victims import resolve_class
 
 
 @dataclass(frozen=True)
@@ -89,20 +91,16 @@ def _named_before(actor: str, f: Figure, s: Sentence, ctx: Context) -> bool:
 def _subject_before(f: Figure, s: Sentence, ctx: Context) -> str | None:
     """The actor named (or the class noun) just before the figure's verb: 'the militants lost'."""
     words = [t.low for t in s.tokens]
-    raw = [t.text for t in s.tokens]
     for j in range(f.start - 1, max(-1, f.start - 12), -1):
         hit = ctx.registry.actor_at(words, j)
         if hit:
             return hit[1]
         noun = ctx.lex.noun_at(words, j)
-        if noun and noun[1] in ("military", "police", "armed_group", "external"):
-            from .victims import resolve_class
-
+        if noun and noun[1] in ("military", "police", "armed_group", "militia", "external"):
             names = resolve_class(noun[1], None, False, ctx)
             return names[0] if names and names[0] != UNKNOWN else None
         if words[j] in ("it", "they", "il", "ils", "elle"):
             return None
-    del raw
     return None
 
 
@@ -121,8 +119,6 @@ def _dedupe(claims: list[Claim]) -> list[Claim]:
 
 
 def _same_amount(a: str, b: str) -> bool:
-    from ..rules import phrases
-
     try:
         ra, rb = phrases.read(a), phrases.read(b)
     except phrases.PhraseError:

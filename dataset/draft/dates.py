@@ -67,7 +67,7 @@ def _words(options) -> str:
     return "|".join(re.escape(fold(o)) for o in sorted(options, key=len, reverse=True))
 
 
-def _spans(text, low, pub, r) -> list[Candidate]:
+def _spans(text: str, low: str, pub: dt.date, r: dict) -> list[Candidate]:
     out = []
     for m in re.finditer(rf"\b({_words(r['spans'])})\b", low):
         kind = r["spans"][next(k for k in r["spans"] if fold(k) == m.group(1))]
@@ -88,7 +88,7 @@ def _spans(text, low, pub, r) -> list[Candidate]:
     return out
 
 
-def _fixed(text, low, pub, r) -> list[Candidate]:
+def _fixed(text: str, low: str, pub: dt.date, r: dict) -> list[Candidate]:
     out = []
     for m in re.finditer(rf"\b({_words(r['days_ago'])})(?![\w-])", low):
         n = next(v for k, v in r["days_ago"].items() if fold(k) == m.group(1))
@@ -97,7 +97,7 @@ def _fixed(text, low, pub, r) -> list[Candidate]:
     return out
 
 
-def _weekdays(text, low, pub, r) -> list[Candidate]:
+def _weekdays(text: str, low: str, pub: dt.date, r: dict) -> list[Candidate]:
     out = []
     days = {fold(d): i for lang in r["weekdays"].values() for i, d in enumerate(lang)}
     before = _words(r["last_before"])
@@ -116,7 +116,7 @@ def _weekdays(text, low, pub, r) -> list[Candidate]:
     return out
 
 
-def _absolute(text, low, pub, r) -> list[Candidate]:
+def _absolute(text: str, low: str, pub: dt.date, r: dict) -> list[Candidate]:
     out = []
     months = {fold(mo): i + 1 for lang in r["months"].values() for i, mo in enumerate(lang)}
     names = _words(months)
@@ -154,7 +154,7 @@ def _date(year: int | None, month: int, day: int, pub: dt.date) -> dt.date | Non
         return None
 
 
-def _ago(text, low, pub) -> list[Candidate]:
+def _ago(text: str, low: str, pub: dt.date) -> list[Candidate]:
     out = []
     pattern = r"\b(?:(\w+(?:-\w+)?)\s+days?\s+ago|il y a\s+(\w+(?:-\w+)?)\s+jours?)\b"
     for m in re.finditer(pattern, low):

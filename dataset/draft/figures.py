@@ -86,7 +86,7 @@ def _not_people(words: list[str], q: Quantity, ctx: Context) -> bool:
     return nxt in ctx.lex.not_people_after
 
 
-def _before(words, raw, q: Quantity, sentence: Sentence, ctx: Context) -> Figure | None:
+def _before(words: list[str], raw: list[str], q: Quantity, sentence: Sentence, ctx: Context) -> Figure | None:
     k = q.start
     while k > 0 and words[k - 1] in QUOTES:
         k -= 1
@@ -98,15 +98,14 @@ def _before(words, raw, q: Quantity, sentence: Sentence, ctx: Context) -> Figure
                 v = victims.parse(words, raw, q.end, ctx)
                 if v is None:
                     return None
-                if p[-1] in LOSS_VERBS and (not v.found or v.relative in ("men", "own", None) and not v.names):
-                    v = replace(v, relative="loser")
-                elif p[-1] in LOSS_VERBS and v.relative in ("men", "own"):
+                # "lost five men", "ont perdu 7 hommes": the victims are whoever lost them
+                if p[-1] in LOSS_VERBS and (v.relative in ("men", "own") or not v.names):
                     v = replace(v, relative="loser")
                 return Figure(kind, q.text, v, sentence.index, q.start, " ".join(p), "before")
     return None
 
 
-def _after(words, raw, q: Quantity, qs: list[Quantity], sentence: Sentence, ctx: Context, depth: int = 0) -> Figure | None:
+def _after(words: list[str], raw: list[str], q: Quantity, qs: list[Quantity], sentence: Sentence, ctx: Context, depth: int = 0) -> Figure | None:
     if q.high == 0 and any(w in ZERO_NOUNS for w in words[q.start:q.end]):
         return Figure("killed", q.text, victims.NONE_FOUND, sentence.index, q.start, words[q.end - 1], "after")
     v = victims.parse(words, raw, q.end, ctx)
@@ -153,7 +152,7 @@ def _skip(words: list[str], k: int, ctx: Context) -> int:
     return k
 
 
-def _toll(words, raw, q: Quantity, sentence: Sentence, ctx: Context) -> Figure | None:
+def _toll(words: list[str], raw: list[str], q: Quantity, sentence: Sentence, ctx: Context) -> Figure | None:
     if not any(w in ctx.lex.toll_words for w in words[:q.start]):
         return None
     for p in ctx.lex.toll_lead:
@@ -165,7 +164,7 @@ def _toll(words, raw, q: Quantity, sentence: Sentence, ctx: Context) -> Figure |
     return None
 
 
-def _fill_victims(words, raw, figs: list[Figure], ctx: Context) -> list[Figure]:
+def _fill_victims(words: list[str], raw: list[str], figs: list[Figure], ctx: Context) -> list[Figure]:
     """Figures without a noun take victims from the sentence: "12 morts ... parmi les militaires",
     "31 morts, dont 19 soldats et 12 VDP", "X and wounding five" (the figure before), "the enemy
     suffered ... dozens of dead", "opened fire on demonstrators, killing three"."""
@@ -182,7 +181,7 @@ def _fill_victims(words, raw, figs: list[Figure], ctx: Context) -> list[Figure]:
     return out
 
 
-def _scope_victims(words, raw, ctx: Context) -> Victims | None:
+def _scope_victims(words: list[str], raw: list[str], ctx: Context) -> Victims | None:
     for i in range(len(words)):
         p = next((s for s in SCOPE_WORDS if tuple(words[i:i + len(s)]) == s), None)
         if not p:
@@ -198,7 +197,7 @@ def _scope_victims(words, raw, ctx: Context) -> Victims | None:
     return None
 
 
-def _including(words, raw, f: Figure, ctx: Context) -> Victims | None:
+def _including(words: list[str], raw: list[str], f: Figure, ctx: Context) -> Victims | None:
     """'31 morts, dont 19 soldats et 12 VDP': the victims are those listed."""
     i = f.start
     while i < len(words) and words[i] not in INCLUDING:
@@ -225,7 +224,7 @@ def _including(words, raw, f: Figure, ctx: Context) -> Victims | None:
     return Victims(tuple(names), " ".join(raw[i + 1:j]), j, None, True) if names else None
 
 
-def _coordinated(words, f: Figure, done: list[Figure]) -> Victims | None:
+def _coordinated(words: list[str], f: Figure, done: list[Figure]) -> Victims | None:
     """'killing eight gendarmes and wounding five': the figure joined by and/et to the one before."""
     if not done:
         return None
@@ -237,7 +236,7 @@ def _coordinated(words, f: Figure, done: list[Figure]) -> Victims | None:
     return None
 
 
-def _suffered(words, raw, f: Figure, ctx: Context) -> Victims | None:
+def _suffered(words: list[str], raw: list[str], f: Figure, ctx: Context) -> Victims | None:
     """'the enemy suffered huge losses ... including dozens of dead': victims are the sufferers."""
     for i in range(f.start - 1, -1, -1):
         if words[i] in SUFFERED:
@@ -249,7 +248,7 @@ def _suffered(words, raw, f: Figure, ctx: Context) -> Victims | None:
     return None
 
 
-def _target(words, raw, f: Figure, ctx: Context) -> Victims | None:
+def _target(words: list[str], raw: list[str], f: Figure, ctx: Context) -> Victims | None:
     """'opened fire on demonstrators, killing three': the target of the attack."""
     for i in range(f.start - 1, -1, -1):
         if words[i] in TARGET_WORDS:
