@@ -21,6 +21,10 @@ build: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Drafting evaluation (tests/draft_eval): dev and held-out scores, then the total on the last line.
+eval: $(STAMP)
+	$(PY) -m dataset.draft.evaluate tests/draft_eval .
+
 verify: $(STAMP)
 	$(PY) -m dataset verify releases/latest
 

@@ -115,6 +115,41 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_draft(args: argparse.Namespace) -> int:
+    """Draft a coding from a plain-text report (issue 10). Reads raw/ for actors and places."""
+    import datetime as dt
+
+    from . import draft
+    from .draft import places, render
+    from .draft.lexicon import load as load_lexicon
+    from .draft.text import split_headline
+
+    try:
+        published = dt.date.fromisoformat(args.published)
+    except ValueError:
+        print(f"error: --published {args.published!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    path, raw = Path(args.file), Path(args.raw)
+    actors = Path(args.actors) if args.actors else raw / "actors.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+        registry = draft.registry_from_file(actors)
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    headline, body = split_headline(text)
+    gazetteer = places.load(raw if raw.exists() else None, with_towns=not args.no_gazetteer)
+    d = draft.draft_text(body, args.source, published, args.language, registry, gazetteer)
+    out = render.draft_yaml(d, d.context, path.name, headline, args.source_scale, load_lexicon().version)
+    if args.out:
+        Path(args.out).write_text(out, encoding="utf-8")
+        print(f"{args.out}: draft with {len(d.claims)} figure(s); review it, then remove `draft: true`",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(out)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dataset", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -148,6 +183,17 @@ def parser() -> argparse.ArgumentParser:
                    help="for spreadsheets: byte-order mark, formula-like text neutralised with a leading apostrophe")
     e.add_argument("--out", help="output file (default: standard output)")
     e.set_defaults(func=cmd_export)
+    d = sub.add_parser("draft", help="draft a coding (raw format v1, marked draft: true) from a plain-text report")
+    d.add_argument("file", help="plain-text report (a first line without a full stop is read as the headline)")
+    d.add_argument("--source", required=True, help="the outlet, e.g. 'Associated Press'")
+    d.add_argument("--published", required=True, help="publication date YYYY-MM-DD (relative dates resolve against it)")
+    d.add_argument("--language", choices=["en", "fr"], default="en")
+    d.add_argument("--out", help="write the draft here (default: standard output)")
+    d.add_argument("--source-scale", help="ACLED source scale, e.g. International (else left as TODO)")
+    d.add_argument("--raw", default="raw", help="raw folder: actor registry and places already coded (default: raw)")
+    d.add_argument("--actors", help="actor registry (default: RAW/actors.yaml)")
+    d.add_argument("--no-gazetteer", action="store_true", help="only places already coded in raw/ (faster)")
+    d.set_defaults(func=cmd_draft)
     return p
 
 
