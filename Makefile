@@ -21,6 +21,9 @@ build: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+analyses: $(STAMP)
+	$(PY) -m dataset analyze
+
 verify: $(STAMP)
 	$(PY) -m dataset verify releases/latest
 

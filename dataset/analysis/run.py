@@ -1,0 +1,193 @@
+"""The `analyze` command's work: every table and figure of a release, the report, and the files.
+
+`analyses(events, claims, version)` computes everything in memory (no I/O); `write` is the only
+function that touches the disk, and `analyze` loads a release, computes and writes. Output is
+one flat folder: CSV tables, PNG figures and `report.html`, which shows or links every one of
+them. Same release -> byte-identical files (sorted rows, fixed writer options, no dates).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure as MplFigure
+
+from ..load import load, release_path
+from ..release import read_manifest
+from . import actors, counts, fatalities, sources, plot_actors, plot_claims, plot_map, plot_time
+from .periods import FREQS
+from .plot import png_bytes
+from .report import Figure, Section, Table, render
+
+REPORT = "report.html"
+
+
+@dataclass
+class Outputs:
+    """Everything `analyze` writes: tables and figures by file name, and the report page."""
+
+    tables: dict[str, pd.DataFrame]
+    figures: dict[str, MplFigure]
+    report: str
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with ISO dates, empty fields for missing values and '\\n' line ends.
+
+    >>> csv_bytes(pd.DataFrame({"a": [1], "d": pd.to_datetime(["2024-07-01"]), "r": [float("nan")]}))
+    b'a,d,r\\n1,2024-07-01,\\n'
+    """
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, lineterminator="\n", date_format="%Y-%m-%d")
+    return buf.getvalue().encode("utf-8")
+
+
+METHODS = [
+    "Units: 'events' counts event rows, ACLED's unit of one row per event and day; a multi-day event's "
+    "fatalities are already divided over its days. Fatality columns: fatalities_low / fatalities_best / "
+    "fatalities_high are the release's uncertainty range (sums over victim groups of the claims' lowest low, "
+    "most credible best and highest high); fatalities is ACLED's conservative count. Sums keep "
+    "low <= best <= high in every row of every table.",
+    "Time precision: events coded with time_precision 3 (only the month is known) are never put in a week: "
+    "weekly tables and figures leave them out and time_precision_coverage.csv counts what each frequency "
+    "leaves out. Precision 1 (day) and 2 (week or span) events are placed by their coded event_date; months "
+    "and years hold every event. Weeks are ISO weeks (Monday to Sunday).",
+    "Rows exist only for periods and groups with events; figures draw every period from the first to the "
+    "last, zero where none was recorded.",
+    "Conflicting claims: within one coded event and one victim group (side_a, side_b, civilians, unknown), at "
+    "least two claims giving a death toll whose best readings differ. Claims are compared whole: the day rows "
+    "of a multi-day event's claim are added back up first. Claims giving only wounded figures take no part. "
+    "ranges_overlap = False means no single number lies inside every claim's range. disagreement.csv has one "
+    "row per event row (every day of a multi-day event) and victim group; own_vs_enemy.csv one row per coded "
+    "event and side that has both a claim about its own losses and an enemy's claim about them.",
+]
+
+
+def analyses(events: pd.DataFrame, claims: pd.DataFrame, version: str) -> Outputs:
+    """Every table, figure and the report of a release, in memory.
+
+    >>> import dataset
+    >>> out = analyses(dataset.load("latest", "events"), dataset.load("latest", "claims"), "2024.07.0")  # doctest: +SKIP
+    >>> out.tables["fatalities_by_month.csv"].head()                                                       # doctest: +SKIP
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    figures: dict[str, MplFigure] = {}
+    time = Section("Fatalities over time", [
+        "Best estimate as a line, low to high range as a band, ACLED-style conservative count dashed. "
+        "Tables by country, by admin1 (within country) and by event type (within country)."])
+    uncovered = fatalities.unplaced(events, "week")
+    week_note = ""
+    if int(uncovered["events"].iloc[0]):
+        week_note = (f"{int(uncovered['events'].iloc[0])} event row(s) with {int(uncovered['fatalities_best'].iloc[0])} "
+                     "best-estimate fatalities are known only to the month and are in no week "
+                     "(see time_precision_coverage.csv)")
+    for freq in FREQS:
+        by_country = fatalities.fatalities_over_time(events, freq, ["country"])
+        name = f"fatalities_by_{freq}"
+        tables[f"{name}.csv"] = by_country
+        figures[f"{name}.png"] = plot_time.fatalities_figure(by_country, freq, "country", note=week_note if freq == "week" else "")
+        time.figures.append(Figure(f"{name}.png", f"Fatalities per {freq}, all countries and the countries with the "
+                                   "most best-estimate deaths: best (line), low to high (band), ACLED-style (dashed)."))
+        time.tables.append(Table(f"{name}.csv", f"Events and fatalities per {freq} and country.", by_country))
+    by_type = fatalities.fatalities_over_time(events, "month", ["event_type"])
+    figures["fatalities_by_month_event_type.png"] = plot_time.fatalities_figure(by_type, "month", "event_type")
+    time.figures.append(Figure("fatalities_by_month_event_type.png",
+                               "Fatalities per month, all event types and per event type: best, low to high, ACLED-style."))
+    for freq in FREQS:
+        for key in ("admin1", "event_type"):
+            name = f"fatalities_by_{freq}_{key}.csv"
+            tables[name] = fatalities.fatalities_over_time(events, freq, fatalities.BREAKDOWNS[key])
+            time.tables.append(Table(name, f"Events and fatalities per {freq}, country and {key}.", tables[name]))
+    tables["time_precision_coverage.csv"] = fatalities.precision_coverage(events)
+    time.tables.append(Table("time_precision_coverage.csv", "Per frequency and time precision: event rows and "
+                             "fatalities placed in a period (placed = True) or too coarse for it (placed = False).",
+                             tables["time_precision_coverage.csv"]))
+    tables["deadliest_events.csv"] = fatalities.deadliest_events(events)
+    time.tables.append(Table("deadliest_events.csv", "The event rows with the highest best estimate.",
+                             tables["deadliest_events.csv"]))
+
+    kinds = Section("Events by type over time", ["Event rows per period by event type and by sub-event type."])
+    for freq in FREQS:
+        for key, by in counts.BREAKDOWNS.items():
+            name = f"event_counts_by_{freq}_{key}.csv"
+            tables[name] = counts.event_counts(events, freq, by)
+            kinds.tables.append(Table(name, f"Event rows per {freq} and {key.replace('_', ' ')}.", tables[name]))
+    figures["event_counts_by_month.png"] = plot_time.event_counts_figure(tables["event_counts_by_month_event_type.csv"], "month")
+    figures["event_counts_by_month_sub_event_type.png"] = plot_time.sub_event_figure(
+        tables["event_counts_by_month_sub_event_type.csv"], "month")
+    kinds.figures += [Figure("event_counts_by_month.png", "Event rows per month, stacked by event type."),
+                      Figure("event_counts_by_month_sub_event_type.png", "Event rows per month and sub-event type.")]
+
+    who = Section("Actors, dyads and interactions", [
+        "Fatalities here are totals of the events an actor or dyad took part in, not deaths it caused or suffered."])
+    tables["actors.csv"] = actors.actor_summary(events)
+    tables["dyads.csv"] = actors.dyad_summary(events)
+    tables["interaction_mix.csv"] = actors.interaction_mix(events)
+    dyads = tables["dyads.csv"].assign(dyad=lambda d: d["actor_a"] + " vs " + d["actor_b"].where(d["actor_b"] != "", "(no actor2)"))
+    figures["actors.png"] = plot_actors.actors_figure(tables["actors.csv"])
+    figures["dyads.png"] = plot_actors.ranked_figure(dyads, "dyad", "Dyads by events, with the fatalities of their events")
+    figures["interaction_mix.png"] = plot_actors.interaction_figure(tables["interaction_mix.csv"])
+    who.figures += [Figure("actors.png", "Most active actors: events, and best / low to high / ACLED-style fatalities of their events."),
+                    Figure("dyads.png", "Most active dyads (actor1 and actor2 in either order)."),
+                    Figure("interaction_mix.png", "Events and fatalities per interaction type (ACLED inter codes).")]
+    who.tables += [Table("actors.csv", "Per actor: event rows by role, fatality totals, first and last seen.", tables["actors.csv"]),
+                   Table("dyads.csv", "Per dyad: event rows, fatality totals, first and last seen.", tables["dyads.csv"]),
+                   Table("interaction_mix.csv", "Per interaction code: event rows, share and fatalities.",
+                         tables["interaction_mix.csv"])]
+
+    claims_section = Section("Source disagreement", [METHODS[3]])
+    tables["disagreement.csv"] = sources.disagreement(claims, events)
+    tables["own_vs_enemy.csv"] = sources.own_vs_enemy(claims, events)
+    tables["own_vs_enemy_summary.csv"] = sources.own_vs_enemy_summary(tables["own_vs_enemy.csv"])
+    figures["disagreement.png"] = plot_claims.disagreement_figure(tables["disagreement.csv"])
+    figures["own_vs_enemy.png"] = plot_claims.own_vs_enemy_figure(tables["own_vs_enemy.csv"])
+    claims_section.figures += [
+        Figure("disagreement.png", "Conflicting claims: lowest and highest claim (best readings) per event and victim group."),
+        Figure("own_vs_enemy.png", "A side's claim about its own dead against its enemy's claim about them.")]
+    claims_section.tables += [
+        Table("disagreement.csv", "One row per event row and victim group whose claims conflict.", tables["disagreement.csv"]),
+        Table("own_vs_enemy.csv", "Own versus enemy claims about the same side's dead, per coded event.",
+              tables["own_vs_enemy.csv"]),
+        Table("own_vs_enemy_summary.csv", "How often the enemy claims more, the same or fewer of a side's dead.",
+              tables["own_vs_enemy_summary.csv"])]
+
+    where = Section("Map", ["From the release's own coordinates; no basemap is downloaded."])
+    figures["event_map.png"] = plot_map.event_map(events)
+    where.figures.append(Figure("event_map.png", "One point per coded event, area by best fatalities, colour by event type; "
+                                "dashed rectangles are country bounding boxes."))
+
+    intro = [f"Release {version}: {len(events)} event row(s), {len(claims)} claim row(s).", *METHODS[:3]]
+    page = render(f"Analyses of release {version}", intro, [time, kinds, who, claims_section, where])
+    return Outputs(tables, figures, page)
+
+
+def write(outputs: Outputs, out: Path) -> list[Path]:
+    """Write every table, figure and the report into `out` (created if needed); existing files of
+    the same names are replaced, other files are left alone. Returns the paths written, sorted.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    files = {name: csv_bytes(frame) for name, frame in outputs.tables.items()}
+    files |= {name: png_bytes(fig) for name, fig in outputs.figures.items()}
+    files[REPORT] = outputs.report.encode("utf-8")
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return sorted(out / name for name in files)
+
+
+def analyze(release: str | Path = "latest", out: str | Path | None = None, releases: str | Path | None = None) -> list[Path]:
+    """Load a release (validated), compute every analysis and write it to `out`.
+
+    `out` defaults to `analyses/<version>`.
+
+    >>> from dataset.analysis import analyze
+    >>> analyze("latest", "/tmp/analyses")   # doctest: +SKIP
+    """
+    path = release_path(release, releases)
+    version = str(read_manifest(path)["version"])
+    events = load(path, "events")
+    claims = load(path, "claims")
+    outputs = analyses(events, claims, version)
+    return write(outputs, Path(out) if out is not None else Path("analyses") / version)
