@@ -59,12 +59,16 @@ def actor_summary(events: pd.DataFrame) -> pd.DataFrame:
     {'actor': 'B', 'events': 2, 'as_actor1': 1, 'as_actor2': 1, 'fatalities_best': 7, 'first_seen': Timestamp('2024-07-01 00:00:00')}
     """
     long = involvement(events)
+    columns = ["actor", "events", "as_actor1", "as_actor2", "as_associated", *SUMMARY_COLUMNS[1:]]
+    if long.empty:
+        kinds = {"actor": "str", "first_seen": "datetime64[us]", "last_seen": "datetime64[us]"}
+        return pd.DataFrame({c: pd.Series([], dtype=kinds.get(c, "int64")) for c in columns})
     roles = pd.crosstab(long["actor"], long["role"]).reindex(columns=["actor1", "actor2", "associated"], fill_value=0)
     roles = roles.add_prefix("as_").astype("int64")
     per_event = long.drop_duplicates(["event_id_cnty", "actor"])
     facts = events.assign(event_id_cnty=events["event_id_cnty"].astype("str"))[["event_id_cnty", "event_date", *FATALITY_COLUMNS]]
     out = _summarise(per_event.merge(facts, on="event_id_cnty"), ["actor"]).join(roles, on="actor")
-    out = out[["actor", "events", "as_actor1", "as_actor2", "as_associated", *SUMMARY_COLUMNS[1:]]]
+    out = out[columns]
     return out.sort_values(["events", "actor"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 

@@ -50,11 +50,7 @@ def period_labels(events: pd.DataFrame, freq: str) -> pd.Series:
     date = pd.to_datetime(events["event_date"])
     if freq == "year":
         return date.dt.year.astype("int64").rename("year")
-    if freq == "month":
-        labels = date.dt.strftime("%Y-%m")
-    else:
-        iso = date.dt.isocalendar()
-        labels = iso["year"].astype("str") + "-W" + iso["week"].astype("int64").map("{:02d}".format)
+    labels = date.dt.strftime("%Y-%m" if freq == "month" else "%G-W%V")
     return labels.astype("str").where(placeable(events, freq)).rename(freq)
 
 

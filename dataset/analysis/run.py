@@ -167,6 +167,8 @@ def analyses(events: pd.DataFrame, claims: pd.DataFrame, version: str) -> Output
 def write(outputs: Outputs, out: Path) -> list[Path]:
     """Write every table, figure and the report into `out` (created if needed); existing files of
     the same names are replaced, other files are left alone. Returns the paths written, sorted.
+
+    >>> write(analyses(events, claims, "2024.07.0"), Path("analyses/2024.07.0"))  # doctest: +SKIP
     """
     out.mkdir(parents=True, exist_ok=True)
     files = {name: csv_bytes(frame) for name, frame in outputs.tables.items()}
