@@ -28,6 +28,25 @@ DAY_SUFFIX = r"@\d{4}-\d{2}-\d{2}$"
 SIDES = ["side_a", "side_b"]
 
 
+def joined(frame: pd.DataFrame, keys: list[str], column: str, unique: bool = False) -> pd.Series:
+    """The values of `column` joined by '; ' per group of `keys`, in row order (or sorted and
+    deduplicated with `unique`). A plain loop: far faster than a Python function per pandas group.
+
+    >>> f = pd.DataFrame({"k": ["a", "a", "b"], "v": ["y", "x", "y"]})
+    >>> joined(f, ["k"], "v").to_dict(), joined(f, ["k"], "v", unique=True).to_dict()
+    ({'a': 'y; x', 'b': 'y'}, {'a': 'x; y', 'b': 'y'})
+    """
+    groups: dict[tuple, list[str]] = {}
+    for key, value in zip(zip(*(frame[k].tolist() for k in keys)), frame[column].astype("str").tolist()):
+        groups.setdefault(key, []).append(value)
+    text = [LIST_SEP.join(sorted(set(v)) if unique else v) for v in groups.values()]
+    index = pd.MultiIndex.from_tuples(list(groups), names=keys) if len(keys) > 1 else pd.Index(
+        [k[0] for k in groups], name=keys[0], dtype="str")
+    if not groups and len(keys) > 1:
+        index = pd.MultiIndex.from_arrays([pd.Index([], dtype="str")] * len(keys), names=keys)
+    return pd.Series(text, index=index, dtype="str", name=column).sort_index()
+
+
 def whole_claims(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per claim as reported: the day rows of multi-day claims added back together.
 
@@ -53,7 +72,7 @@ def whole_claims(claims: pd.DataFrame) -> pd.DataFrame:
                "victim_group", "killed", "n_days"]].first()
     sums = pd.DataFrame({col: g[col].sum(min_count=1).astype("Int64") for col in TOLL})
     out = first.join(sums)
-    out["event_ids"] = g["event_id_cnty"].agg(lambda ids: LIST_SEP.join(ids.astype("str")))
+    out["event_ids"] = joined(c, ["claim_key"], "event_id_cnty")
     rows = g.size()
     incomplete = rows[rows != out["n_days"].astype("int64")]
     if len(incomplete):
@@ -62,17 +81,12 @@ def whole_claims(claims: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _join(values: pd.Series) -> str:
-    return LIST_SEP.join(sorted(set(values.astype("str"))))
-
-
 def _extreme(toll: pd.DataFrame, at: pd.Series, prefix: str) -> pd.DataFrame:
     """Who made the claims whose best equals `at` (the group's lowest or highest), ties joined."""
     chosen = toll[toll["fatalities_best"] == at]
-    g = chosen.groupby(KEYS, sort=True)
-    out = pd.DataFrame({"claim": g["fatalities_best"].first().astype("int64"), "claimant": g["claimant"].agg(_join),
-                        "stance": g["stance"].agg(_join), "source": g["source"].agg(_join),
-                        "claim_id": g["claim_key"].agg(_join)})
+    out = pd.DataFrame({"claim": chosen.groupby(KEYS, sort=True)["fatalities_best"].first().astype("int64")})
+    for column, source in (("claimant", "claimant"), ("stance", "stance"), ("source", "source"), ("claim_id", "claim_key")):
+        out[column] = joined(chosen, KEYS, source, unique=True)
     return out.add_prefix(f"{prefix}_")
 
 
@@ -108,7 +122,7 @@ def conflicts(whole: pd.DataFrame) -> pd.DataFrame:
     described = toll.sort_values([*KEYS, "fatalities_best", "claim_key"], kind="stable")
     text = (described["claimant"].astype("str") + " (" + described["source"].astype("str") + "): "
             + described["fatalities_best"].astype("str") + " [" + described["killed"].astype("str") + "]")
-    out["claims"] = text.groupby([described[k] for k in KEYS], sort=True).agg(LIST_SEP.join)
+    out["claims"] = joined(described.assign(text=text), KEYS, "text")
     order = ["n_claims", "lowest_claim", "lowest_claimant", "lowest_stance", "lowest_source", "highest_claim",
              "highest_claimant", "highest_stance", "highest_source", "spread", "ratio", "range_low", "range_high",
              "ranges_overlap", "claims", "lowest_claim_id", "highest_claim_id"]
@@ -146,9 +160,12 @@ def disagreement(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _lower_median(values: pd.Series) -> int:
-    ordered = sorted(int(v) for v in values)
-    return ordered[(len(ordered) - 1) // 2]
+def _lower_median(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """Per group of `keys`, the lower median of `column` (the same rule as the release's best)."""
+    ordered = frame.sort_values([*keys, column], kind="stable")
+    position = ordered.groupby(keys).cumcount()
+    size = ordered.groupby(keys)[column].transform("size")
+    return ordered[position == (size - 1) // 2].set_index(keys)[column].astype("int64")
 
 
 def own_vs_enemy(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -172,15 +189,15 @@ def own_vs_enemy(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     toll = whole[whole["fatalities_best"].notna() & whole["victim_group"].isin(SIDES) & whole["stance"].isin(["own", "enemy"])]
     parts = {}
     for stance in ("own", "enemy"):
-        g = toll[toll["stance"] == stance].groupby(KEYS, sort=True)
-        parts[stance] = pd.DataFrame({f"{stance}_claim": g["fatalities_best"].agg(_lower_median).astype("int64"),
-                                      f"{stance}_claimants": g["claimant"].agg(_join), f"{stance}_claims": g.size()})
+        part = toll[toll["stance"] == stance].astype({"fatalities_best": "int64"})
+        parts[stance] = pd.DataFrame({f"{stance}_claim": _lower_median(part, KEYS, "fatalities_best"),
+                                      f"{stance}_claimants": joined(part, KEYS, "claimant", unique=True),
+                                      f"{stance}_claims": part.groupby(KEYS).size()})
     pairs = parts["own"].join(parts["enemy"], how="inner").reset_index()
-    first_day = events.sort_values(["event_date", "event_id_cnty"], kind="stable").drop_duplicates("event_key")
-    info = first_day[["event_key", "event_date", "country", "actor1", "actor2"]].astype(
-        {"event_key": "str", "country": "str", "actor1": "str", "actor2": "str"})
-    ids = events.sort_values(["event_date"], kind="stable").groupby(events["event_key"].astype("str"))["event_id_cnty"].agg(
-        lambda s: LIST_SEP.join(s.astype("str"))).rename("event_ids")
+    days = events.assign(event_key=events["event_key"].astype("str")).sort_values(["event_date", "event_id_cnty"], kind="stable")
+    info = days.drop_duplicates("event_key")[["event_key", "event_date", "country", "actor1", "actor2"]].astype(
+        {"country": "str", "actor1": "str", "actor2": "str"})
+    ids = joined(days[days["event_key"].isin(pairs["event_key"])], ["event_key"], "event_id_cnty").rename("event_ids")
     out = pairs.merge(info, on="event_key", how="inner").join(ids, on="event_key")
     out["side_actor"] = out["actor1"].where(out["victim_group"] == "side_a", out["actor2"])
     out["difference"] = (out["enemy_claim"] - out["own_claim"]).astype("int64")
