@@ -422,14 +422,15 @@ def test_empty_release_still_gives_every_file(tables, tmp_path):
     assert len(pd.read_csv(tmp_path / "disagreement.csv")) == 0
 
 
-def test_two_runs_write_identical_files(tables, tmp_path):
+def test_two_runs_write_identical_files(tables, tmp_path, analysis_out):
     events, claims = tables
     a = run.write(run.analyses(events, claims, "2024.07.0"), tmp_path / "a")
     b = run.write(run.analyses(events, claims, "2024.07.0"), tmp_path / "b")
     names = [p.name for p in a]
-    assert names == [p.name for p in b]
-    match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", tmp_path / "b", names, shallow=False)
-    assert not mismatch and not errors and len(match) == len(names)
+    assert names == [p.name for p in b] == sorted(p.name for p in analysis_out.iterdir())
+    for other in (tmp_path / "b", analysis_out):    # same process, and the command in another process
+        match, mismatch, errors = filecmp.cmpfiles(tmp_path / "a", other, names, shallow=False)
+        assert not mismatch and not errors and len(match) == len(names)
 
 
 # -- command, docs -----------------------------------------------------------------------------

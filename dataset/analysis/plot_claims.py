@@ -80,7 +80,8 @@ def own_vs_enemy_figure(pairs: pd.DataFrame) -> Figure:
     ax.plot(own, enemy, "o", color=HIGH_COLOUR, alpha=0.7, label="a side in one event")
     if len(pairs) <= 15:
         for x, y, ids, actor in zip(own, enemy, pairs["event_ids"], pairs["side_actor"]):
-            ax.annotate(f"{str(ids).split(LIST_SEP)[0]} {actor}"[:32], (x, y), fontsize=7,
+            name = actor if len(actor) <= 24 else actor[:23] + "…"
+            ax.annotate(f"{str(ids).split(LIST_SEP)[0]} {name}", (x, y), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
     for axis in ("x", "y"):
         symlog_axis(ax, axis, top)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from schemas.vocab import EVENT_TYPES, SUB_EVENT_TYPES
 
@@ -108,7 +109,7 @@ def fatalities_figure(table: pd.DataFrame, freq: str, by: str | None = "country"
     fig.suptitle(f"Fatalities per {freq}: best estimate (line), low to high range (band), "
                  "ACLED-style conservative count (dashed)", fontsize=11)
     if note:
-        fig.supxlabel(note, fontsize=8, color="#444444")
+        axes[-1].set_xlabel(note, fontsize=8, color="#444444")
     return fig
 
 
@@ -146,6 +147,7 @@ def event_counts_figure(counts: pd.DataFrame, freq: str) -> Figure:
         bottom += values
     _period_ticks(ax, labels)
     ax.set_ylabel("events (event-day rows)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     return fig
@@ -179,6 +181,6 @@ def sub_event_figure(counts: pd.DataFrame, freq: str) -> Figure:
                         color="white" if value > top / 2 else "black")
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
     _period_ticks(ax, labels)
-    fig.colorbar(image, ax=ax, label="events (event-day rows)")
+    fig.colorbar(image, ax=ax, label="events (event-day rows)", ticks=MaxNLocator(integer=True))
     fig.suptitle(f"Events per {freq} by sub-event type", fontsize=11)
     return fig
