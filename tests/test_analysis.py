@@ -445,6 +445,11 @@ def test_analyze_command_finds_latest_under_releases(analysis_release, tmp_path)
                               str(analysis_release.parent), "--out", str(tmp_path / "x")], cwd=ROOT, capture_output=True, text=True)
     assert missing.returncode == 2 and "no release" in missing.stderr
     assert not (tmp_path / "x").exists()
+    before = sorted(p.name for p in analysis_release.iterdir())
+    into_release = subprocess.run([sys.executable, "-m", "dataset", "analyze", "--release", str(analysis_release),
+                                   "--out", str(analysis_release / "analyses")], cwd=ROOT, capture_output=True, text=True)
+    assert into_release.returncode == 2 and "release folder" in into_release.stderr
+    assert sorted(p.name for p in analysis_release.iterdir()) == before
 
 
 def test_docstring_examples_run():

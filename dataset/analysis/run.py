@@ -3,7 +3,8 @@
 `analyses(events, claims, version)` computes everything in memory (no I/O); `write` is the only
 function that touches the disk, and `analyze` loads a release, computes and writes. Output is
 one flat folder: CSV tables, PNG figures and `report.html`, which shows or links every one of
-them. Same release -> byte-identical files (sorted rows, fixed writer options, no dates).
+them. Same release -> byte-identical files (sorted rows, fixed writer options, no dates). The
+release itself is only read: writing into a release folder is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure as MplFigure
 
 from ..load import load, release_path
-from ..release import read_manifest
+from ..release import MANIFEST, read_manifest
 from . import actors, counts, fatalities, sources, plot_actors, plot_claims, plot_map, plot_time
 from .periods import FREQS
 from .plot import png_bytes
@@ -189,7 +190,10 @@ def analyze(release: str | Path = "latest", out: str | Path | None = None, relea
     """
     path = release_path(release, releases)
     version = str(read_manifest(path)["version"])
+    target = Path(out) if out is not None else Path("analyses") / version
+    inside = target.resolve()
+    if inside == path.resolve() or path.resolve() in inside.parents or (target / MANIFEST).exists():
+        raise ValueError(f"refusing to write analyses into a release folder ({target}): releases are never edited")
     events = load(path, "events")
     claims = load(path, "claims")
-    outputs = analyses(events, claims, version)
-    return write(outputs, Path(out) if out is not None else Path("analyses") / version)
+    return write(analyses(events, claims, version), target)
