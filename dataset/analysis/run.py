@@ -67,6 +67,127 @@ METHODS = [
 ]
 
 
+class Collector:
+    """Gathers tables and figures by file name and lists each in its report section, so the report
+    references exactly what is written."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.figures: dict[str, MplFigure] = {}
+
+    def table(self, section: Section, name: str, frame: pd.DataFrame, caption: str) -> pd.DataFrame:
+        """Keep `frame` as `name` and preview it in `section`.
+
+        >>> c = Collector(); s = Section("S"); _ = c.table(s, "t.csv", pd.DataFrame({"a": [1]}), "A."); list(c.tables)
+        ['t.csv']
+        """
+        self.tables[name] = frame
+        section.tables.append(Table(name, caption, frame))
+        return frame
+
+    def figure(self, section: Section, name: str, fig: MplFigure, caption: str) -> None:
+        """Keep `fig` as `name` and show it in `section`.
+
+        >>> from dataset.analysis.plot import new_figure
+        >>> c = Collector(); s = Section("S"); c.figure(s, "f.png", new_figure(1, 1), "F."); s.figures[0].file
+        'f.png'
+        """
+        self.figures[name] = fig
+        section.figures.append(Figure(name, caption))
+
+
+def _week_note(events: pd.DataFrame) -> str:
+    left_out = fatalities.unplaced(events, "week").iloc[0]
+    if not left_out["events"]:
+        return ""
+    return (f"{left_out['events']} event row(s) with {left_out['fatalities_best']} best-estimate fatalities are known "
+            "only to the month and are in no week (see time_precision_coverage.csv)")
+
+
+def _over_time(c: Collector, events: pd.DataFrame) -> Section:
+    section = Section("Fatalities over time", [
+        "Best estimate as a line, low to high range as a band, ACLED-style conservative count dashed. "
+        "Tables by country, by admin1 (within country) and by event type (within country)."])
+    for freq in FREQS:
+        table = c.table(section, f"fatalities_by_{freq}.csv", fatalities.fatalities_over_time(events, freq, ["country"]),
+                        f"Events and fatalities per {freq} and country.")
+        c.figure(section, f"fatalities_by_{freq}.png",
+                 plot_time.fatalities_figure(table, freq, "country", note=_week_note(events) if freq == "week" else ""),
+                 f"Fatalities per {freq}, all countries and the countries with the most best-estimate deaths: "
+                 "best (line), low to high (band), ACLED-style (dashed).")
+    c.figure(section, "fatalities_by_month_event_type.png",
+             plot_time.fatalities_figure(fatalities.fatalities_over_time(events, "month", ["event_type"]), "month", "event_type"),
+             "Fatalities per month, all event types and per event type: best, low to high, ACLED-style.")
+    for freq in FREQS:
+        for key in ("admin1", "event_type"):
+            c.table(section, f"fatalities_by_{freq}_{key}.csv",
+                    fatalities.fatalities_over_time(events, freq, fatalities.BREAKDOWNS[key]),
+                    f"Events and fatalities per {freq}, country and {key}.")
+    c.table(section, "time_precision_coverage.csv", fatalities.precision_coverage(events),
+            "Per frequency and time precision: event rows and fatalities placed in a period (placed = True) "
+            "or too coarse for it (placed = False).")
+    c.table(section, "deadliest_events.csv", fatalities.deadliest_events(events),
+            "The event rows with the highest best estimate.")
+    return section
+
+
+def _kinds(c: Collector, events: pd.DataFrame) -> Section:
+    section = Section("Events by type over time", ["Event rows per period by event type and by sub-event type."])
+    for freq in FREQS:
+        for key, by in counts.BREAKDOWNS.items():
+            c.table(section, f"event_counts_by_{freq}_{key}.csv", counts.event_counts(events, freq, by),
+                    f"Event rows per {freq} and {key.replace('_', ' ')}.")
+    c.figure(section, "event_counts_by_month.png",
+             plot_time.event_counts_figure(c.tables["event_counts_by_month_event_type.csv"], "month"),
+             "Event rows per month, stacked by event type.")
+    c.figure(section, "event_counts_by_month_sub_event_type.png",
+             plot_time.sub_event_figure(c.tables["event_counts_by_month_sub_event_type.csv"], "month"),
+             "Event rows per month and sub-event type.")
+    return section
+
+
+def _who(c: Collector, events: pd.DataFrame) -> Section:
+    section = Section("Actors, dyads and interactions", [
+        "Fatalities here are totals of the events an actor or dyad took part in, not deaths it caused or suffered."])
+    summary = c.table(section, "actors.csv", actors.actor_summary(events),
+                      "Per actor: event rows by role, fatality totals, first and last seen.")
+    dyads = c.table(section, "dyads.csv", actors.dyad_summary(events),
+                    "Per dyad: event rows, fatality totals, first and last seen.")
+    mix = c.table(section, "interaction_mix.csv", actors.interaction_mix(events),
+                  "Per interaction code: event rows, share and fatalities.")
+    named = dyads.assign(dyad=dyads["actor_a"] + " vs " + dyads["actor_b"].where(dyads["actor_b"] != "", "(no actor2)"))
+    c.figure(section, "actors.png", plot_actors.actors_figure(summary),
+             "Most active actors: events, and best / low to high / ACLED-style fatalities of their events.")
+    c.figure(section, "dyads.png", plot_actors.ranked_figure(named, "dyad", "Dyads by events, with the fatalities of their events"),
+             "Most active dyads (actor1 and actor2 in either order).")
+    c.figure(section, "interaction_mix.png", plot_actors.interaction_figure(mix),
+             "Events and fatalities per interaction type (ACLED inter codes).")
+    return section
+
+
+def _disagreement(c: Collector, events: pd.DataFrame, claims: pd.DataFrame) -> Section:
+    section = Section("Source disagreement", [METHODS[3]])
+    dis = c.table(section, "disagreement.csv", sources.disagreement(claims, events),
+                  "One row per event row and victim group whose claims conflict.")
+    pairs = c.table(section, "own_vs_enemy.csv", sources.own_vs_enemy(claims, events),
+                    "Own versus enemy claims about the same side's dead, per coded event.")
+    c.table(section, "own_vs_enemy_summary.csv", sources.own_vs_enemy_summary(pairs),
+            "How often the enemy claims more, the same or fewer of a side's dead.")
+    c.figure(section, "disagreement.png", plot_claims.disagreement_figure(dis),
+             "Conflicting claims: lowest and highest claim (best readings) per event and victim group.")
+    c.figure(section, "own_vs_enemy.png", plot_claims.own_vs_enemy_figure(pairs),
+             "A side's claim about its own dead against its enemy's claim about them.")
+    return section
+
+
+def _where(c: Collector, events: pd.DataFrame) -> Section:
+    section = Section("Map", ["From the release's own coordinates; no basemap is downloaded."])
+    c.figure(section, "event_map.png", plot_map.event_map(events),
+             "One point per coded event, area by best fatalities, colour by event type; dashed rectangles are "
+             "country bounding boxes.")
+    return section
+
+
 def analyses(events: pd.DataFrame, claims: pd.DataFrame, version: str) -> Outputs:
     """Every table, figure and the report of a release, in memory.
 
@@ -74,95 +195,11 @@ def analyses(events: pd.DataFrame, claims: pd.DataFrame, version: str) -> Output
     >>> out = analyses(dataset.load("latest", "events"), dataset.load("latest", "claims"), "2024.07.0")  # doctest: +SKIP
     >>> out.tables["fatalities_by_month.csv"].head()                                                       # doctest: +SKIP
     """
-    tables: dict[str, pd.DataFrame] = {}
-    figures: dict[str, MplFigure] = {}
-    time = Section("Fatalities over time", [
-        "Best estimate as a line, low to high range as a band, ACLED-style conservative count dashed. "
-        "Tables by country, by admin1 (within country) and by event type (within country)."])
-    uncovered = fatalities.unplaced(events, "week")
-    week_note = ""
-    if int(uncovered["events"].iloc[0]):
-        week_note = (f"{int(uncovered['events'].iloc[0])} event row(s) with {int(uncovered['fatalities_best'].iloc[0])} "
-                     "best-estimate fatalities are known only to the month and are in no week "
-                     "(see time_precision_coverage.csv)")
-    for freq in FREQS:
-        by_country = fatalities.fatalities_over_time(events, freq, ["country"])
-        name = f"fatalities_by_{freq}"
-        tables[f"{name}.csv"] = by_country
-        figures[f"{name}.png"] = plot_time.fatalities_figure(by_country, freq, "country", note=week_note if freq == "week" else "")
-        time.figures.append(Figure(f"{name}.png", f"Fatalities per {freq}, all countries and the countries with the "
-                                   "most best-estimate deaths: best (line), low to high (band), ACLED-style (dashed)."))
-        time.tables.append(Table(f"{name}.csv", f"Events and fatalities per {freq} and country.", by_country))
-    by_type = fatalities.fatalities_over_time(events, "month", ["event_type"])
-    figures["fatalities_by_month_event_type.png"] = plot_time.fatalities_figure(by_type, "month", "event_type")
-    time.figures.append(Figure("fatalities_by_month_event_type.png",
-                               "Fatalities per month, all event types and per event type: best, low to high, ACLED-style."))
-    for freq in FREQS:
-        for key in ("admin1", "event_type"):
-            name = f"fatalities_by_{freq}_{key}.csv"
-            tables[name] = fatalities.fatalities_over_time(events, freq, fatalities.BREAKDOWNS[key])
-            time.tables.append(Table(name, f"Events and fatalities per {freq}, country and {key}.", tables[name]))
-    tables["time_precision_coverage.csv"] = fatalities.precision_coverage(events)
-    time.tables.append(Table("time_precision_coverage.csv", "Per frequency and time precision: event rows and "
-                             "fatalities placed in a period (placed = True) or too coarse for it (placed = False).",
-                             tables["time_precision_coverage.csv"]))
-    tables["deadliest_events.csv"] = fatalities.deadliest_events(events)
-    time.tables.append(Table("deadliest_events.csv", "The event rows with the highest best estimate.",
-                             tables["deadliest_events.csv"]))
-
-    kinds = Section("Events by type over time", ["Event rows per period by event type and by sub-event type."])
-    for freq in FREQS:
-        for key, by in counts.BREAKDOWNS.items():
-            name = f"event_counts_by_{freq}_{key}.csv"
-            tables[name] = counts.event_counts(events, freq, by)
-            kinds.tables.append(Table(name, f"Event rows per {freq} and {key.replace('_', ' ')}.", tables[name]))
-    figures["event_counts_by_month.png"] = plot_time.event_counts_figure(tables["event_counts_by_month_event_type.csv"], "month")
-    figures["event_counts_by_month_sub_event_type.png"] = plot_time.sub_event_figure(
-        tables["event_counts_by_month_sub_event_type.csv"], "month")
-    kinds.figures += [Figure("event_counts_by_month.png", "Event rows per month, stacked by event type."),
-                      Figure("event_counts_by_month_sub_event_type.png", "Event rows per month and sub-event type.")]
-
-    who = Section("Actors, dyads and interactions", [
-        "Fatalities here are totals of the events an actor or dyad took part in, not deaths it caused or suffered."])
-    tables["actors.csv"] = actors.actor_summary(events)
-    tables["dyads.csv"] = actors.dyad_summary(events)
-    tables["interaction_mix.csv"] = actors.interaction_mix(events)
-    dyads = tables["dyads.csv"].assign(dyad=lambda d: d["actor_a"] + " vs " + d["actor_b"].where(d["actor_b"] != "", "(no actor2)"))
-    figures["actors.png"] = plot_actors.actors_figure(tables["actors.csv"])
-    figures["dyads.png"] = plot_actors.ranked_figure(dyads, "dyad", "Dyads by events, with the fatalities of their events")
-    figures["interaction_mix.png"] = plot_actors.interaction_figure(tables["interaction_mix.csv"])
-    who.figures += [Figure("actors.png", "Most active actors: events, and best / low to high / ACLED-style fatalities of their events."),
-                    Figure("dyads.png", "Most active dyads (actor1 and actor2 in either order)."),
-                    Figure("interaction_mix.png", "Events and fatalities per interaction type (ACLED inter codes).")]
-    who.tables += [Table("actors.csv", "Per actor: event rows by role, fatality totals, first and last seen.", tables["actors.csv"]),
-                   Table("dyads.csv", "Per dyad: event rows, fatality totals, first and last seen.", tables["dyads.csv"]),
-                   Table("interaction_mix.csv", "Per interaction code: event rows, share and fatalities.",
-                         tables["interaction_mix.csv"])]
-
-    claims_section = Section("Source disagreement", [METHODS[3]])
-    tables["disagreement.csv"] = sources.disagreement(claims, events)
-    tables["own_vs_enemy.csv"] = sources.own_vs_enemy(claims, events)
-    tables["own_vs_enemy_summary.csv"] = sources.own_vs_enemy_summary(tables["own_vs_enemy.csv"])
-    figures["disagreement.png"] = plot_claims.disagreement_figure(tables["disagreement.csv"])
-    figures["own_vs_enemy.png"] = plot_claims.own_vs_enemy_figure(tables["own_vs_enemy.csv"])
-    claims_section.figures += [
-        Figure("disagreement.png", "Conflicting claims: lowest and highest claim (best readings) per event and victim group."),
-        Figure("own_vs_enemy.png", "A side's claim about its own dead against its enemy's claim about them.")]
-    claims_section.tables += [
-        Table("disagreement.csv", "One row per event row and victim group whose claims conflict.", tables["disagreement.csv"]),
-        Table("own_vs_enemy.csv", "Own versus enemy claims about the same side's dead, per coded event.",
-              tables["own_vs_enemy.csv"]),
-        Table("own_vs_enemy_summary.csv", "How often the enemy claims more, the same or fewer of a side's dead.",
-              tables["own_vs_enemy_summary.csv"])]
-
-    where = Section("Map", ["From the release's own coordinates; no basemap is downloaded."])
-    figures["event_map.png"] = plot_map.event_map(events)
-    where.figures.append(Figure("event_map.png", "One point per coded event, area by best fatalities, colour by event type; "
-                                "dashed rectangles are country bounding boxes."))
-
+    c = Collector()
+    sections = [_over_time(c, events), _kinds(c, events), _who(c, events), _disagreement(c, events, claims),
+                _where(c, events)]
     intro = [f"Release {version}: {len(events)} event row(s), {len(claims)} claim row(s).", *METHODS[:3]]
-    page = render(f"Analyses of release {version}", intro, [time, kinds, who, claims_section, where])
-    return Outputs(tables, figures, page)
+    return Outputs(c.tables, c.figures, render(f"Analyses of release {version}", intro, sections))
 
 
 def write(outputs: Outputs, out: Path) -> list[Path]:
