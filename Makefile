@@ -25,6 +25,9 @@ test: $(STAMP)
 eval: $(STAMP)
 	$(PY) -m dataset.draft.evaluate tests/draft_eval .
 
+analyses: $(STAMP)
+	$(PY) -m dataset analyze
+
 verify: $(STAMP)
 	$(PY) -m dataset verify releases/latest
 

@@ -150,6 +150,21 @@ def cmd_draft(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Tables, figures and a report for one release (read-only: the release is never touched)."""
+    from .analysis.run import REPORT, analyze  # here, so the other commands do not load matplotlib
+    try:
+        written = analyze(args.release, args.out, args.releases)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = written[0].parent if written else Path(args.out or ".")
+    tables = sum(p.suffix == ".csv" for p in written)
+    figures = sum(p.suffix == ".png" for p in written)
+    print(f"{out}: {tables} table(s), {figures} figure(s); open {out / REPORT}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m dataset", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -194,6 +209,11 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--actors", help="actor registry (default: RAW/actors.yaml)")
     d.add_argument("--no-gazetteer", action="store_true", help="only places already coded in raw/ (faster)")
     d.set_defaults(func=cmd_draft)
+    a = sub.add_parser("analyze", help="write analysis tables (CSV), figures (PNG) and report.html for a release")
+    a.add_argument("--release", default="latest", help="latest, a version such as 2024.07.0, or a release folder")
+    a.add_argument("--releases", help="folder holding the releases (default: $DATASET_RELEASES or releases)")
+    a.add_argument("--out", help="output folder (default: analyses/<version>)")
+    a.set_defaults(func=cmd_analyze)
     return p
 
 
