@@ -14,6 +14,8 @@ from pathlib import Path
 
 import filelock
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from . import codebook, diff, ids, pipeline, release
 from .load import read as read_table
@@ -61,7 +63,7 @@ def release_files(result: pipeline.Result, version: str, previous: Previous | No
     files = release.table_files(tables)
     files[ids.FILE] = _registry_csv(result.tables.registry)
     rows = {name: len(df) for name, df in tables.items()}
-    changes = diff.diff(previous.tables, tables) if previous else diff.diff({t: df.iloc[:0] for t, df in tables.items()}, tables)
+    changes = diff.diff(previous.tables, tables) if previous else diff.added(tables)
     files["changes.csv"] = diff.changes_csv(changes)
     section = diff.changelog_section(changes, previous.version if previous else None, version, rows)
     files[CHANGELOG] = diff.changelog(section, previous.changelog if previous else None).encode("utf-8")
@@ -76,9 +78,10 @@ def release_files(result: pipeline.Result, version: str, previous: Previous | No
 
 
 def _registry_csv(registry: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    ids.sort(registry).to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    buf = io.BytesIO()
+    pacsv.write_csv(pa.Table.from_pandas(ids.sort(registry), preserve_index=False), buf,
+                    write_options=pacsv.WriteOptions(quoting_style="needed"))
+    return buf.getvalue()
 
 
 def run(raw: Path, out: Path, version: str, today: dt.date | None = None,

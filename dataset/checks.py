@@ -13,10 +13,12 @@ import pandas as pd
 import pycountry
 
 from schemas import vocab
+from schemas.frames import isin
 
 from . import geo
 from .problems import WARNING, Problem, problem
-from .readers.actors import canonical, exploded, resolver
+from .names import canonical, exploded, member_keys
+from .readers.actors import resolver
 from .staged import DEFINITION_FIELDS, Staged
 
 
@@ -43,8 +45,10 @@ def located(df: pd.DataFrame, mask: pd.Series, code: str, field: str,
 
 
 def _flags(values: pd.Series, predicate: Callable) -> pd.Series:
-    """A boolean Series from a per-value predicate (also for empty tables)."""
-    return pd.Series([bool(predicate(v)) for v in values], index=values.index, dtype=bool)
+    """A boolean Series from a per-value predicate, evaluated once per distinct value."""
+    verdict = {v: bool(predicate(v)) for v in pd.unique(values.to_numpy())}
+    return pd.Series([verdict[v] for v in values] if len(verdict) > 1 else bool(next(iter(verdict.values()), False)),
+                     index=values.index, dtype=bool)
 
 
 def definitions(staged: Staged) -> pd.DataFrame:
@@ -118,7 +122,7 @@ def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
     out = []
     for column in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"):
         names = exploded(d[column])
-        unknown = names[~names.str.lower().isin(list(ctx.actors))]
+        unknown = names[~isin(names.str.lower(), list(ctx.actors))]
         if len(unknown):
             listed = unknown.groupby(level=0).agg(lambda g: ", ".join(map(repr, g)))
             out += located(d, d.index.isin(listed.index), "unknown_actor", column,
@@ -203,28 +207,25 @@ def _show(value) -> str:
 
 
 def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
-    defined = set(definitions(staged)["event_key"])
+    defined = definitions(staged)["event_key"]
     refs = staged.events[~staged.events["defines"]]
-    return located(refs, ~refs["event_key"].isin(defined), "undefined_event", "key",
+    return located(refs, ~isin(refs["event_key"], defined), "undefined_event", "key",
                    lambda row: f"claims about event {row.event_key!r}, which no report defines")
 
 
 def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
     """Victims are Civilians, Unknown, or actors of the event the claim is about."""
     d = definitions(staged).drop_duplicates("event_key")
-    members = pd.concat([pd.DataFrame({"event_key": d.loc[names.index, "event_key"].to_numpy(),
-                                       "actor": canonical(names, ctx.actors).to_numpy()})
+    members = pd.concat([member_keys(d.loc[names.index, "event_key"], canonical(names, ctx.actors))
                          for names in (exploded(d[c]) for c in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"))])
-    c = staged.claims[staged.claims["event_key"].isin(set(d["event_key"]))]
+    c = staged.claims[isin(staged.claims["event_key"], d["event_key"])]
     victims = exploded(c["victims"])
-    long = pd.DataFrame({"row": victims.index, "event_key": c.loc[victims.index, "event_key"].to_numpy(),
-                         "actor": canonical(victims, ctx.actors).to_numpy(), "written": victims.to_numpy()})
-    special = long["written"].str.lower().isin([vocab.CIVILIANS.lower(), vocab.UNKNOWN.lower()])
-    known = long.merge(members.drop_duplicates().assign(_in=True), on=["event_key", "actor"], how="left")["_in"].notna()
-    strangers = long[~known.to_numpy() & ~special.to_numpy()]
+    keys = member_keys(c.loc[victims.index, "event_key"], canonical(victims, ctx.actors))
+    special = isin(victims.str.lower(), [vocab.CIVILIANS.lower(), vocab.UNKNOWN.lower()])
+    strangers = victims[~isin(keys, members).to_numpy() & ~special.to_numpy()]
     if strangers.empty:
         return []
-    listed = strangers.groupby("row")["written"].agg(lambda g: ", ".join(map(repr, g)))
+    listed = strangers.groupby(level=0).agg(lambda g: ", ".join(map(repr, g)))
     return located(c, c.index.isin(listed.index), "victim_not_in_event", "victims",
                    lambda row: f"victim(s) {listed[row.name]} are not actors of event {row.event_key!r}: "
                    f"name actor1, actor2 or an associated actor, or use {vocab.CIVILIANS} or {vocab.UNKNOWN}")

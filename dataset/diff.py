@@ -12,6 +12,8 @@ import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 import schemas
 
@@ -73,10 +75,25 @@ def diff(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> pd.DataF
     return out.drop(columns=["_t", "_c"]).reset_index(drop=True)
 
 
+def added(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The changes of a first release: every row added (what `diff` gives against empty tables)."""
+    parts = []
+    for name in TABLES:
+        if name not in tables:
+            continue
+        df = tables[name]
+        key = schemas.PRIMARY_KEYS[name][0]
+        parts.append(pd.DataFrame({"table": name, "id": df[key].astype("str"),
+                                   "event_key": df["event_key"].astype("str") if "event_key" in df else "",
+                                   "change": ADDED, "field": "", "old": "", "new": ""}).sort_values("id", kind="stable"))
+    return pd.concat(parts, ignore_index=True).astype("str") if parts else pd.DataFrame(columns=COLUMNS)
+
+
 def changes_csv(changes: pd.DataFrame) -> bytes:
-    buf = io.StringIO()
-    changes.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
+    buf = io.BytesIO()
+    table = pa.Table.from_pandas(changes[COLUMNS].astype("str"), preserve_index=False)
+    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    return buf.getvalue()
 
 
 def summary(changes: pd.DataFrame) -> dict[str, dict[str, int]]:

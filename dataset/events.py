@@ -15,10 +15,12 @@ import pandas as pd
 
 import schemas
 from schemas import vocab
+from schemas.frames import lookup
 
 from .ids import assign
 from .problems import Problem, problem
-from .readers.actors import canonical, canonical_lists, resolver
+from .names import canonical, canonical_lists
+from .readers.actors import resolver
 from .rules import aggregate, claimants, days, phrases
 from .staged import Staged
 
@@ -201,36 +203,37 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
     events = _event_table(day_rows, event_sources(staged), aggregate.groups(claims))
     claims = _finish(claims, "claims")
     reports = _finish(staged.reports.rename(columns={"file": "raw_path"}), "reports")
-    order = {eid: i for i, eid in enumerate(events["event_id_cnty"])}
-    claims = claims.iloc[np.lexsort((claims["claim_id"].to_numpy(), claims["event_id_cnty"].map(order).to_numpy()))]
+    rank = pd.Series(np.arange(len(events)), index=events["event_id_cnty"])
+    claims = claims.assign(_rank=lookup(claims["event_id_cnty"], rank).to_numpy())
+    claims = claims.sort_values(["_rank", "claim_id"], kind="stable").drop(columns="_rank")
     return Tables(events, claims.reset_index(drop=True), reports, registry)
 
 
+DEATHS = dict(zip(vocab.VICTIM_GROUPS, ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")))
+TOTALS = {"low": "fatalities_low", "best": "fatalities_best", "high": "fatalities_high", "acled": "fatalities"}
+
+
+def event_totals(groups: pd.DataFrame) -> pd.DataFrame:
+    """Per event: the sums over victim groups, and each group's best as deaths by side."""
+    totals = groups.groupby("event_id_cnty", sort=False)[list(TOTALS)].sum().rename(columns=TOTALS)
+    by_side = groups.pivot(index="event_id_cnty", columns="victim_group", values="best")
+    by_side = by_side.reindex(index=totals.index, columns=vocab.VICTIM_GROUPS).fillna(0).rename(columns=DEATHS)
+    return totals.join(by_side)
+
+
 def _event_table(day_rows: pd.DataFrame, sources: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    e = day_rows.copy()
-    e = e.join(sources, on="event_key")
+    e = day_rows.join(sources, on="event_key")
     e["year"] = e["event_date"].dt.year.astype("int64")
     multi = e["n_days"] > 1
     note = [NOTE_MULTI_DAY.format(key=k, start=s.date(), end=(s + pd.Timedelta(days=n - 1)).date(), day=d + 1, n=n)
             for k, s, d, n in zip(e.loc[multi, "event_key"], e.loc[multi, "date_start"], e.loc[multi, "day"], e.loc[multi, "n_days"])]
     e.loc[multi, "notes"] = (e.loc[multi, "notes"] + " " + pd.Series(note, index=e.index[multi], dtype="str")).str.strip()
-
-    wide = {}
-    for stat in ("low", "best", "high", "acled"):
-        w = groups.pivot_table(index="event_id_cnty", columns="victim_group", values=stat, aggfunc="sum", fill_value=0)
-        wide[stat] = w.reindex(columns=vocab.VICTIM_GROUPS, fill_value=0)
-    totals = {stat: w.sum(axis=1) for stat, w in wide.items()}
-    ids = e["event_id_cnty"]
-    pick = lambda s: ids.map(s).fillna(0).astype("int64")  # noqa: E731
-    e["fatalities"] = pick(totals["acled"])
-    e["fatalities_low"] = pick(totals["low"])
-    e["fatalities_best"] = pick(totals["best"])
-    e["fatalities_high"] = pick(totals["high"])
-    for group, column in zip(vocab.VICTIM_GROUPS, ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")):
-        e[column] = pick(wide["best"][group])
+    totals = event_totals(groups)
+    e = e.join(totals, on="event_id_cnty")
+    e[list(totals.columns)] = e[list(totals.columns)].fillna(0).astype("int64")
     e = _finish(e, "events")
-    order = np.lexsort((e["event_id_cnty"].str[3:].astype("int64").to_numpy(), e["event_id_cnty"].str[:3].to_numpy(),
-                        e["event_date"].to_numpy(), e["country"].astype("str").to_numpy()))
+    number = e["event_id_cnty"].str.slice(3).astype("int64").to_numpy()
+    order = np.lexsort((number, e["event_date"].to_numpy(), e["country"].cat.codes.to_numpy()))
     return e.iloc[order].reset_index(drop=True)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from schemas import STR
@@ -73,6 +74,6 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
 
 def sort(registry: pd.DataFrame) -> pd.DataFrame:
     """Registry in ID order (country, then number) for stable, reviewable diffs."""
-    parts = registry["event_id_cnty"].str.extract(r"^([A-Z]{3})(\d+)$")
-    order = pd.DataFrame({"c": parts[0], "n": parts[1].astype("int64")}).sort_values(["c", "n"]).index
-    return registry.loc[order].reset_index(drop=True)
+    ids = registry["event_id_cnty"]
+    order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), pd.factorize(ids.str.slice(0, 3), sort=True)[0]))
+    return registry.iloc[order].reset_index(drop=True)

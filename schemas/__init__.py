@@ -12,6 +12,7 @@ import pandera.pandas as pa
 from .claims import Claims
 from .events import Events
 from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
+from .frames import isin, lookup
 from .reports import Reports
 
 # Bump the minor version when columns are added, the major when any is renamed, removed or retyped.
@@ -61,13 +62,13 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
             rows.append({"table": table, "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
 
     add("claims", "event_id_cnty", "claim_points_at_event",
-        ~claims["event_id_cnty"].isin(events["event_id_cnty"]), claims["event_id_cnty"])
+        ~isin(claims["event_id_cnty"], events["event_id_cnty"]), claims["event_id_cnty"])
     add("claims", "report_id", "claim_points_at_report",
-        ~claims["report_id"].isin(reports["report_id"]), claims["report_id"])
-    event_high = claims["event_id_cnty"].map(events.set_index("event_id_cnty")["fatalities_high"])
+        ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
+    event_high = lookup(claims["event_id_cnty"], events.set_index("event_id_cnty")["fatalities_high"])
     add("claims", "fatalities_high", "claim_within_event_high",
         (claims["fatalities_high"] > event_high).fillna(False).astype(bool), claims["claim_id"])
-    no_toll = ~events["event_id_cnty"].isin(claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])
+    no_toll = ~isin(events["event_id_cnty"], claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])
     add("events", "fatalities_high", "no_claims_means_zero",
         no_toll & (events["fatalities_high"] > 0), events["event_id_cnty"])
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)

@@ -20,6 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from schemas import STR
+from schemas.frames import isin
 
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame
@@ -268,8 +269,8 @@ def _sha256(texts: pd.Series) -> pd.Series:
 def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, events: pd.DataFrame, claims: pd.DataFrame,
              problems: list[Problem]) -> pd.DataFrame:
     """One report per report_id: from the events sheet, else from the claims sheet's report columns."""
-    known = set(from_events["report_id"]) if len(from_events) else set()
-    extra = from_claims[~from_claims["report_id"].isin(known)] if len(from_claims) else from_claims
+    known = from_events["report_id"] if len(from_events) else pd.Series([], dtype=STR)
+    extra = from_claims[~isin(from_claims["report_id"], known)] if len(from_claims) else from_claims
     meta = pd.concat([m for m in (from_events, extra) if len(m)], ignore_index=True) if len(from_events) or len(extra) else pd.DataFrame()
     if meta.empty:
         return frame([], REPORT_COLUMNS)

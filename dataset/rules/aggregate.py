@@ -18,39 +18,45 @@ the side is the army and Wagner) counts as a claim about the side.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+
+from schemas.vocab import STANCES, VICTIM_GROUPS
 
 from .claimants import TIER
 
 KEYS = ["event_id_cnty", "victim_group"]
+GROUPS = np.array(VICTIM_GROUPS, dtype=object)
+TIER_OF = np.array([TIER[s] for s in STANCES])
 
 
 def groups(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per (event_id_cnty, victim_group) with low, best, high, acled.
 
     `claims` needs event_id_cnty, victim_group, stance and fatalities_low/best/high/acled.
+    Vectorised: claims are sorted once by (group, tier, best); minima, maxima and the lower
+    median of the most credible tier are then read off each group's run of rows.
     """
-    has_toll = claims[claims["fatalities_best"].notna()].copy()
-    if has_toll.empty:
-        return pd.DataFrame(columns=[*KEYS, "low", "best", "high", "acled"]).astype(
-            {"event_id_cnty": "str", "victim_group": "str", "low": "int64", "best": "int64", "high": "int64", "acled": "int64"})
-    has_toll["victim_group"] = has_toll["victim_group"].astype("str")
-    for col in ("fatalities_low", "fatalities_best", "fatalities_high", "fatalities_acled"):
-        has_toll[col] = has_toll[col].astype("int64")
-    has_toll["tier"] = has_toll["stance"].astype("str").map(TIER)
-    bounds = has_toll.groupby(KEYS, sort=True).agg(
-        low=("fatalities_low", "min"), high=("fatalities_high", "max"), acled=("fatalities_acled", "min"))
-    best = _best(has_toll)
-    out = bounds.join(best).reset_index()
-    return out[[*KEYS, "low", "best", "high", "acled"]]
-
-
-def _best(claims: pd.DataFrame) -> pd.Series:
-    """Lower median of the bests within the most credible tier present in each group."""
-    top = claims.groupby(KEYS)["tier"].transform("min")
-    pool = claims[claims["tier"] == top].sort_values([*KEYS, "fatalities_best"], kind="stable")
-    position = pool.groupby(KEYS).cumcount()
-    size = pool.groupby(KEYS)["fatalities_best"].transform("size")
-    chosen = pool[position == (size - 1) // 2]
-    return chosen.set_index(KEYS)["fatalities_best"].rename("best")
-
+    has = claims[claims["fatalities_best"].notna()]
+    if has.empty:
+        return pd.DataFrame({"event_id_cnty": pd.Series([], dtype="str"), "victim_group": pd.Series([], dtype="str"),
+                             **{c: pd.Series([], dtype="int64") for c in ("low", "best", "high", "acled")}})
+    events, event_ids = pd.factorize(has["event_id_cnty"])
+    group = pd.Categorical(has["victim_group"].astype("str"), categories=VICTIM_GROUPS).codes.astype(np.int64)
+    tier = TIER_OF[pd.Categorical(has["stance"].astype("str"), categories=STANCES).codes]
+    key = events.astype(np.int64) * len(VICTIM_GROUPS) + group
+    low, best, high, acled = (has[c].to_numpy(dtype=np.int64) for c in
+                              ("fatalities_low", "fatalities_best", "fatalities_high", "fatalities_acled"))
+    order = np.lexsort((best, tier, key))
+    key, tier, low, best, high, acled = key[order], tier[order], low[order], best[order], high[order], acled[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(key)])
+    in_top_tier = tier == np.repeat(tier[starts], sizes)
+    n_top = np.add.reduceat(in_top_tier.astype(np.int64), starts)
+    first = key[starts]
+    return pd.DataFrame({
+        "event_id_cnty": pd.Series(np.asarray(event_ids)[first // len(VICTIM_GROUPS)], dtype="str"),
+        "victim_group": pd.Series(GROUPS[first % len(VICTIM_GROUPS)], dtype="str"),
+        "low": np.minimum.reduceat(low, starts), "best": best[starts + (n_top - 1) // 2],
+        "high": np.maximum.reduceat(high, starts), "acled": np.minimum.reduceat(acled, starts),
+    })

@@ -14,49 +14,48 @@ from __future__ import annotations
 
 import pandas as pd
 
+from schemas.frames import lookup
 from schemas.vocab import CIVILIAN_INTER, CIVILIANS, LIST_SEP, UNKNOWN
+
+from ..names import exploded, member_keys
 
 # Credibility tiers used for a group's best estimate (lower is more credible), see aggregate.py.
 TIER = {"third_party": 0, "own": 1, "enemy": 2, "party": 2}
 
 
-def side_members(events: pd.DataFrame) -> pd.DataFrame:
-    """Long table (event_key, actor, group): every actor of every event and the group it is in."""
+def side_members(events: pd.DataFrame) -> pd.Series:
+    """The group of every actor of every event, indexed by `member_keys(event_key, actor)`."""
     parts = []
     for actor_col, assoc_col, inter_col, group in (("actor1", "assoc_actor_1", "inter1", "side_a"),
                                                    ("actor2", "assoc_actor_2", "inter2", "side_b")):
-        names = (events[actor_col] + LIST_SEP + events[assoc_col]).str.split(LIST_SEP)
-        long = pd.DataFrame({"event_key": events["event_key"], "actor": names, "inter": events[inter_col]})
-        long = long.explode("actor")
-        long = long[long["actor"].fillna("") != ""]
-        long["group"] = group
+        names = exploded(events[actor_col].fillna("") + LIST_SEP + events[assoc_col].fillna(""))
+        rows = names.index
+        groups = pd.Series(group, index=rows, dtype="object")
         if group == "side_b":
-            long.loc[long["inter"] == CIVILIAN_INTER, "group"] = "civilians"
-        parts.append(long[["event_key", "actor", "group"]])
-    out = pd.concat(parts, ignore_index=True).drop_duplicates(["event_key", "actor"], keep="first")
-    return out.astype({"event_key": "str", "actor": "str", "group": "str"})
+            groups[events.loc[rows, inter_col].to_numpy() == CIVILIAN_INTER] = "civilians"
+        parts.append(pd.Series(groups.to_numpy(), index=member_keys(events.loc[rows, "event_key"], names).to_numpy()))
+    out = pd.concat(parts)
+    return out[~out.index.duplicated(keep="first")].astype("str")
 
 
-def victim_groups(claims: pd.DataFrame, members: pd.DataFrame) -> pd.Series:
+def victim_groups(claims: pd.DataFrame, members: pd.Series) -> pd.Series:
     """Victim group of each claim (claims need `event_key` and resolved `victims`, '; '-joined)."""
-    long = claims[["event_key", "victims"]].assign(victim=claims["victims"].str.split(LIST_SEP)).explode("victim")
-    long["row"] = long.index
-    merged = long.merge(members, how="left", left_on=["event_key", "victim"], right_on=["event_key", "actor"])
-    merged.index = long.index
-    group = merged["group"].astype("object")
-    group = group.where(merged["victim"] != CIVILIANS, "civilians").where(merged["victim"] != UNKNOWN, "unknown")
+    victims = exploded(claims["victims"])
+    group = lookup(member_keys(claims.loc[victims.index, "event_key"], victims), members).astype("object")
+    group[(victims == CIVILIANS).to_numpy()] = "civilians"
+    group[(victims == UNKNOWN).to_numpy()] = "unknown"
     group = group.fillna("unknown").astype("str")
+    if not victims.index.duplicated().any():
+        return group.reindex(claims.index).fillna("unknown").astype("str")
     by_claim = group.groupby(level=0)
     per_claim = by_claim.first().where(by_claim.nunique() == 1, "unknown")
-    return per_claim.reindex(claims.index).astype("str")
+    return per_claim.reindex(claims.index).fillna("unknown").astype("str")
 
 
-def stances(claims: pd.DataFrame, members: pd.DataFrame) -> pd.Series:
+def stances(claims: pd.DataFrame, members: pd.Series) -> pd.Series:
     """Stance of each claim (claims need `event_key`, `claimant_actor` and `victim_group`)."""
-    sides = members[members["group"].isin(["side_a", "side_b"])]
-    side = claims[["event_key", "claimant_actor"]].merge(
-        sides, how="left", left_on=["event_key", "claimant_actor"], right_on=["event_key", "actor"])["group"]
-    side.index = claims.index
+    sides = members[members.isin(["side_a", "side_b"])]
+    side = lookup(member_keys(claims["event_key"], claims["claimant_actor"]), sides)
     group = claims["victim_group"]
     out = pd.Series("third_party", index=claims.index, dtype="object")
     is_party = side.notna()
