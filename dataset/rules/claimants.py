@@ -28,7 +28,8 @@ def side_members(events: pd.DataFrame) -> pd.Series:
     parts = []
     for actor_col, assoc_col, inter_col, group in (("actor1", "assoc_actor_1", "inter1", "side_a"),
                                                    ("actor2", "assoc_actor_2", "inter2", "side_b")):
-        names = exploded(events[actor_col].fillna("") + LIST_SEP + events[assoc_col].fillna(""))
+        actor = events[actor_col].fillna("").astype("str")
+        names = pd.concat([actor[actor != ""], exploded(events[assoc_col])])
         rows = names.index
         groups = pd.Series(group, index=rows, dtype="object")
         if group == "side_b":

@@ -39,7 +39,8 @@ def shares(totals: pd.Series, n_days: pd.Series, day: pd.Series) -> pd.Series:
 def expand(frame: pd.DataFrame, start: str, n_days: str) -> pd.DataFrame:
     """One row per day: repeats each row `n_days` times and adds `day` (0-based) and `event_date`.
 
-    Single-day rows (nearly all) are kept as they are; only multi-day rows are repeated.
+    Single-day rows (nearly all) are kept as they are; only multi-day rows are repeated, and
+    their day rows come after the single-day rows (callers sort the published table anyway).
     """
     counts = frame[n_days].astype("int64").to_numpy()
     single = counts == 1
@@ -51,9 +52,7 @@ def expand(frame: pd.DataFrame, start: str, n_days: str) -> pd.DataFrame:
         reps = counts[~single]
         repeated = multi.iloc[np.repeat(np.arange(len(multi)), reps)]
         day = np.arange(len(repeated)) - np.repeat(np.cumsum(reps) - reps, reps)
-        order = np.r_[np.flatnonzero(single), np.repeat(np.flatnonzero(~single), reps)]
-        out = pd.concat([frame[single].assign(day=0), repeated.assign(day=day)])
-        out = out.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+        out = pd.concat([frame[single].assign(day=0), repeated.assign(day=day)], ignore_index=True)
     out["day"] = out["day"].astype("int64")
     out["event_date"] = out[start] + pd.to_timedelta(out["day"], unit="D")
     return out
