@@ -98,11 +98,29 @@ def read_figures(staged: Staged, kind: str) -> tuple[pd.DataFrame, list[Problem]
 
 
 # -- events ----------------------------------------------------------------------------------
+# Events are built by index: `defs` holds one narrow row per event key (its first definition),
+# day rows point at a definition, claim rows at a claim and a day row, and every published column
+# is taken once from its source in final order. Wide text (notes) is never copied twice.
+
+DEF_COLUMNS = ["event_key", "date_start", "date_end", "event_type", "sub_event_type", "actor1", "actor2",
+               "assoc_actor_1", "assoc_actor_2", "country", "civilian_targeting"]
+# Published event columns copied from the staged definition as they are.
+FROM_STAGED = ["time_precision", "admin1", "admin2", "admin3", "location", "latitude", "longitude",
+               "geo_precision", "tags", "notes"]
+
 
 def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, int]) -> pd.DataFrame:
-    """One row per event key (its first definition), with actor names resolved and codes derived."""
-    d = staged.events[staged.events["defines"]].sort_values(["file", "entry"], kind="stable")
-    d = d.drop_duplicates("event_key").reset_index(drop=True)
+    """One narrow row per event key (its first definition by file and entry), codes derived.
+
+    `pos` is the definition's position in staged.events, for taking the wide columns later.
+    """
+    ev = staged.events
+    pos = np.flatnonzero(ev["defines"].to_numpy(dtype=bool))
+    file_code = pd.factorize(ev["file"].iloc[pos], sort=True)[0]
+    pos = pos[np.lexsort((ev["entry"].to_numpy()[pos], file_code))]
+    pos = pos[~ev["event_key"].iloc[pos].duplicated().to_numpy()]
+    d = ev[DEF_COLUMNS].iloc[pos].reset_index(drop=True)
+    d["pos"] = pos
     for col in ("actor1", "actor2"):
         d[col] = canonical(d[col], resolve)
     for col in ("assoc_actor_1", "assoc_actor_2"):
@@ -112,15 +130,17 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     lo = np.where(d["inter2"] > 0, np.minimum(d["inter1"], d["inter2"]), d["inter1"])
     hi = np.where(d["inter2"] > 0, np.maximum(d["inter1"], d["inter2"]), 0)
     d["interaction"] = lo * 10 + hi
-    country = vocab.countries()
-    d["iso"] = d["country"].map({k: c.iso for k, c in country.items()}).astype("int64")
-    d["iso3"] = d["country"].map({k: c.iso3 for k, c in country.items()})
-    d["region"] = d["country"].map({k: c.region for k, c in country.items()})
+    table = list(vocab.countries().values())
+    code = pd.Categorical(d["country"].astype("str"), categories=[c.name for c in table]).codes
+    d["country_code"] = code
+    d["iso"] = np.array([c.iso for c in table], dtype="int64")[code]
+    d["iso3"] = pd.Series(np.array([c.iso3 for c in table], dtype=object)[code], dtype="str")
+    d["region"] = pd.Series(np.array([c.region for c in table], dtype=object)[code], dtype="str")
     d["disorder_type"] = d["sub_event_type"].map(vocab.SUB_EVENT_TO_DISORDER)
     targeted = d["civilian_targeting"].fillna(False).astype(bool) | (d["event_type"] == vocab.VIOLENCE_AGAINST_CIVILIANS)
-    d["civilian_targeting"] = np.where(targeted, vocab.CIVILIANS_TARGETED, "")
+    d["civilian_targeting"] = pd.Series(np.where(targeted, vocab.CIVILIANS_TARGETED, ""), dtype="str")
     d["n_days"] = ((d["date_end"] - d["date_start"]).dt.days + 1).astype("int64")
-    for col in ("admin2", "admin3", "tags", "notes", "assoc_actor_1", "assoc_actor_2", "actor2"):
+    for col in ("actor2", "assoc_actor_1", "assoc_actor_2"):
         d[col] = d[col].fillna("")
     return d
 
@@ -155,32 +175,29 @@ def _join_scales(scales: pd.Series) -> str:
 
 # -- claims ----------------------------------------------------------------------------------
 
-def claim_rows(staged: Staged, killed: pd.DataFrame, wounded: pd.DataFrame, resolve: dict[str, str]) -> pd.DataFrame:
-    """Staged claims with their readings, canonical victims and claimant actor (one row per claim)."""
-    c = staged.claims.copy()
-    c["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
-    c["claimant_actor"] = canonical(c["claimant"], resolve, default="")
+CLAIM_FIGURES = {"fatalities_low": ("killed", "low"), "fatalities_best": ("killed", "best"),
+                 "fatalities_high": ("killed", "high"), "fatalities_acled": ("killed", "acled"),
+                 "wounded_low": ("wounded", "low"), "wounded_best": ("wounded", "best"),
+                 "wounded_high": ("wounded", "high")}
+
+
+def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFrame],
+                resolve: dict[str, str]) -> pd.DataFrame:
+    """One row per staged claim: its definition, canonical victims, claimant actor, group, stance."""
+    c = staged.claims
+    out = pd.DataFrame(index=c.index)
+    out["def"] = pd.Index(defs["event_key"]).get_indexer(c["event_key"])
+    out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
+    out["claimant_actor"] = canonical(c["claimant"], resolve, default="")
     sources = staged.reports.drop_duplicates("report_id").set_index("report_id")["source"]
-    c["source"] = pd.Series(sources.reindex(c["report_id"]).to_numpy(), index=c.index, dtype="str")
-    for kind, fig, prefix in (("killed", killed, "fatalities"), ("wounded", wounded, "wounded")):
-        c[kind] = fig["text"]
-        c[f"{kind}_rule"] = fig["rule"]
-        for part in ("low", "best", "high"):
-            c[f"{prefix}_{part}"] = fig[part]
-    c["fatalities_acled"] = killed["acled"]
-    return c
-
-
-def split_claims(claims: pd.DataFrame, day_rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim and day, figures divided over the event's days (totals conserved)."""
-    per_day = claims.merge(day_rows[["event_key", "event_id_cnty", "event_date", "day", "n_days"]], on="event_key")
-    for col in ("fatalities_low", "fatalities_best", "fatalities_high", "fatalities_acled",
-                "wounded_low", "wounded_best", "wounded_high"):
-        per_day[col] = days.shares(per_day[col], per_day["n_days"], per_day["day"])
-    base = per_day["report_id"] + "#" + per_day["event_key"] + "#" + per_day["claim"].astype("str")
-    dated = base + "@" + per_day["event_date"].dt.strftime("%Y-%m-%d")
-    per_day["claim_id"] = base.where(per_day["n_days"] == 1, dated)
-    return per_day
+    out["source"] = lookup(c["report_id"], sources)
+    out["victim_group"], out["stance"] = claimants.classify(defs, out["def"].to_numpy(), out["victims"], out["claimant_actor"])
+    for column, (kind, part) in CLAIM_FIGURES.items():
+        out[column] = figures[kind][part]
+    for kind in ("killed", "wounded"):
+        out[kind] = figures[kind]["text"]
+        out[f"{kind}_rule"] = figures[kind]["rule"]
+    return out
 
 
 # -- assembly --------------------------------------------------------------------------------
@@ -191,57 +208,98 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
     resolve = resolver(actors)
     inter = dict(zip(actors["name"], actors["inter"]))
     defs = event_definitions(staged, resolve, inter)
-    day_rows = days.expand(defs, "date_start", "n_days")
-    ids, registry = assign(day_rows[["event_key", "event_date", "iso3"]], registry)
-    day_rows["event_id_cnty"] = ids
+    n_days = defs["n_days"].to_numpy()
+    first_row = np.cumsum(n_days) - n_days
+    row_def = np.repeat(np.arange(len(defs)), n_days)
+    row_day = np.arange(len(row_def)) - first_row[row_def]
+    row_date = defs["date_start"].to_numpy()[row_def] + row_day.astype("timedelta64[D]")
+    event_key = defs["event_key"].iloc[row_def].reset_index(drop=True)
+    ids, registry = assign(pd.DataFrame({"event_key": event_key, "event_date": pd.Series(row_date).astype("datetime64[us]"),
+                                         "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)}), registry)
+    row_id = ids.to_numpy()
 
-    claims = split_claims(claim_rows(staged, killed, wounded, resolve), day_rows)
-    members = claimants.side_members(defs)
-    claims["victim_group"] = claimants.victim_groups(claims, members)
-    claims["stance"] = claimants.stances(claims, members)
+    claims = claim_table(staged, defs, {"killed": killed, "wounded": wounded}, resolve)
+    claim_def = claims["def"].to_numpy()
+    reps = n_days[claim_def]
+    cr_claim = np.repeat(np.arange(len(claims)), reps)
+    cr_day = np.arange(len(cr_claim)) - np.repeat(np.cumsum(reps) - reps, reps)
+    cr_row = first_row[claim_def[cr_claim]] + cr_day
+    cr_ndays = reps[cr_claim]
+    split = {col: days.shares(claims[col].iloc[cr_claim].reset_index(drop=True), pd.Series(cr_ndays), pd.Series(cr_day))
+             for col in CLAIM_FIGURES}
 
-    events = _event_table(day_rows, event_sources(staged), aggregate.groups(claims))
-    claims = _finish(claims, "claims")
-    reports = _finish(staged.reports.rename(columns={"file": "raw_path"}), "reports")
-    rank = pd.Series(np.arange(len(events)), index=events["event_id_cnty"])
-    claims = claims.assign(_rank=lookup(claims["event_id_cnty"], rank).to_numpy())
-    claims = claims.sort_values(["_rank", "claim_id"], kind="stable").drop(columns="_rank")
-    return Tables(events, claims.reset_index(drop=True), reports, registry)
-
-
-DEATHS = dict(zip(vocab.VICTIM_GROUPS, ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")))
-TOTALS = {"low": "fatalities_low", "best": "fatalities_best", "high": "fatalities_high", "acled": "fatalities"}
-
-
-def event_totals(groups: pd.DataFrame) -> pd.DataFrame:
-    """Per event: the sums over victim groups, and each group's best as deaths by side."""
-    totals = groups.groupby("event_id_cnty", sort=False)[list(TOTALS)].sum().rename(columns=TOTALS)
-    by_side = groups.pivot(index="event_id_cnty", columns="victim_group", values="best")
-    by_side = by_side.reindex(index=totals.index, columns=vocab.VICTIM_GROUPS).fillna(0).rename(columns=DEATHS)
-    return totals.join(by_side)
+    per_row = aggregate.by_row(cr_row, claims["victim_group"].to_numpy()[cr_claim], claims["stance"].to_numpy()[cr_claim],
+                               split, len(row_def))
+    sources = event_sources(staged).reindex(defs["event_key"])
+    order = np.lexsort((pd.Series(row_id).str.slice(3).astype("int64").to_numpy(), row_date,
+                        defs["country_code"].to_numpy()[row_def]))
+    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order], row_id[order],
+                     {k: v[order] for k, v in per_row.items()})
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    claim_rows = _claims(staged, claims, defs, cr_claim, cr_day, cr_ndays, row_id[cr_row], row_date[cr_row], split, rank[cr_row])
+    reports = _finish(staged.reports.rename(columns={"file": "raw_path"}).sort_values("report_id", kind="stable"), "reports")
+    return Tables(events, claim_rows, reports, registry)
 
 
-def _event_table(day_rows: pd.DataFrame, sources: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    e = day_rows.join(sources, on="event_key")
+def _events(staged: Staged, defs: pd.DataFrame, sources: pd.DataFrame, row_def: np.ndarray, row_day: np.ndarray,
+            row_date: np.ndarray, row_id: np.ndarray, totals: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The events table in final order, each column taken once."""
+    take = lambda series: series.iloc[row_def].reset_index(drop=True)  # noqa: E731
+    wide = staged.events[FROM_STAGED].iloc[defs["pos"].to_numpy()[row_def]].reset_index(drop=True)
+    e = pd.DataFrame({"event_id_cnty": pd.Series(row_id, dtype="str"), "event_date": pd.Series(row_date).astype("datetime64[us]")})
     e["year"] = e["event_date"].dt.year.astype("int64")
-    multi = e["n_days"] > 1
-    note = [NOTE_MULTI_DAY.format(key=k, start=s.date(), end=(s + pd.Timedelta(days=n - 1)).date(), day=d + 1, n=n)
-            for k, s, d, n in zip(e.loc[multi, "event_key"], e.loc[multi, "date_start"], e.loc[multi, "day"], e.loc[multi, "n_days"])]
-    e.loc[multi, "notes"] = (e.loc[multi, "notes"] + " " + pd.Series(note, index=e.index[multi], dtype="str")).str.strip()
-    totals = event_totals(groups)
-    e = e.join(totals, on="event_id_cnty")
-    e[list(totals.columns)] = e[list(totals.columns)].fillna(0).astype("int64")
-    e = _finish(e, "events")
-    number = e["event_id_cnty"].str.slice(3).astype("int64").to_numpy()
-    order = np.lexsort((number, e["event_date"].to_numpy(), e["country"].cat.codes.to_numpy()))
-    return e.iloc[order].reset_index(drop=True)
+    for col in ("disorder_type", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2",
+                "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region", "country", "event_key", "n_days"):
+        e[col] = take(defs[col])
+    for col in FROM_STAGED:
+        e[col] = wide[col]
+    for col in ("source", "source_scale", "n_sources", "timestamp"):
+        e[col] = take(sources[col].reset_index(drop=True))
+    for col, values in totals.items():
+        e[col] = values
+    multi = (e["n_days"] > 1).to_numpy()
+    if multi.any():
+        start = pd.Series(row_date[multi] - row_day[multi].astype("timedelta64[D]")).dt.strftime("%Y-%m-%d")
+        end = pd.Series(row_date[multi] + (e["n_days"].to_numpy()[multi] - 1 - row_day[multi]).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d")
+        note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
+                zip(e["event_key"][multi], start, end, row_day[multi], e["n_days"][multi])]
+        e.loc[multi, "notes"] = (e.loc[multi, "notes"].fillna("") + " " + pd.Series(note, index=e.index[multi], dtype="str")).str.strip()
+    return _finish(e, "events")
+
+
+def _claims(staged: Staged, claims: pd.DataFrame, defs: pd.DataFrame, cr_claim: np.ndarray, cr_day: np.ndarray,
+            cr_ndays: np.ndarray, cr_id: np.ndarray, cr_date: np.ndarray, split: dict[str, pd.Series],
+            cr_rank: np.ndarray) -> pd.DataFrame:
+    """The claims table, one row per claim and day, ordered by event then report and claim."""
+    c = staged.claims
+    report_code = pd.factorize(c["report_id"], sort=True)[0]
+    order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], cr_rank))
+    src = cr_claim[order]
+    take = lambda series: series.iloc[src].reset_index(drop=True)  # noqa: E731
+    out = pd.DataFrame({"event_id_cnty": pd.Series(cr_id[order], dtype="str"),
+                        "event_date": pd.Series(cr_date[order]).astype("datetime64[us]")})
+    for col in ("event_key", "report_id", "claimant", "quote"):
+        out[col] = take(c[col])
+    for col in ("source", "claimant_actor", "stance", "victims", "victim_group", "killed", "killed_rule",
+                "wounded", "wounded_rule"):
+        out[col] = take(claims[col])
+    for col, values in split.items():
+        out[col] = values.iloc[order].reset_index(drop=True)
+    out["n_days"] = cr_ndays[order]
+    base = out["report_id"] + "#" + out["event_key"] + "#" + take(c["claim"]).astype("str")
+    multi = out["n_days"] > 1
+    out["claim_id"] = base.where(~multi, base + "@" + out["event_date"].dt.strftime("%Y-%m-%d"))
+    return _finish(out, "claims")
 
 
 def _finish(df: pd.DataFrame, table: str) -> pd.DataFrame:
     """Exactly the schema's columns, in order, with the published dtypes."""
     dtypes = schemas.pandas_dtypes(schemas.TABLES[table])
-    out = df[list(dtypes)].copy()
+    out = df[list(dtypes)]
     for col, dtype in dtypes.items():
+        if out[col].dtype == dtype:
+            continue
         if isinstance(dtype, pd.CategoricalDtype):
             out[col] = pd.Categorical(out[col].astype("str"), dtype=dtype)
         else:

@@ -30,33 +30,70 @@ GROUPS = np.array(VICTIM_GROUPS, dtype=object)
 TIER_OF = np.array([TIER[s] for s in STANCES])
 
 
+FIGURES = ("fatalities_low", "fatalities_best", "fatalities_high", "fatalities_acled")
+
+
+def _reduce(key: np.ndarray, tier: np.ndarray, low, best, high, acled) -> tuple[np.ndarray, ...]:
+    """The rule over runs of equal `key`: (keys, low, best, high, acled), keys ascending.
+
+    Claims are sorted once by (key, tier, best); minima and maxima are read off each run, and
+    best is the lower median of the run's leading (most credible) tier.
+    """
+    if len(key) == 0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, empty, empty, empty
+    order = np.lexsort((best, tier, key))
+    key, tier, low, best, high, acled = key[order], tier[order], low[order], best[order], high[order], acled[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(key)])
+    n_top = np.add.reduceat((tier == np.repeat(tier[starts], sizes)).astype(np.int64), starts)
+    return (key[starts], np.minimum.reduceat(low, starts), best[starts + (n_top - 1) // 2],
+            np.maximum.reduceat(high, starts), np.minimum.reduceat(acled, starts))
+
+
+def _codes(victim_group, stance) -> tuple[np.ndarray, np.ndarray]:
+    group = pd.Categorical(np.asarray(victim_group, dtype=object), categories=VICTIM_GROUPS).codes.astype(np.int64)
+    tier = TIER_OF[pd.Categorical(np.asarray(stance, dtype=object), categories=STANCES).codes]
+    return group, tier
+
+
 def groups(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per (event_id_cnty, victim_group) with low, best, high, acled.
 
     `claims` needs event_id_cnty, victim_group, stance and fatalities_low/best/high/acled.
-    Vectorised: claims are sorted once by (group, tier, best); minima, maxima and the lower
-    median of the most credible tier are then read off each group's run of rows.
     """
     has = claims[claims["fatalities_best"].notna()]
     if has.empty:
         return pd.DataFrame({"event_id_cnty": pd.Series([], dtype="str"), "victim_group": pd.Series([], dtype="str"),
                              **{c: pd.Series([], dtype="int64") for c in ("low", "best", "high", "acled")}})
     events, event_ids = pd.factorize(has["event_id_cnty"])
-    group = pd.Categorical(has["victim_group"].astype("str"), categories=VICTIM_GROUPS).codes.astype(np.int64)
-    tier = TIER_OF[pd.Categorical(has["stance"].astype("str"), categories=STANCES).codes]
-    key = events.astype(np.int64) * len(VICTIM_GROUPS) + group
-    low, best, high, acled = (has[c].to_numpy(dtype=np.int64) for c in
-                              ("fatalities_low", "fatalities_best", "fatalities_high", "fatalities_acled"))
-    order = np.lexsort((best, tier, key))
-    key, tier, low, best, high, acled = key[order], tier[order], low[order], best[order], high[order], acled[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    sizes = np.diff(np.r_[starts, len(key)])
-    in_top_tier = tier == np.repeat(tier[starts], sizes)
-    n_top = np.add.reduceat(in_top_tier.astype(np.int64), starts)
-    first = key[starts]
+    group, tier = _codes(has["victim_group"].astype("str"), has["stance"].astype("str"))
+    key, low, best, high, acled = _reduce(events.astype(np.int64) * len(VICTIM_GROUPS) + group, tier,
+                                          *(has[c].to_numpy(dtype=np.int64) for c in FIGURES))
     return pd.DataFrame({
-        "event_id_cnty": pd.Series(np.asarray(event_ids)[first // len(VICTIM_GROUPS)], dtype="str"),
-        "victim_group": pd.Series(GROUPS[first % len(VICTIM_GROUPS)], dtype="str"),
-        "low": np.minimum.reduceat(low, starts), "best": best[starts + (n_top - 1) // 2],
-        "high": np.maximum.reduceat(high, starts), "acled": np.minimum.reduceat(acled, starts),
+        "event_id_cnty": pd.Series(np.asarray(event_ids)[key // len(VICTIM_GROUPS)], dtype="str"),
+        "victim_group": pd.Series(GROUPS[key % len(VICTIM_GROUPS)], dtype="str"),
+        "low": low, "best": best, "high": high, "acled": acled,
     })
+
+
+DEATHS = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
+
+
+def by_row(row: np.ndarray, victim_group, stance, figures: dict[str, pd.Series], n_rows: int) -> dict[str, np.ndarray]:
+    """The event columns for `n_rows` event rows from claim rows pointing at them (`row`).
+
+    Returns fatalities, fatalities_low / best / high (sums over groups) and deaths by side.
+    """
+    has = figures["fatalities_best"].notna().to_numpy()
+    group, tier = _codes(victim_group, stance)
+    values = [figures[c].to_numpy(dtype=np.float64, na_value=0)[has].astype(np.int64) for c in FIGURES]
+    key, low, best, high, acled = _reduce(row[has].astype(np.int64) * len(VICTIM_GROUPS) + group[has], tier[has], *values)
+    rows, groups_ = key // len(VICTIM_GROUPS), key % len(VICTIM_GROUPS)
+    out = {}
+    for name, v in (("fatalities", acled), ("fatalities_low", low), ("fatalities_best", best), ("fatalities_high", high)):
+        out[name] = np.bincount(rows, weights=v, minlength=n_rows).astype(np.int64)
+    for g, name in enumerate(DEATHS):
+        sel = groups_ == g
+        out[name] = np.bincount(rows[sel], weights=best[sel], minlength=n_rows).astype(np.int64)
+    return out

@@ -12,56 +12,64 @@ everyone else (the outlet, local sources, officials of neither side, hospitals, 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from schemas.frames import lookup
-from schemas.vocab import CIVILIAN_INTER, CIVILIANS, LIST_SEP, UNKNOWN
+from schemas.vocab import CIVILIAN_INTER, CIVILIANS, UNKNOWN
 
-from ..names import exploded, member_keys
+from ..names import exploded
 
 # Credibility tiers used for a group's best estimate (lower is more credible), see aggregate.py.
 TIER = {"third_party": 0, "own": 1, "enemy": 2, "party": 2}
 
 
-def side_members(events: pd.DataFrame) -> pd.Series:
-    """The group of every actor of every event, indexed by `member_keys(event_key, actor)`."""
-    parts = []
-    for actor_col, assoc_col, inter_col, group in (("actor1", "assoc_actor_1", "inter1", "side_a"),
-                                                   ("actor2", "assoc_actor_2", "inter2", "side_b")):
-        actor = events[actor_col].fillna("").astype("str")
-        names = pd.concat([actor[actor != ""], exploded(events[assoc_col])])
-        rows = names.index
-        groups = pd.Series(group, index=rows, dtype="object")
+def classify(defs: pd.DataFrame, claim_def: np.ndarray, victims: pd.Series, claimant: pd.Series
+             ) -> tuple[pd.Series, pd.Series]:
+    """(victim group, stance) of each claim.
+
+    `defs` has one row per event with canonical actor1, actor2, assoc_actor_1, assoc_actor_2 and
+    inter2; `claim_def` gives each claim's row in `defs`; victims and claimant are canonical.
+    Names are coded as integers once, so membership is an integer lookup, not a string join.
+    """
+    index = claimant.index
+    victims, claimant = victims.reset_index(drop=True), claimant.reset_index(drop=True)
+    defs = defs.reset_index(drop=True)
+    parts = []  # (event row, name, group) of every actor of every event
+    for actor_col, assoc_col, group in (("actor1", "assoc_actor_1", "side_a"), ("actor2", "assoc_actor_2", "side_b")):
+        actor = defs[actor_col].fillna("").astype("str")
+        names = pd.concat([actor[actor != ""], exploded(defs[assoc_col])])
+        groups = np.full(len(names), group, dtype=object)
         if group == "side_b":
-            groups[events.loc[rows, inter_col].to_numpy() == CIVILIAN_INTER] = "civilians"
-        parts.append(pd.Series(groups.to_numpy(), index=member_keys(events.loc[rows, "event_key"], names).to_numpy()))
-    out = pd.concat(parts)
-    return out[~out.index.duplicated(keep="first")].astype("str")
+            groups[defs["inter2"].to_numpy()[names.index] == CIVILIAN_INTER] = "civilians"
+        parts.append((names.index.to_numpy(), names, groups))
+    member_def = np.concatenate([p[0] for p in parts])
+    member_group = np.concatenate([p[2] for p in parts])
+    victim = exploded(victims)
+    codes, uniques = pd.factorize(pd.concat([p[1] for p in parts] + [victim, claimant.astype("str")], ignore_index=True))
+    n = max(len(uniques), 1)
+    n_members, n_victims = len(member_def), len(victim)
+    member_key = pd.Index(member_def.astype(np.int64) * n + codes[:n_members])
+    first = ~member_key.duplicated()
+    member_key, member_group = member_key[first], member_group[first]
 
+    victim_claim = victim.index.to_numpy()
+    victim_key = claim_def[victim_claim].astype(np.int64) * n + codes[n_members:n_members + n_victims]
+    at = member_key.get_indexer(victim_key)
+    group = np.where(at >= 0, member_group[np.maximum(at, 0)], "unknown").astype(object)
+    group[(victim == CIVILIANS).to_numpy()] = "civilians"
+    group[(victim == UNKNOWN).to_numpy()] = "unknown"
+    per_victim = pd.Series(group, index=victim_claim, dtype="str")
+    if pd.Index(victim_claim).has_duplicates:
+        by_claim = per_victim.groupby(level=0)
+        per_victim = by_claim.first().where(by_claim.nunique() == 1, "unknown")
+    victim_group = per_victim.reindex(np.arange(len(claimant))).fillna("unknown").to_numpy()
 
-def victim_groups(claims: pd.DataFrame, members: pd.Series) -> pd.Series:
-    """Victim group of each claim (claims need `event_key` and resolved `victims`, '; '-joined)."""
-    victims = exploded(claims["victims"])
-    group = lookup(member_keys(claims.loc[victims.index, "event_key"], victims), members).astype("object")
-    group[(victims == CIVILIANS).to_numpy()] = "civilians"
-    group[(victims == UNKNOWN).to_numpy()] = "unknown"
-    group = group.fillna("unknown").astype("str")
-    if not victims.index.duplicated().any():
-        return group.reindex(claims.index).fillna("unknown").astype("str")
-    by_claim = group.groupby(level=0)
-    per_claim = by_claim.first().where(by_claim.nunique() == 1, "unknown")
-    return per_claim.reindex(claims.index).fillna("unknown").astype("str")
-
-
-def stances(claims: pd.DataFrame, members: pd.Series) -> pd.Series:
-    """Stance of each claim (claims need `event_key`, `claimant_actor` and `victim_group`)."""
-    sides = members[members.isin(["side_a", "side_b"])]
-    side = lookup(member_keys(claims["event_key"], claims["claimant_actor"]), sides)
-    group = claims["victim_group"]
-    out = pd.Series("third_party", index=claims.index, dtype="object")
-    is_party = side.notna()
-    about_side = group.isin(["side_a", "side_b"])
-    out[is_party & about_side & (side == group)] = "own"
-    out[is_party & about_side & (side != group)] = "enemy"
-    out[is_party & ~about_side] = "party"
-    return out.astype("str")
+    sides = np.isin(member_group, ["side_a", "side_b"])
+    side_index = pd.Index(member_key[sides])
+    claimant_key = claim_def.astype(np.int64) * n + codes[n_members + n_victims:]
+    at = side_index.get_indexer(claimant_key)
+    side = np.where(at >= 0, member_group[sides][np.maximum(at, 0)], "")
+    about_side = np.isin(victim_group, ["side_a", "side_b"])
+    party = side != ""
+    stance = np.where(~party, "third_party", np.where(~about_side, "party", np.where(side == victim_group, "own", "enemy")))
+    return pd.Series(victim_group, index=index, dtype="str"), pd.Series(stance, index=index, dtype="str")
