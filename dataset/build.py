@@ -15,7 +15,7 @@ from pathlib import Path
 import filelock
 import pandas as pd
 
-from . import ids, pipeline, release
+from . import ids, link, pipeline, release
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
 
@@ -38,6 +38,7 @@ def release_files(result: pipeline.Result, version: str) -> dict[str, bytes]:
     tables = result.tables.published()
     files = release.table_files(tables)
     files[ids.FILE] = _registry_csv(result.tables.registry)
+    files[link.FILE] = link.csv_bytes(result.links, result.tables.events)
     rows = {name: len(df) for name, df in tables.items()}
     files[release.MANIFEST] = release.manifest(
         version, files, rows, result.fingerprint, result.warnings,

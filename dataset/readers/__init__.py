@@ -10,6 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..staged import Staged
-from . import yaml_reports
+from . import acled, ucdp, yaml_reports
 
-READERS: list[Callable[[Path], Staged]] = [yaml_reports.read]
+READERS: list[Callable[[Path], Staged]] = [yaml_reports.read, acled.read, ucdp.read]
