@@ -125,6 +125,7 @@ def event_sources(staged: Staged) -> pd.DataFrame:
     keyed = pd.concat([staged.events[["event_key", "report_id", "file"]], staged.claims[["event_key", "report_id", "file"]]])
     keyed = keyed.drop_duplicates().merge(staged.reports[["report_id", "file", "source", "source_scale", "published"]],
                                           on=["report_id", "file"])
+    keyed = keyed.assign(source=keyed["source"].str.split(vocab.LIST_SEP)).explode("source")  # imports list several
     keyed = keyed.sort_values(["event_key", "published", "source"], kind="stable")
     first = keyed.drop_duplicates(["event_key", "source"])
     g = first.groupby("event_key", sort=True)

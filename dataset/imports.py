@@ -19,9 +19,9 @@ from .staged import Staged
 
 # The registry takes an imported actor's inter code from the most direct evidence present:
 # ACLED's own code for the actor, then the code UCDP GED's sides get from mappings/ucdp.yaml, then
-# (for a name only ever associated) the code of the actor it appears beside.
+# (for a name only ever associated) the code of the actor it appears beside. Only ACLED's own
+# codes can disagree in a way worth a warning; the others are this project's inferences.
 BASIS_ORDER = {"acled": 0, "ucdp": 1, "beside": 2}
-BASIS_WORDS = {"acled": "ACLED codes it", "ucdp": "UCDP GED's sides are coded", "beside": "it appears beside actors coded"}
 
 # Checks written against coders' mistakes that imported records fail without being wrong. For
 # imported events they warn instead of stopping the build.
@@ -67,17 +67,20 @@ def extend_registry(actors: pd.DataFrame, observed: pd.DataFrame) -> tuple[pd.Da
     counts = obs.groupby(["fold", "order", "basis", "inter"], as_index=False).agg(
         rows=("rows", "sum"), name=("name", "min"), files=("file", lambda f: ", ".join(sorted(set(f)))))
     counts = counts[counts["order"] == counts.groupby("fold")["order"].transform("min")]
-    counts = counts.sort_values(["fold", "rows", "inter"], ascending=[True, False, True], kind="stable")
+    # ACLED's own codes: the most frequent. Inferred codes: the lowest, since a UCDP side that
+    # fights a government (2) in one event is the same organised group in a non-state one (3).
+    counts = counts.assign(rank=counts["rows"].where(counts["basis"] == "acled", 0))
+    counts = counts.sort_values(["fold", "rank", "inter"], ascending=[True, False, True], kind="stable")
     chosen = counts.drop_duplicates("fold")
     problems = []
-    for fold, group in counts.groupby("fold", sort=True):
+    for _, group in counts[counts["basis"] == "acled"].groupby("fold", sort=True):
         if len(group) > 1:
             pick = group.iloc[0]
             seen = ", ".join(f"{int(r.inter)} in {int(r.rows)} record(s)" for r in group.itertuples())
             problems.append(problem(
-                "imported_actor_inter", f"{BASIS_WORDS[pick.basis]} {pick.name!r} with different inter codes ({seen}); "
-                f"the registry takes {int(pick.inter)}, the most frequent. List the actor in raw/actors.yaml to decide",
-                file=group["files"].iloc[0].split(", ")[0], field=f"actor {pick.name!r}", severity=WARNING))
+                "imported_actor_inter", f"ACLED codes {pick['name']!r} with different inter codes ({seen}); the registry "
+                f"takes {int(pick['inter'])}, the most frequent. List the actor in raw/actors.yaml to decide",
+                file=group["files"].iloc[0].split(", ")[0], field=f"actor {pick['name']!r}", severity=WARNING))
     added = pd.DataFrame({"name": chosen["name"], "inter": chosen["inter"], "aliases": ""})
     columns = actor_registry.COLUMNS
     out = pd.concat([actors, added.astype(columns)], ignore_index=True).astype(columns)

@@ -417,14 +417,19 @@ def rewrite(staged: Staged, groups: dict[str, str], events: dict[str, Event],
 
 
 def _victim_names(member: Event, head: Event) -> dict[str, str]:
-    """Each actor of an absorbed event -> the name the kept event uses for that party."""
-    _, crossed = matching.sides_score(member.sides, head.sides)
+    """Each actor of an absorbed event -> the name the kept event uses for that party: the same
+    name, else the main actor of the side it pairs with; Unknown where no side is compatible (a
+    link a coder confirmed despite the actors), so no death is put on a side by position alone."""
+    _, crossed, scores = matching.pairing(member.sides, head.sides)
     names = {a.name for side in head.sides for a in side}
     out = {}
     for k, side in enumerate(member.sides):
         target = head.sides[(1 - k) if crossed else k]
         for actor in side:
-            out[actor.name] = actor.name if actor.name in names else (target[0].name if target else vocab.UNKNOWN)
+            if actor.name in names:
+                out[actor.name] = actor.name
+            else:
+                out[actor.name] = target[0].name if target and scores[k] else vocab.UNKNOWN
     return out
 
 

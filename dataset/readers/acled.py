@@ -312,14 +312,12 @@ def _collapse_monadic(rows: pd.DataFrame, rel: str) -> tuple[pd.DataFrame, list[
     second = rows[position == 1].set_index(["key", "version"]).reindex(first.index)
     swap = (first["inter1"] == vocab.CIVILIAN_INTER).fillna(False) & second["actor1"].notna() \
         & (second["inter1"] != vocab.CIVILIAN_INTER).fillna(True)
-    a, b = first.copy(), second.copy()
-    a.loc[swap], b.loc[swap] = second.loc[swap].to_numpy(), first.loc[swap].to_numpy()
     out = first.copy()
-    for col in ("actor1", "assoc_actor_1", "inter1", "row"):
-        out[col] = a[col]
-    out["actor2"] = b["actor1"].fillna("")
-    out["assoc_actor_2"] = b["assoc_actor_1"].fillna("")
-    out["inter2"] = b["inter1"]
+    for col in ("actor1", "assoc_actor_1", "inter1"):
+        out[col] = first[col].where(~swap, second[col])
+    out["actor2"] = second["actor1"].where(~swap, first["actor1"]).fillna("")
+    out["assoc_actor_2"] = second["assoc_actor_1"].where(~swap, first["assoc_actor_1"]).fillna("")
+    out["inter2"] = second["inter1"].where(~swap, first["inter1"])
     problems: list[Problem] = []
     both = second["actor1"].notna()
     figures = rows.groupby(["key", "version"], sort=False)["killed_best"].agg(["min", "max"]).reindex(first.index)

@@ -130,16 +130,28 @@ def side_score(side_a: tuple[Actor, ...], side_b: tuple[Actor, ...], p: Params |
     return max((actor_score(x, y, p) for x in side_a for y in side_b), default=0.0)
 
 
+def pairing(a: tuple[tuple[Actor, ...], tuple[Actor, ...]], b: tuple[tuple[Actor, ...], tuple[Actor, ...]],
+            p: Params | None = None) -> tuple[float, bool, tuple[float | None, float | None]]:
+    """The better pairing of two events' sides: actor1's side with the other's actor1 side
+    (crossed False) or with its actor2 side (crossed True).
+
+    Returns (score, crossed, per-side scores of `a`'s two sides). Sides missing on either event
+    (a one-sided event) are left out; the score is the weakest paired side, 0 if none pairs.
+    Between pairings with the same weakest side, the one with more agreement overall wins.
+    """
+    best: tuple[tuple[float, float], bool, tuple[float | None, float | None]] | None = None
+    for crossed in (False, True):
+        partners = (b[1], b[0]) if crossed else (b[0], b[1])
+        scores = tuple(side_score(x, y, p) if x and y else None for x, y in zip(a, partners))
+        present = [s for s in scores if s is not None]
+        key = (min(present) if present else 0.0, sum(present))
+        if best is None or key > best[0]:
+            best = (key, crossed, scores)
+    return best[0][0], best[1], best[2]
+
+
 def sides_score(a: tuple[tuple[Actor, ...], tuple[Actor, ...]], b: tuple[tuple[Actor, ...], tuple[Actor, ...]],
                 p: Params | None = None) -> tuple[float, bool]:
-    """(score, crossed) of the better pairing of two events' sides: actor1's side with actor1's
-    (crossed False) or with actor2's (crossed True). Sides missing on either event (a one-sided
-    event) are left out of the pairing; the score is the weakest paired side, 0 if none pairs."""
-    best = (0.0, False)
-    for crossed in (False, True):
-        pairs = [(a[0], b[1] if crossed else b[0]), (a[1], b[0] if crossed else b[1])]
-        scores = [side_score(x, y, p) for x, y in pairs if x and y]
-        score = min(scores) if scores else 0.0
-        if score > best[0]:
-            best = (score, crossed)
-    return best
+    """(score, crossed) of the better pairing of two events' sides (see `pairing`)."""
+    score, crossed, _ = pairing(a, b, p)
+    return score, crossed
