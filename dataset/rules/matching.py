@@ -85,8 +85,13 @@ class Actor:
 
 
 @cache
-def _country_words() -> frozenset[str]:
-    return frozenset(w for name in vocab.country_names() for w in _words(name))
+def _country_names() -> tuple[re.Pattern, dict[str, str]]:
+    """A pattern finding country names (ACLED's and other spellings) in an actor's name."""
+    from ..readers.mapping import country_lookup
+
+    lookup = country_lookup()
+    names = sorted(lookup, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)"), lookup
 
 
 def _words(name: str) -> list[str]:
@@ -95,14 +100,17 @@ def _words(name: str) -> list[str]:
 
 @cache
 def name_parts(name: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(country words, distinctive words) of an actor's name."""
+    """(countries named, distinctive words) of an actor's name: "Military Forces of Mali (2021-)"
+    names Mali; "JNIM: Group for Support of Islam and Muslims" has the distinctive word jnim."""
     p = params()
-    countries = _country_words()
-    words = _words(name)
+    pattern, lookup = _country_names()
+    folded = re.sub(r"\s+", " ", name.replace("\u2019", "'")).casefold()
+    found = pattern.findall(folded)
+    in_countries = {w for phrase in found for w in _words(phrase)}
     acronyms = {w.casefold() for w in re.findall(r"\b[A-Z][A-Z0-9]{1,9}\b", name)}
-    distinct = {w for w in words if (len(w) >= p.min_word_length or w in acronyms)
-                and w not in p.common_words and w not in countries}
-    return frozenset(w for w in words if w in countries), frozenset(distinct)
+    distinct = {w for w in _words(name) if (len(w) >= p.min_word_length or w in acronyms)
+                and w not in p.common_words and w not in in_countries}
+    return frozenset(lookup[f] for f in found), frozenset(distinct)
 
 
 def actor_score(a: Actor, b: Actor, p: Params | None = None) -> float:
