@@ -30,6 +30,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from schemas import vocab
@@ -88,14 +89,15 @@ def link(staged: Staged, actors: pd.DataFrame, overrides: pd.DataFrame,
     p = p or matching.params()
     resolve = resolver(actors)
     events = event_definitions(staged, actors)
-    pairs = compare_pairs(events, candidate_pairs(list(events.values()), p), p)
+    cat = catalog(events, p)
+    pairs = compare_pairs(cat, candidate_pairs(cat, p), p)
     defined = set(staged.events.loc[staged.events["defines"], "event_key"])
     splits, confirms, problems = _check_overrides(overrides, defined, events)
-    baseline = _groups(pairs, set(), [], events)[0]
+    baseline = _groups(pairs, set(), [], events, notes_wanted=False)[0]
     problems += _stale_splits(overrides, baseline)
     groups, rules, notes = _groups(pairs, splits, confirms, events)
     problems += _contradictions(groups, overrides)
-    table = _table(pairs, events, rules, notes, groups, overrides, p)
+    table = _table(pairs, cat, rules, notes, groups, overrides, p)
     new, more = rewrite(staged, groups, events, resolve)
     return Linked(new, table, problems + more)
 
@@ -110,14 +112,17 @@ def event_definitions(staged: Staged, actors: pd.DataFrame) -> dict[str, Event]:
     needed = ["date_start", "date_end", "time_precision", "geo_precision", "latitude", "longitude", "country", "actor1"]
     d = d[d[needed].notna().all(axis=1) & (d["event_key"] != "")]
     first = _first_published(staged)
+    days = {c: ((d[c] - EPOCH) // pd.Timedelta(days=1)).astype("int64").tolist() for c in ("date_start", "date_end")}
+    columns = {c: d[c].tolist() for c in ("event_key", "file", "country", "actor1", "assoc_actor_1", "actor2",
+                                          "assoc_actor_2", "time_precision", "geo_precision", "latitude", "longitude")}
     out = {}
-    for row in d.itertuples(index=False):
-        sides = tuple(tuple(Actor(n, int(inter.get(n, 0))) for n in _names((main, assoc), resolve))
-                      for main, assoc in ((row.actor1, row.assoc_actor_1), (row.actor2, row.assoc_actor_2)))
-        out[row.event_key] = Event(
-            row.event_key, origin(row.file), row.country, _day(row.date_start), _day(row.date_end),
-            int(row.time_precision), int(row.geo_precision), float(row.latitude), float(row.longitude),
-            sides, first.get(row.event_key, _day(row.date_start)))
+    for i, key in enumerate(columns["event_key"]):
+        sides = tuple(tuple(Actor(n, int(inter.get(n, 0))) for n in _names((columns[m][i], columns[s][i]), resolve))
+                      for m, s in (("actor1", "assoc_actor_1"), ("actor2", "assoc_actor_2")))
+        start = days["date_start"][i]
+        out[key] = Event(key, origin(columns["file"][i]), columns["country"][i], start, days["date_end"][i],
+                         int(columns["time_precision"][i]), int(columns["geo_precision"][i]),
+                         float(columns["latitude"][i]), float(columns["longitude"][i]), sides, first.get(key, start))
     return out
 
 
@@ -127,71 +132,111 @@ def _names(values: tuple, resolve: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(resolve.get(x.casefold(), x) for x in parts))
 
 
-def _day(ts: pd.Timestamp) -> int:
-    return int((ts - EPOCH) // pd.Timedelta(days=1))
-
-
 def _first_published(staged: Staged) -> dict[str, int]:
     keyed = pd.concat([staged.events[["event_key", "report_id", "file"]], staged.claims[["event_key", "report_id", "file"]]])
     keyed = keyed.drop_duplicates().merge(staged.reports[["report_id", "file", "published"]], on=["report_id", "file"])
     first = keyed.dropna(subset=["published"]).groupby("event_key")["published"].min()
-    return {k: _day(v) for k, v in first.items()}
+    return dict(zip(first.index.tolist(), ((first - EPOCH) // pd.Timedelta(days=1)).astype("int64").tolist()))
 
 
 # -- pairs -----------------------------------------------------------------------------------
 
-def candidate_pairs(events: list[Event], p: matching.Params) -> list[tuple[str, str]]:
-    """Pairs of events of different sources that could lie within each other's limits.
+@dataclass(frozen=True)
+class Catalog:
+    """The compared events as arrays, in the order linking prefers them (the kept event first)."""
+
+    events: list[Event]
+    position: dict[str, int]
+    start: np.ndarray
+    end: np.ndarray
+    window: np.ndarray
+    radius: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    country: np.ndarray
+    published: np.ndarray
+
+
+def catalog(events: dict[str, Event], p: matching.Params) -> Catalog:
+    ordered = sorted(events.values(), key=lambda e: e.rank)
+    col = lambda f, dtype=None: np.array([f(e) for e in ordered], dtype=dtype)  # noqa: E731
+    max_window, max_radius = max(p.date_window.values()), max(p.radius.values())
+    return Catalog(
+        ordered, {e.key: i for i, e in enumerate(ordered)}, col(lambda e: e.start, np.int64), col(lambda e: e.end, np.int64),
+        col(lambda e: p.date_window.get(e.tp, max_window), np.int64), col(lambda e: p.radius.get(e.gp, max_radius), float),
+        col(lambda e: e.lat, float), col(lambda e: e.lon, float), col(lambda e: e.country, object),
+        col(lambda e: e.published, np.int64))
+
+
+def candidate_pairs(cat: Catalog, p: matching.Params) -> np.ndarray:
+    """Positions (i < j) of events of different sources that could lie within each other's limits.
 
     Each event claims the (week, 1-degree cell) buckets its own date window and radius reach; two
     events whose windows and disks meet share a bucket, so no pair within the limits is missed
     and the exact comparison runs on few pairs.
     """
     rows = []
-    max_window, max_radius = max(p.date_window.values()), max(p.radius.values())
-    for e in events:
-        w = p.date_window.get(e.tp, max_window) + p.date_slack
-        r = p.radius.get(e.gp, max_radius)
-        dlat = r / 111.0
-        dlon = r / (111.0 * max(math.cos(math.radians(e.lat)), 0.01))
+    for i, e in enumerate(cat.events):
+        w = int(cat.window[i]) + p.date_slack
+        dlat = cat.radius[i] / 111.0
+        dlon = cat.radius[i] / (111.0 * max(math.cos(math.radians(e.lat)), 0.01))
         for week in range((e.start - w) // 7, (e.end + w) // 7 + 1):
             for la in range(math.floor(e.lat - dlat), math.floor(e.lat + dlat) + 1):
                 for lo in range(math.floor(e.lon - dlon), math.floor(e.lon + dlon) + 1):
-                    rows.append((e.country, week, la, lo, e.key, e.origin))
+                    rows.append((e.country, week, la, lo, i, e.origin))
     if not rows:
-        return []
-    b = pd.DataFrame(rows, columns=["country", "week", "lat", "lon", "key", "origin"])
-    m = b.merge(b, on=["country", "week", "lat", "lon"])
-    m = m[(m["origin_x"] != m["origin_y"]) & (m["key_x"] < m["key_y"])]
-    return sorted(set(zip(m["key_x"], m["key_y"])))
+        return np.empty((0, 2), dtype=np.int64)
+    b = pd.DataFrame(rows, columns=["country", "week", "lat", "lon", "i", "origin"])
+    on = ["country", "week", "lat", "lon"]
+    found = []
+    for x, y in itertools.combinations(sorted(ORIGIN_RANK), 2):  # never two events of one source
+        m = b[b["origin"] == x].merge(b[b["origin"] == y], on=on)
+        found.append(np.column_stack([np.minimum(m["i_x"], m["i_y"]), np.maximum(m["i_x"], m["i_y"])]))
+    return np.unique(np.concatenate(found).astype(np.int64), axis=0)
 
 
-def compare_pairs(events: dict[str, Event], keys: list[tuple[str, str]], p: matching.Params) -> pd.DataFrame:
-    """Features and score of each pair, ordered so key_a is the event kept when linked."""
-    rows = [compare(events[x], events[y], p) for x, y in keys]
-    columns = ["key_a", "key_b", "origin_a", "origin_b", "score", "date_score", "place_score", "actor_score",
-               "date_gap_days", "date_limit_days", "distance_km", "distance_limit_km", "within", "predates", "multi_day"]
-    out = pd.DataFrame(rows, columns=columns)
-    return out[out["within"]].reset_index(drop=True) if len(out) else out
+PAIR_COLUMNS = ["key_a", "key_b", "origin_a", "origin_b", "score", "date_score", "place_score", "actor_score",
+                "date_gap_days", "date_limit_days", "distance_km", "distance_limit_km", "within", "predates", "multi_day"]
 
 
-def compare(x: Event, y: Event, p: matching.Params) -> dict:
-    a, b = sorted((x, y), key=lambda e: e.rank)
-    gap = max(0, max(a.start, b.start) - min(a.end, b.end))
-    date_limit = matching.date_limit(a.tp, b.tp, p)
-    distance = matching.distance_km(a.lat, a.lon, b.lat, b.lon)
-    place_limit = matching.place_limit(a.gp, b.gp, p)
-    actor, _ = matching.sides_score(a.sides, b.sides, p)
-    date_score, place_score = matching.closeness(gap, date_limit), matching.closeness(distance, place_limit)
-    return {
-        "key_a": a.key, "key_b": b.key, "origin_a": a.origin, "origin_b": b.origin,
-        "score": round((date_score + place_score + actor) / 3, 3), "date_score": round(date_score, 3),
-        "place_score": round(place_score, 3), "actor_score": round(actor, 3), "date_gap_days": gap,
-        "date_limit_days": date_limit, "distance_km": round(distance, 1), "distance_limit_km": place_limit,
-        "within": bool(a.country == b.country and gap <= date_limit and distance <= place_limit and actor > 0),
-        "predates": bool(b.published < a.start),
-        "multi_day": bool(a.end > a.start or b.end > b.start),
-    }
+def compare_pairs(cat: Catalog, pairs: np.ndarray, p: matching.Params) -> pd.DataFrame:
+    """The pairs within every limit, with their features and score."""
+    out = measure(cat, pairs, p)
+    return out[out["within"]].reset_index(drop=True)
+
+
+def measure(cat: Catalog, pairs: np.ndarray, p: matching.Params) -> pd.DataFrame:
+    """Features and score of each pair (positions, the kept event first).
+
+    Dates and distances are compared for all pairs at once; actors only where country, day and
+    place already fit, since that is the one comparison made name by name.
+    """
+    a, b = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (np.empty(0, np.int64), np.empty(0, np.int64))
+    gap = np.maximum(0, np.maximum(cat.start[a], cat.start[b]) - np.minimum(cat.end[a], cat.end[b]))
+    date_limit = cat.window[a] + cat.window[b] + p.date_slack
+    distance = matching.distances_km(cat.lat[a], cat.lon[a], cat.lat[b], cat.lon[b])
+    place_limit = cat.radius[a] + cat.radius[b]
+    near = (cat.country[a] == cat.country[b]) & (gap <= date_limit) & (distance <= place_limit)
+    actor = np.zeros(len(a))
+    for n in np.flatnonzero(near):
+        actor[n] = matching.sides_score(cat.events[a[n]].sides, cat.events[b[n]].sides, p)[0]
+    date_score = np.clip(1 - gap / (2 * np.maximum(date_limit, 1)), 0, 1)
+    place_score = np.clip(1 - distance / (2 * np.maximum(place_limit, 1e-9)), 0, 1)
+    pick = lambda idx, name: np.array([getattr(cat.events[i], name) for i in idx], dtype=object)  # noqa: E731
+    return pd.DataFrame({
+        "key_a": pick(a, "key"), "key_b": pick(b, "key"), "origin_a": pick(a, "origin"), "origin_b": pick(b, "origin"),
+        "score": np.round((date_score + place_score + actor) / 3, 3), "date_score": np.round(date_score, 3),
+        "place_score": np.round(place_score, 3), "actor_score": np.round(actor, 3), "date_gap_days": gap,
+        "date_limit_days": date_limit, "distance_km": np.round(distance, 1), "distance_limit_km": place_limit,
+        "within": near & (actor > 0), "predates": cat.published[b] < cat.start[a],
+        "multi_day": (cat.end[a] > cat.start[a]) | (cat.end[b] > cat.start[b]),
+    })
+
+
+def positions(cat: Catalog, keys: list[tuple[str, str]]) -> np.ndarray:
+    """Pairs of keys as positions, the kept event first."""
+    found = [sorted((cat.position[x], cat.position[y])) for x, y in keys]
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
 
 
 # -- decisions -------------------------------------------------------------------------------
@@ -201,7 +246,7 @@ def pair_rules(pairs: pd.DataFrame, splits: set[frozenset[str]], threshold: floa
     rule = pd.Series("below_threshold", index=pairs.index, dtype=object)
     if pairs.empty:
         return rule
-    is_split = pairs.apply(lambda r: frozenset((r.key_a, r.key_b)) in splits, axis=1).astype(bool)
+    is_split = pd.Series([frozenset(k) in splits for k in zip(pairs["key_a"], pairs["key_b"])], index=pairs.index, dtype=bool)
     rule[pairs["multi_day"]] = "multi_day"
     rule[pairs["predates"]] = "report_before_event"
     eligible = ~pairs["multi_day"] & ~pairs["predates"] & ~is_split & (pairs["score"] >= threshold)
@@ -219,7 +264,7 @@ def pair_rules(pairs: pd.DataFrame, splits: set[frozenset[str]], threshold: floa
 
 
 def _groups(pairs: pd.DataFrame, splits: set[frozenset[str]], confirms: list[list[str]],
-            events: dict[str, Event]) -> tuple[dict[str, str], pd.Series, pd.Series]:
+            events: dict[str, Event], notes_wanted: bool = True) -> tuple[dict[str, str], pd.Series, pd.Series]:
     """(key -> kept key of its group, rule per pair, note per pair) after groups are checked."""
     rules = pair_rules(pairs, splits, matching.params().threshold)
     notes = pd.Series("", index=pairs.index, dtype=object)
@@ -238,10 +283,8 @@ def _groups(pairs: pd.DataFrame, splits: set[frozenset[str]], confirms: list[lis
     for members in _components(edges):
         head = min(members, key=lambda k: events[k].rank if k in events else (9, k))
         kept.update({m: head for m in members})
-    if len(pairs):
-        ambiguous = rules == "ambiguous"
-        for idx in pairs.index[ambiguous.to_numpy()]:
-            notes[idx] = _rivals(pairs, idx)
+    if len(pairs) and notes_wanted:
+        _note_rivals(pairs, rules, notes)
     return kept, rules, notes
 
 
@@ -254,13 +297,21 @@ def _group_trouble(members: list[str], allowed: set[frozenset[str]], events: dic
     return f"{apart[0]} are not within each other's limits" if apart else ""
 
 
-def _rivals(pairs: pd.DataFrame, idx) -> str:
-    row = pairs.loc[idx]
-    rivals = pairs[(((pairs["key_a"] == row.key_a) & (pairs["origin_b"] == row.origin_b))
-                    | ((pairs["key_b"] == row.key_b) & (pairs["origin_a"] == row.origin_a)))
-                   & (pairs.index != idx) & (pairs["score"] >= row.score)]
-    listed = [f"{r.key_a}-{r.key_b} ({r.score:.3f})" for r in rivals.itertuples()]
-    return "as good or better: " + "; ".join(listed) if listed else ""
+def _note_rivals(pairs: pd.DataFrame, rules: pd.Series, notes: pd.Series, shown: int = 3) -> None:
+    """For each ambiguous pair, the other pairs of its events that score as high or higher."""
+    by_member: dict[tuple[str, str], list[tuple[float, str, int]]] = {}
+    for idx, key_a, key_b, origin_a, origin_b, score in zip(pairs.index, pairs["key_a"], pairs["key_b"],
+                                                            pairs["origin_a"], pairs["origin_b"], pairs["score"]):
+        by_member.setdefault((key_a, origin_b), []).append((score, f"{key_a}-{key_b}", idx))
+        by_member.setdefault((key_b, origin_a), []).append((score, f"{key_a}-{key_b}", idx))
+    rows = dict(zip(pairs.index, zip(pairs["key_a"], pairs["key_b"], pairs["origin_a"], pairs["origin_b"], pairs["score"])))
+    for idx in pairs.index[(rules == "ambiguous").to_numpy()]:
+        key_a, key_b, origin_a, origin_b, own = rows[idx]
+        rivals = sorted({(-score, name) for member in ((key_a, origin_b), (key_b, origin_a))
+                         for score, name, other in by_member[member] if other != idx and score >= own})
+        listed = [f"{name} ({-neg:.3f})" for neg, name in rivals[:shown]]
+        more = f" and {len(rivals) - shown} more" if len(rivals) > shown else ""
+        notes[idx] = "as good or better: " + "; ".join(listed) + more if listed else ""
 
 
 def _components(edges: list[tuple[str, str]]) -> list[list[str]]:
@@ -330,18 +381,18 @@ def _contradictions(groups: dict[str, str], overrides: pd.DataFrame) -> list[Pro
 
 # -- the links table -------------------------------------------------------------------------
 
-def _table(pairs: pd.DataFrame, events: dict[str, Event], rules: pd.Series, notes: pd.Series,
+def _table(pairs: pd.DataFrame, cat: Catalog, rules: pd.Series, notes: pd.Series,
            groups: dict[str, str], overrides: pd.DataFrame, p: matching.Params) -> pd.DataFrame:
     t = pairs.assign(rule=rules, note=notes, decision="not_linked")
     named = {}
     for row in overrides.itertuples(index=False):
         for x, y in itertools.combinations(row.keys, 2):
-            if x in events and y in events:
+            if x in cat.position and y in cat.position:
                 named[frozenset((x, y))] = (row.action, row.reason)
     have = {frozenset((a, b)) for a, b in zip(t["key_a"], t["key_b"])}
-    extra = [compare(events[x], events[y], p) for x, y in (sorted(k) for k in named if k not in have)]
-    if extra:
-        t = pd.concat([t, pd.DataFrame(extra).assign(rule="override", note="", decision="not_linked")], ignore_index=True)
+    extra = measure(cat, positions(cat, [tuple(k) for k in named if k not in have]), p)
+    if len(extra):
+        t = pd.concat([t, extra.assign(rule="override", note="", decision="not_linked")], ignore_index=True)
     pair = [frozenset((a, b)) for a, b in zip(t["key_a"], t["key_b"])]
     together = pd.Series([groups.get(a) is not None and groups.get(a) == groups.get(b)
                           for a, b in zip(t["key_a"], t["key_b"])], index=t.index, dtype=bool)
@@ -402,16 +453,14 @@ def rewrite(staged: Staged, groups: dict[str, str], events: dict[str, Event],
     ev.loc[moved, "event_key"] = ev.loc[moved, "event_key"].map(absorbed)
     cl = staged.claims.copy()
     victims = cl["victims"].astype(object)
+    rows_of = cl.groupby("event_key", sort=False).indices
     for key, head in absorbed.items():
-        rows = cl["event_key"] == key
+        rows = cl.index[rows_of.get(key, [])]
         names = _victim_names(events[key], events[head])
         victims[rows] = victims[rows].map(lambda v, n=names: _rename(v, n, resolve))
     cl["victims"] = victims.astype(cl["victims"].dtype)
     cl.loc[cl["event_key"].isin(absorbed), "event_key"] = cl["event_key"].map(absorbed)
-    problems = []
-    for head in sorted(set(absorbed.values())):
-        cl, found = _pool_totals(cl, events[head], resolve)
-        problems += found
+    cl, problems = _pool_totals(cl, [events[h] for h in sorted(set(absorbed.values()))], resolve)
     out = Staged(staged.reports, ev, cl, list(staged.problems), staged.actors)
     return out, problems
 
@@ -454,26 +503,36 @@ def _group(victims: str, head: Event) -> str:
     return found.pop() if len(found) == 1 else "unknown"
 
 
-def _pool_totals(claims: pd.DataFrame, head: Event, resolve: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
-    rows = claims[claims["event_key"] == head.key]
-    has_toll = rows["killed_best"].notna() | (rows["killed"].fillna("") != "")
-    dataset = rows[has_toll & rows["file"].map(origin).ne("report")]
-    coded = rows[has_toll & rows["file"].map(origin).eq("report")]
-    resolved = lambda v: _rename(v, {}, resolve)  # noqa: E731
-    groups = {_group(resolved(v), head) for v in dataset["victims"]}
-    if len(groups) > 1:
-        claims.loc[dataset.index, "victims"] = vocab.UNKNOWN
-        groups = {"unknown"}
-    sides = {_group(resolved(v), head) for v in coded["victims"]} - groups
-    if groups and sides:
-        return claims, [problem(
-            "linked_totals_beside_sides",
-            f"event {head.key} links dataset totals (victim group {groups.pop()}) with coded claims about "
-            f"{', '.join(sorted(sides))}; the methodology adds victim groups up, so the event's fatalities may count "
-            "the same deaths twice: compare its claims, or split the link in raw/links.yaml",
-            file=coded["file"].iloc[0],
-            event_key=head.key, severity=WARNING)]
-    return claims, []
+def _pool_totals(claims: pd.DataFrame, heads: list[Event], resolve: dict[str, str]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Dataset totals of one linked event that name different victim groups are pooled as
+    Unknown; totals beside coded claims about other groups are warned about."""
+    linked = claims[claims["event_key"].isin([h.key for h in heads])]
+    has_toll = (linked["killed_best"].notna() | (linked["killed"].fillna("") != "")).tolist()
+    by_head: dict[str, list[tuple[int, str, str]]] = {}
+    for idx, key, file, victims, toll in zip(linked.index, linked["event_key"].tolist(), linked["file"].tolist(),
+                                             linked["victims"].tolist(), has_toll):
+        if toll:
+            by_head.setdefault(key, []).append((idx, file, victims))
+    pooled, problems = [], []
+    for head in heads:
+        rows = by_head.get(head.key, [])
+        dataset = [(idx, _group(_rename(v, {}, resolve), head)) for idx, f, v in rows if origin(f) != "report"]
+        coded = [(f, _group(_rename(v, {}, resolve), head)) for idx, f, v in rows if origin(f) == "report"]
+        groups = {g for _, g in dataset}
+        if len(groups) > 1:
+            pooled += [idx for idx, _ in dataset]
+            groups = {"unknown"}
+        sides = {g for _, g in coded} - groups
+        if groups and sides:
+            problems.append(problem(
+                "linked_totals_beside_sides",
+                f"event {head.key} links dataset totals (victim group {groups.pop()}) with coded claims about "
+                f"{', '.join(sorted(sides))}; the methodology adds victim groups up, so the event's fatalities may "
+                "count the same deaths twice: compare its claims, or split the link in raw/links.yaml",
+                file=coded[0][0], event_key=head.key, severity=WARNING))
+    if pooled:
+        claims.loc[pooled, "victims"] = vocab.UNKNOWN
+    return claims, problems
 
 
 __all__ = ["FILE", "Linked", "csv_bytes", "link", "origin", "with_event_ids"]

@@ -189,7 +189,9 @@ def test_override_entries_are_checked(doc, code):
 
 
 def test_committed_overrides_file_is_valid_and_empty():
-    entries, problems = link_overrides.read(Path(__file__).resolve().parents[1] / "raw")
+    raw = Path(__file__).resolve().parents[1] / "raw"
+    assert (raw / link_overrides.FILE).is_file()
+    entries, problems = link_overrides.read(raw)
     assert problems == [] and entries.empty
 
 

@@ -22,7 +22,7 @@ RULES_FILE = Path(__file__).with_name("links.yaml")
 EARTH_RADIUS_KM = 6371.0088
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity, so comparisons can be cached per rule set
 class Params:
     version: int
     date_window: dict[int, int]
@@ -69,6 +69,16 @@ def distance_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float
     dp, dl = pb - pa, math.radians(lon_b - lon_a)
     h = math.sin(dp / 2) ** 2 + math.cos(pa) * math.cos(pb) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def distances_km(lat_a, lon_a, lat_b, lon_b):
+    """`distance_km` over numpy arrays."""
+    import numpy as np
+
+    pa, pb = np.radians(lat_a), np.radians(lat_b)
+    dp, dl = pb - pa, np.radians(lon_b - lon_a)
+    h = np.sin(dp / 2) ** 2 + np.cos(pa) * np.cos(pb) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
 
 
 def closeness(gap: float, limit: float) -> float:
@@ -138,6 +148,7 @@ def side_score(side_a: tuple[Actor, ...], side_b: tuple[Actor, ...], p: Params |
     return max((actor_score(x, y, p) for x in side_a for y in side_b), default=0.0)
 
 
+@cache
 def pairing(a: tuple[tuple[Actor, ...], tuple[Actor, ...]], b: tuple[tuple[Actor, ...], tuple[Actor, ...]],
             p: Params | None = None) -> tuple[float, bool, tuple[float | None, float | None]]:
     """The better pairing of two events' sides: actor1's side with the other's actor1 side
