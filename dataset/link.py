@@ -93,9 +93,9 @@ def link(staged: Staged, actors: pd.DataFrame, overrides: pd.DataFrame,
     pairs = compare_pairs(cat, candidate_pairs(cat, p), p)
     defined = set(staged.events.loc[staged.events["defines"], "event_key"])
     splits, confirms, problems = _check_overrides(overrides, defined, events)
-    baseline = _groups(pairs, set(), [], events, notes_wanted=False)[0]
+    baseline = _groups(pairs, set(), [], events, p.threshold, notes_wanted=False)[0]
     problems += _stale_splits(overrides, baseline)
-    groups, rules, notes = _groups(pairs, splits, confirms, events)
+    groups, rules, notes = _groups(pairs, splits, confirms, events, p.threshold)
     problems += _contradictions(groups, overrides)
     table = _table(pairs, cat, rules, notes, groups, overrides, p)
     new, more = rewrite(staged, groups, events, resolve)
@@ -263,10 +263,10 @@ def pair_rules(pairs: pd.DataFrame, splits: set[frozenset[str]], threshold: floa
     return rule
 
 
-def _groups(pairs: pd.DataFrame, splits: set[frozenset[str]], confirms: list[list[str]],
-            events: dict[str, Event], notes_wanted: bool = True) -> tuple[dict[str, str], pd.Series, pd.Series]:
+def _groups(pairs: pd.DataFrame, splits: set[frozenset[str]], confirms: list[list[str]], events: dict[str, Event],
+            threshold: float, notes_wanted: bool = True) -> tuple[dict[str, str], pd.Series, pd.Series]:
     """(key -> kept key of its group, rule per pair, note per pair) after groups are checked."""
-    rules = pair_rules(pairs, splits, matching.params().threshold)
+    rules = pair_rules(pairs, splits, threshold)
     notes = pd.Series("", index=pairs.index, dtype=object)
     allowed = {frozenset((a, b)) for a, b, pre in zip(pairs["key_a"], pairs["key_b"], pairs["predates"])
                if not pre and frozenset((a, b)) not in splits} if len(pairs) else set()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd

@@ -362,3 +362,11 @@ def test_limits_and_closeness():
 def test_origin_of_a_raw_file():
     assert [linking.origin(f) for f in ("acled/x.csv", "ucdp/a/b.csv", "reports/2024/x.yaml", "acled")] == [
         "acled", "ucdp", "report", "report"]
+
+
+def test_readme_overrides_example_is_a_valid_overrides_file():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Importing ACLED and UCDP GED exports", 1)[1]
+    block = section.split("correct the rule in `raw/links.yaml`:", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    entries, problems = link_overrides.stage(yaml.safe_load(block))
+    assert problems == [] and entries["action"].tolist() == ["confirm", "split"]

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import yaml
 
-from schemas import vocab
 
 RULES_FILE = Path(__file__).with_name("links.yaml")
 EARTH_RADIUS_KM = 6371.0088
