@@ -370,3 +370,16 @@ def test_readme_overrides_example_is_a_valid_overrides_file():
     block = section.split("correct the rule in `raw/links.yaml`:", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
     entries, problems = link_overrides.stage(yaml.safe_load(block))
     assert problems == [] and entries["action"].tolist() == ["confirm", "split"]
+
+
+def test_a_coded_report_can_add_claims_to_an_imported_event(tmp_path):
+    raw = small_raw(tmp_path, [{"event_id_cnty": "MLI7", "location": "Inekar", "latitude": "15.95", "longitude": "3.15",
+                                 "actor1": "Islamic State (Sahel)", "inter1": "2"}])
+    (raw / "reports" / "extra.yaml").write_text(yaml.safe_dump(report(
+        id="radio-extra", published=dt.date(2024, 6, 2),
+        events=[{"key": "acled:MLI7", "claims": [{"claimant": "Malian army", "victims": [FAMA], "killed": "two"}]}])),
+        encoding="utf-8")
+    result = compile_raw(raw)
+    claims = result.tables.claims[result.tables.claims["event_key"] == "acled:MLI7"]
+    assert sorted(claims["claimant"]) == ["ACLED", "Malian army"]
+    assert claims.set_index("claimant").loc["Malian army", "stance"] == "own"

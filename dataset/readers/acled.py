@@ -73,6 +73,12 @@ def records(data: bytes, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
     g = tabular.grid(cells, None)
     g.rows.columns = columns
     out, problems = _convert(g, rel)
+    for name in ("time_precision", "geo_precision", "timestamp"):
+        if name not in columns:
+            effect = ("overlapping records are ordered by file name" if name == "timestamp"
+                      else "every event is read with the most precise code, 1")
+            problems.append(problem("missing_column", f"no {name} column: {effect}", file=rel, field=name,
+                                    severity=WARNING))
     if "actor2" not in columns:
         out, more = _collapse_monadic(out, rel)
         problems += more
