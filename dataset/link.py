@@ -34,8 +34,10 @@ import numpy as np
 import pandas as pd
 
 from schemas import vocab
+from schemas.fields import pandas_dtypes
 from schemas.links import Links
 
+from . import release
 from .problems import WARNING, Problem, problem
 from .readers import acled, link_overrides, ucdp
 from .readers.actors import resolver
@@ -417,8 +419,6 @@ def finish(t: pd.DataFrame) -> pd.DataFrame:
 
 
 def _dtypes() -> dict:
-    from schemas.fields import pandas_dtypes
-
     return pandas_dtypes(Links)
 
 
@@ -431,9 +431,8 @@ def with_event_ids(table: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(table: pd.DataFrame | None, events: pd.DataFrame) -> bytes:
-    from .release import csv_bytes as write
-
-    return write(with_event_ids(table if table is not None else finish(pd.DataFrame()), events))
+    """links.csv, written as the release writes its tables (UTF-8, quoted where needed)."""
+    return release.csv_bytes(with_event_ids(table if table is not None else finish(pd.DataFrame()), events))
 
 
 # -- rewriting the staged tables -------------------------------------------------------------
