@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from . import codebook, diff, ids, pipeline, release
+from . import codebook, diff, ids, link, pipeline, release
 from .load import read as read_table
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
@@ -62,6 +62,7 @@ def release_files(result: pipeline.Result, version: str, previous: Previous | No
     tables = result.tables.published()
     files = release.table_files(tables)
     files[ids.FILE] = _registry_csv(result.tables.registry)
+    files[link.FILE] = link.csv_bytes(result.links, result.tables.events)
     rows = {name: len(df) for name, df in tables.items()}
     changes = diff.diff(previous.tables, tables) if previous else diff.added(tables)
     files["changes.csv"] = diff.changes_csv(changes)

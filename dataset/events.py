@@ -150,6 +150,10 @@ def event_sources(staged: Staged) -> pd.DataFrame:
     keyed = pd.concat([staged.events[["event_key", "report_id"]], staged.claims[["event_key", "report_id"]]])
     reports = staged.reports.drop_duplicates("report_id")[["report_id", "source", "source_scale", "published"]]
     keyed = keyed.drop_duplicates().merge(reports, on="report_id")
+    several = keyed["source"].str.contains(vocab.LIST_SEP, regex=False)
+    if several.any():  # imported records list several outlets in one source: count each once
+        split = keyed[several].assign(source=keyed.loc[several, "source"].str.split(vocab.LIST_SEP)).explode("source")
+        keyed = pd.concat([keyed[~several], split], ignore_index=True)
     keyed = keyed.sort_values(["event_key", "published", "source"], kind="stable")
     first = keyed.drop_duplicates(["event_key", "source"])
     n = first.groupby("event_key", sort=True).size()

@@ -18,7 +18,7 @@ import pandas as pd
 
 import schemas
 
-from . import checks, ids
+from . import checks, ids, imports
 from .events import Tables, build, read_figures
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
@@ -48,6 +48,7 @@ class Result:
     warnings: list[Problem]
     fingerprint: str
     new_ids: int
+    links: pd.DataFrame | None = None  # the links table (link.py), published as links.csv
 
 
 def stage(raw: Path) -> tuple[Staged, pd.DataFrame, list[Problem]]:
@@ -69,8 +70,11 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
         raise BuildFailed([problem("missing_folder", f"raw folder {raw} does not exist")])
     with stages.timed("parse"):
         staged, actors, found = stage(raw)
+    with stages.timed("link"):  # imported actors join the registry; one incident, one event
+        joined = imports.join(raw, staged, actors)
+        staged, actors, found = joined.staged, joined.actors, found + joined.problems
     with stages.timed("normalize"):
-        found += checks.run(staged, actors, today)
+        found += imports.relax(checks.run(staged, actors, today))
         killed, killed_problems = read_figures(staged, "killed")
         wounded, wounded_problems = read_figures(staged, "wounded")
         found += killed_problems + wounded_problems
@@ -89,7 +93,7 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
     if errors(found):
         raise BuildFailed(found)
     new_ids = len(tables.registry) - len(registry)
-    return Result(tables, found, fingerprint(raw), new_ids)
+    return Result(tables, found, fingerprint(raw), new_ids, joined.links)
 
 
 def validation_problems(tables: Tables) -> list[Problem]:

@@ -38,6 +38,11 @@ CLAIM_COLUMNS = {
     **{c: t for kind in ("killed", "wounded") for c, t in
        [(kind, STR), *[(f"{kind}_{p}", "Int64") for p in FIGURE_PARTS]]},
 }
+# What imported datasets say about their actors, so the registry can take in names that
+# raw/actors.yaml does not list: ACLED's own inter codes (basis "acled"), codes inferred for UCDP
+# GED's sides by its mapping table ("ucdp"), or, for an associated actor, the code of the actor it
+# appears beside ("beside"). `rows` counts the records. Coded reports add nothing here.
+ACTOR_COLUMNS = {"file": STR, "name": STR, "inter": "int64", "basis": STR, "rows": "int64"}
 # The fields of an event definition that must agree wherever the same key is defined twice.
 DEFINITION_FIELDS = [c for c in EVENT_COLUMNS if c not in ("file", "report_id", "event_key", "entry", "defines")]
 
@@ -56,6 +61,7 @@ class Staged:
     events: pd.DataFrame
     claims: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    actors: pd.DataFrame = field(default_factory=lambda: frame([], ACTOR_COLUMNS))
 
     @classmethod
     def empty(cls) -> Staged:
@@ -70,6 +76,7 @@ class Staged:
             events=_concat([p.events for p in parts], EVENT_COLUMNS),
             claims=_concat([p.claims for p in parts], CLAIM_COLUMNS),
             problems=[x for p in parts for x in p.problems],
+            actors=_concat([p.actors for p in parts], ACTOR_COLUMNS),
         )
 
 

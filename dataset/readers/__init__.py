@@ -10,6 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..staged import Staged
-from . import sheets, yaml_reports
+from . import acled, sheets, ucdp, yaml_reports
 
-READERS: list[Callable[[Path], Staged]] = [yaml_reports.read, sheets.read]
+READERS: list[Callable[[Path], Staged]] = [yaml_reports.read, sheets.read, acled.read, ucdp.read]
