@@ -57,25 +57,24 @@ class Outcome:
     stages: dict[str, float] = field(default_factory=dict)
 
 
-def release_files(result: pipeline.Result, version: str, previous: Previous | None = None) -> dict[str, bytes]:
-    """Every file of the release, manifest and checksums included (pure: no I/O)."""
+def write_release(folder: release.Folder, result: pipeline.Result, version: str, previous: Previous | None = None) -> None:
+    """Write every file of the release into `folder`, manifest and checksums last."""
     tables = result.tables.published()
-    files = release.table_files(tables)
-    files[ids.FILE] = _registry_csv(result.tables.registry)
-    files[link.FILE] = link.csv_bytes(result.links, result.tables.events)
+    folder.write_tables(tables)
+    folder.write_bytes(ids.FILE, _registry_csv(result.tables.registry))
+    folder.write_bytes(link.FILE, link.csv_bytes(result.links, result.tables.events))
     rows = {name: len(df) for name, df in tables.items()}
     changes = diff.diff(previous.tables, tables) if previous else diff.added(tables)
-    files["changes.csv"] = diff.changes_csv(changes)
+    folder.write_bytes("changes.csv", diff.changes_csv(changes))
     section = diff.changelog_section(changes, previous.version if previous else None, version, rows)
-    files[CHANGELOG] = diff.changelog(section, previous.changelog if previous else None).encode("utf-8")
-    files["CODEBOOK.md"] = codebook.markdown(version).encode("utf-8")
-    files["datapackage.json"] = codebook.datapackage_bytes(version, files)
-    files[release.MANIFEST] = release.manifest(
-        version, files, rows, result.fingerprint, result.warnings,
+    folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))
+    folder.write_bytes("CODEBOOK.md", codebook.markdown(version).encode("utf-8"))
+    folder.write_bytes(release.DATAPACKAGE, codebook.datapackage_bytes(version, folder.digests))
+    folder.write_bytes(release.MANIFEST, release.manifest(
+        version, folder.digests, rows, result.fingerprint, result.warnings,
         extra={"phrase_rules_version": phrases.table().version,
-               "previous_version": previous.version if previous else None})
-    files[release.SUMS] = release.sums(files)
-    return files
+               "previous_version": previous.version if previous else None}))
+    folder.write_bytes(release.SUMS, release.sums(folder.digests))
 
 
 def _registry_csv(registry: pd.DataFrame) -> bytes:
@@ -104,21 +103,29 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
         previous = [ids.read(r / ids.FILE) for r in release.releases(out)]
         result = pipeline.compile_release(raw, previous, today=today, stages=stages)
         with stages.timed("write"):
-            files = release_files(result, version, previous_release(out, version))
+            prev = previous_release(out, version)
             rows = {name: len(df) for name, df in result.tables.published().items()}
             target = out / version
+
+            def write(folder: release.Folder) -> None:
+                write_release(folder, result, version, prev)
+
             if target.exists():
-                return _compare_existing(target, files, rows, result, stages)
-            path = release.publish(out, version, files)
+                return _compare_existing(target, release.prepare(out, version, write), rows, result, stages)
+            path = release.publish(out, version, write)
         return Outcome(path, True, rows, result.warnings, result.new_ids, stages.seconds)
     finally:
         lock.release()
 
 
-def _compare_existing(target: Path, files: dict[str, bytes], rows, result, stages) -> Outcome:
-    differs = [name for name, data in sorted(files.items())
-               if not (target / name).is_file() or (target / name).read_bytes() != data]
-    damaged = release.verify(target)
+def _compare_existing(target: Path, folder: release.Folder, rows, result, stages) -> Outcome:
+    """An identical release is up to date; a different one is refused. The rebuild is discarded."""
+    try:
+        differs = [name for name, d in sorted(folder.digests.items())
+                   if not (target / name).is_file() or release.file_digest(target / name) != d]
+        damaged = release.verify(target)
+    finally:
+        release.discard(folder)
     if differs or damaged:
         detail = "; ".join(damaged) if damaged else f"differing files: {', '.join(differs)}"
         raise release.ReleaseError(
@@ -135,4 +142,4 @@ def report(problems: list[Problem], out: Path) -> list[Path]:
         return []
 
 
-__all__ = ["BuildFailed", "Outcome", "release_files", "report", "run"]
+__all__ = ["BuildFailed", "Outcome", "report", "run", "write_release"]

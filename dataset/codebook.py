@@ -233,10 +233,11 @@ def _field(c: dict[str, Any]) -> dict[str, Any]:
     return field
 
 
-def datapackage(version: str, files: dict[str, bytes]) -> dict[str, Any]:
-    """Frictionless Data Package descriptor of the release's CSV and Parquet files."""
-    from .release import sha256
+def datapackage(version: str, digests: dict) -> dict[str, Any]:
+    """Frictionless Data Package descriptor of the release's CSV and Parquet files.
 
+    `digests` maps file names to their release.Digest (sha256 and size).
+    """
     resources = []
     for table in schemas.TABLES:
         schema = {"fields": [_field(c) for c in columns(table)], "primaryKey": schemas.PRIMARY_KEYS[table],
@@ -251,14 +252,14 @@ def datapackage(version: str, files: dict[str, bytes]) -> dict[str, Any]:
             "mediatype": "text/csv", "encoding": "utf-8", "title": f"{table} (CSV)",
             "description": inspect.getdoc(schemas.TABLES[table]),
             "dialect": {"delimiter": ",", "doubleQuote": True, "header": True, "lineTerminator": "\n"},
-            "hash": f"sha256:{sha256(files[csv_name])}", "bytes": len(files[csv_name]), "schema": schema,
+            "hash": f"sha256:{digests[csv_name].sha256}", "bytes": digests[csv_name].bytes, "schema": schema,
         })
         # The Parquet twin is an extension property: Frictionless validates the CSV resource, and
         # `dataset verify` checks both files' hash and size against the manifest.
         resources[-1]["x-parquet"] = {
             "path": parquet_name, "format": "parquet", "mediatype": "application/vnd.apache.parquet",
             "description": f"The same rows and columns as {csv_name}, with the pandas dtypes stored.",
-            "hash": f"sha256:{sha256(files[parquet_name])}", "bytes": len(files[parquet_name]),
+            "hash": f"sha256:{digests[parquet_name].sha256}", "bytes": digests[parquet_name].bytes,
         }
     return {
         "profile": "data-package", "name": PACKAGE_NAME, "version": version,
@@ -271,5 +272,5 @@ def datapackage(version: str, files: dict[str, bytes]) -> dict[str, Any]:
     }
 
 
-def datapackage_bytes(version: str, files: dict[str, bytes]) -> bytes:
-    return (json.dumps(datapackage(version, files), indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+def datapackage_bytes(version: str, digests: dict) -> bytes:
+    return (json.dumps(datapackage(version, digests), indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")

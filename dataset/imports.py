@@ -59,7 +59,7 @@ def extend_registry(actors: pd.DataFrame, observed: pd.DataFrame) -> tuple[pd.Da
     frequent code, ties to the lower code; disagreements are warnings naming the counts.
     """
     known = resolver(actors)
-    obs = observed.assign(fold=observed["name"].str.casefold())
+    obs = observed.assign(fold=observed["name"].str.lower())
     obs = obs[~obs["fold"].isin(known) & ~obs["fold"].isin(RESERVED)]
     if obs.empty:
         return actors, []

@@ -57,6 +57,21 @@ def origin(file: str) -> str:
     return DATASETS.get(head, "report") if rest else "report"
 
 
+def origins(staged: Staged) -> set[str]:
+    """The sources among the staged event definitions (vectorised `origin`)."""
+    files = staged.events.loc[staged.events["defines"], "file"].astype("str")
+    found = set()
+    rest = pd.Series(True, index=files.index)
+    for folder, name in DATASETS.items():
+        mine = files.str.startswith(folder + "/")
+        if mine.any():
+            found.add(name)
+        rest &= ~mine
+    if rest.any():
+        found.add("report")
+    return found
+
+
 @dataclass(frozen=True)
 class Event:
     """What the rule compares of one event definition (days since 1970, registered actor names)."""
@@ -89,6 +104,8 @@ def link(staged: Staged, actors: pd.DataFrame, overrides: pd.DataFrame,
          p: matching.Params | None = None) -> Linked:
     """Staged tables with linked events merged, the links table, and what is wrong or doubtful."""
     p = p or matching.params()
+    if len(origins(staged)) < 2 and overrides.empty:  # nothing to compare: the usual case, made free
+        return Linked(staged, finish(pd.DataFrame()), [])
     resolve = resolver(actors)
     events = event_definitions(staged, actors)
     cat = catalog(events, p)
@@ -131,7 +148,7 @@ def event_definitions(staged: Staged, actors: pd.DataFrame) -> dict[str, Event]:
 def _names(values: tuple, resolve: dict[str, str]) -> list[str]:
     """Registered names of a side: its main actor first, then its associated actors."""
     parts = [x.strip() for v in values if isinstance(v, str) for x in v.split(";") if x.strip()]
-    return list(dict.fromkeys(resolve.get(x.casefold(), x) for x in parts))
+    return list(dict.fromkeys(resolve.get(x.lower(), x) for x in parts))
 
 
 def _first_published(staged: Staged) -> dict[str, int]:
@@ -482,10 +499,10 @@ def _victim_names(member: Event, head: Event) -> dict[str, str]:
 
 
 def _rename(victims: str, names: dict[str, str], resolve: dict[str, str]) -> str:
-    special = {vocab.CIVILIANS.casefold(): vocab.CIVILIANS, vocab.UNKNOWN.casefold(): vocab.UNKNOWN}
+    special = {vocab.CIVILIANS.lower(): vocab.CIVILIANS, vocab.UNKNOWN.lower(): vocab.UNKNOWN}
     out = []
     for v in (x.strip() for x in str(victims).split(";") if x.strip()):
-        name = special.get(v.casefold()) or resolve.get(v.casefold(), v)
+        name = special.get(v.lower()) or resolve.get(v.lower(), v)
         out.append(names.get(name, name))
     return vocab.LIST_SEP.join(dict.fromkeys(out))
 

@@ -13,6 +13,9 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +34,7 @@ LATEST = "latest"
 TMP_PREFIX = ".tmp-"
 VERSION_PATTERN = re.compile(r"^[0-9]{4}\.[0-9]{2}\.[0-9]+([.-][0-9A-Za-z]+)*$")
 ROW_GROUP_ROWS = 131_072
+THREADS = 2  # the reference machine's cores; pyarrow and hashlib release the GIL
 
 
 class ReleaseError(Exception):
@@ -49,16 +53,8 @@ def arrow_table(df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(df, preserve_index=False)
 
 
-def parquet_bytes(df: pd.DataFrame) -> bytes:
-    """Parquet with the pandas dtypes recorded (categoricals, nullable integers, dates)."""
-    buf = io.BytesIO()
-    pq.write_table(arrow_table(df), buf, compression="zstd", row_group_size=ROW_GROUP_ROWS,
-                   write_statistics=True, use_dictionary=True)
-    return buf.getvalue()
-
-
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """UTF-8 CSV, ISO dates (YYYY-MM-DD), empty field for a missing number, "" for empty text."""
+def csv_table(df: pd.DataFrame) -> pa.Table:
+    """The table as the CSV shows it: ISO dates (YYYY-MM-DD), categories as their text."""
     table = arrow_table(df)
     columns = []
     for field, column in zip(table.schema, table.columns):
@@ -67,25 +63,92 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
         elif pa.types.is_dictionary(field.type):
             column = column.cast(field.type.value_type)
         columns.append(column)
-    table = pa.table(columns, names=table.column_names)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_parquet(df: pd.DataFrame, sink) -> None:
+    """Parquet with the pandas dtypes recorded (categoricals, nullable integers, dates)."""
+    pq.write_table(arrow_table(df), sink, compression="zstd", row_group_size=ROW_GROUP_ROWS,
+                   write_statistics=True, use_dictionary=True)
+
+
+def write_csv(df: pd.DataFrame, sink) -> None:
+    """UTF-8 CSV, empty field for a missing number, "" for empty text."""
+    pacsv.write_csv(csv_table(df), sink, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+
+
+def parquet_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
-    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    write_parquet(df, buf)
     return buf.getvalue()
 
 
-def table_files(tables: dict[str, pd.DataFrame]) -> dict[str, bytes]:
-    out = {}
-    for name, df in tables.items():
-        out[f"{name}.parquet"] = parquet_bytes(df)
-        out[f"{name}.csv"] = csv_bytes(df)
-    return out
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    write_csv(df, buf)
+    return buf.getvalue()
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest(version: str, files: dict[str, bytes], rows: dict[str, int], fingerprint: str,
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    bytes: int
+
+
+class _Hashing(io.RawIOBase):
+    """A write-only file that hashes and counts what passes through it."""
+
+    def __init__(self, fh):
+        self.fh, self.hash, self.size = fh, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        view = memoryview(data)
+        self.fh.write(view)
+        self.hash.update(view)
+        self.size += view.nbytes
+        return view.nbytes
+
+
+class Folder:
+    """A release folder being written: every file is hashed as it is written and fsynced.
+
+    Table files are written in parallel threads (pyarrow and hashlib release the GIL), streamed
+    to disk without holding whole files in memory.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.digests: dict[str, Digest] = {}
+
+    def write_bytes(self, name: str, data: bytes) -> Digest:
+        return self._write(name, lambda sink: sink.write(data))
+
+    def _write(self, name: str, fill) -> Digest:
+        with open(self.path / name, "wb") as fh:
+            sink = _Hashing(fh)
+            fill(sink)
+            fh.flush()
+            os.fsync(fh.fileno())
+        digest = Digest(sink.hash.hexdigest(), sink.size)
+        self.digests[name] = digest
+        return digest
+
+    def write_tables(self, tables: dict[str, pd.DataFrame]) -> None:
+        jobs = [(f"{name}.{ext}", df, writer) for name, df in tables.items()
+                for ext, writer in (("csv", write_csv), ("parquet", write_parquet))]
+        jobs.sort(key=lambda j: -len(j[1]))  # largest first, so two threads finish together
+        with ThreadPoolExecutor(max_workers=THREADS) as pool:
+            list(pool.map(lambda j: self._write(j[0], lambda sink: j[2](j[1], sink)), jobs))
+
+
+def manifest(version: str, digests: dict[str, Digest], rows: dict[str, int], fingerprint: str,
              warnings: list[Problem], extra: dict | None = None) -> bytes:
     """The release's own description: no clock, no machine paths, so it is reproducible too."""
     body = {
@@ -93,7 +156,7 @@ def manifest(version: str, files: dict[str, bytes], rows: dict[str, int], finger
         "schema_version": schemas.SCHEMA_VERSION,
         "raw_fingerprint": fingerprint,
         "rows": rows,
-        "files": {name: {"sha256": sha256(data), "bytes": len(data)} for name, data in sorted(files.items())},
+        "files": {name: {"sha256": d.sha256, "bytes": d.bytes} for name, d in sorted(digests.items())},
         "warnings": [{"file": w.file, "report_id": w.report_id, "event_key": w.event_key, "claim": w.claim,
                       "field": w.field, "code": w.code, "message": w.message} for w in sorted(set(warnings))],
         **(extra or {}),
@@ -101,9 +164,9 @@ def manifest(version: str, files: dict[str, bytes], rows: dict[str, int], finger
     return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def sums(files: dict[str, bytes]) -> bytes:
+def sums(digests: dict[str, Digest]) -> bytes:
     """SHA256SUMS in the format `sha256sum -c` reads."""
-    return "".join(f"{sha256(data)}  {name}\n" for name, data in sorted(files.items())).encode("utf-8")
+    return "".join(f"{d.sha256}  {name}\n" for name, d in sorted(digests.items())).encode("utf-8")
 
 
 # -- publishing ------------------------------------------------------------------------------
@@ -112,38 +175,60 @@ def read_manifest(release: Path) -> dict:
     return json.loads((release / MANIFEST).read_text(encoding="utf-8"))
 
 
-def publish(out: Path, version: str, files: dict[str, bytes]) -> Path:
-    """Write `files` as release `version` under `out`, atomically; point `latest` at it.
+def prepare(out: Path, version: str, write: Callable[[Folder], None]) -> Folder:
+    """Write a release into a fresh hidden temporary folder under `out`; verify it there.
 
-    `files` must include the manifest. Raises ReleaseError if the release exists or the write
-    fails; a failed or killed write leaves only a hidden temporary folder, swept next time.
+    A failed or killed write leaves only the hidden folder, which the next build sweeps.
     """
     check_version(version)
-    target = out / version
-    if target.exists() or target.is_symlink():
-        raise ReleaseError(f"release {target} already exists; releases are never overwritten "
-                           f"(remove it explicitly to rebuild it, or build a new --version)")
     tmp = out / f"{TMP_PREFIX}{version}-{os.getpid()}"
     try:
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
-        for name, data in sorted(files.items()):
-            _write_synced(tmp / name, data)
+        folder = Folder(tmp)
+        write(folder)
         _fsync_dir(tmp)
         problems = verify(tmp)
         if problems:
             raise ReleaseError("the written release does not match its manifest: " + "; ".join(problems))
-        os.rename(tmp, target)
-        _fsync_dir(out)
+        return folder
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ReleaseError(f"cannot write release {version} under {out}: {err.strerror or err}") from None
-    except ReleaseError:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def commit(folder: Folder, out: Path, version: str) -> Path:
+    """Rename a prepared folder into place (one atomic step) and point `latest` at it."""
+    target = out / version
+    if target.exists() or target.is_symlink():
+        discard(folder)
+        raise ReleaseError(f"release {target} already exists; releases are never overwritten "
+                           f"(remove it explicitly to rebuild it, or build a new --version)")
+    try:
+        os.rename(folder.path, target)
+        _fsync_dir(out)
+    except OSError as err:
+        discard(folder)
+        raise ReleaseError(f"cannot publish release {version} under {out}: {err.strerror or err}") from None
     point_latest(out, version)
     return target
+
+
+def discard(folder: Folder) -> None:
+    shutil.rmtree(folder.path, ignore_errors=True)
+
+
+def publish(out: Path, version: str, write: Callable[[Folder], None]) -> Path:
+    """Write release `version` under `out` atomically; point `latest` at it."""
+    target = out / version
+    if target.exists() or target.is_symlink():
+        raise ReleaseError(f"release {target} already exists; releases are never overwritten "
+                           f"(remove it explicitly to rebuild it, or build a new --version)")
+    return commit(prepare(out, version, write), out, version)
 
 
 def point_latest(out: Path, version: str) -> None:
@@ -192,15 +277,17 @@ def verify(release: Path) -> list[str]:
         return [f"{MANIFEST}: unreadable ({err})"]
     out = []
     listed = body.get("files", {})
+    present = sorted(n for n in listed if (release / n).is_file())
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        digests = dict(zip(present, pool.map(lambda n: file_digest(release / n), present)))
     for name, meta in sorted(listed.items()):
-        path = release / name
-        if not path.is_file():
+        if name not in digests:
             out.append(f"{name}: missing")
             continue
-        data = path.read_bytes()
-        if len(data) != meta.get("bytes"):
-            out.append(f"{name}: size {len(data)} differs from the manifest's {meta.get('bytes')}")
-        if sha256(data) != meta.get("sha256"):
+        d = digests[name]
+        if d.bytes != meta.get("bytes"):
+            out.append(f"{name}: size {d.bytes} differs from the manifest's {meta.get('bytes')}")
+        if d.sha256 != meta.get("sha256"):
             out.append(f"{name}: sha256 differs from the manifest")
     out += _verify_sums(release)
     out += _verify_datapackage(release, listed)
@@ -209,6 +296,16 @@ def verify(release: Path) -> list[str]:
         if path.name not in allowed:
             out.append(f"{path.name}: not listed in the manifest")
     return out
+
+
+def file_digest(path: Path, chunk: int = 4 * 1024 * 1024) -> Digest:
+    """sha256 and size of a file, read in chunks (bounded memory)."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+            size += len(block)
+    return Digest(h.hexdigest(), size)
 
 
 def _verify_datapackage(release: Path, listed: dict) -> list[str]:
@@ -243,16 +340,9 @@ def _verify_sums(release: Path) -> list[str]:
         target = release / name
         if not name or "/" in name or not target.is_file():
             out.append(f"{SUMS}: lists {name!r}, which is not a file of the release")
-        elif sha256(target.read_bytes()) != digest:
+        elif file_digest(target).sha256 != digest:
             out.append(f"{name}: sha256 differs from {SUMS}")
     return out
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def _fsync_dir(path: Path) -> None:

@@ -220,10 +220,14 @@ def test_full_disk_gives_an_error_and_leaves_nothing(tmp_path, monkeypatch):
     good = build(MULTI_RAW, out, "2024.07.0").release
     before = tree_bytes(good)
 
-    def full(path, data):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real_write = release._Hashing.write
 
-    monkeypatch.setattr(release, "_write_synced", full)
+    def full(self, data):
+        if self.size > 1000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(release._Hashing, "write", full)
     with pytest.raises(release.ReleaseError, match="No space left"):
         build(MULTI_RAW, out, "2024.08.0")
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "build-report"))) == ["2024.07.0", "latest"]
