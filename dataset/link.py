@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from schemas import vocab
+from schemas.frames import isin
 from schemas.fields import pandas_dtypes
 from schemas.links import Links
 
@@ -441,7 +442,8 @@ def _dtypes() -> dict:
 
 def with_event_ids(table: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """The published links table: each linked pair names its event's IDs in this release."""
-    ids = events.groupby("event_key", sort=False)["event_id_cnty"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    linked = events[isin(events["event_key"], table["event_key"][table["event_key"] != ""])]
+    ids = linked.groupby("event_key", sort=False)["event_id_cnty"].agg(lambda s: "; ".join(dict.fromkeys(s)))
     out = table.copy()
     out["event_id_cnty"] = out["event_key"].map(ids).fillna("").astype(out["event_id_cnty"].dtype)
     return out
