@@ -15,7 +15,7 @@ import pandas as pd
 
 import schemas
 from schemas import vocab
-from schemas.frames import lookup
+from schemas.frames import positions, solid
 
 from .ids import assign
 from .problems import Problem, problem
@@ -190,12 +190,14 @@ def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFr
     """One row per staged claim: its definition, canonical victims, claimant actor, group, stance."""
     c = staged.claims
     out = pd.DataFrame(index=c.index)
-    out["def"] = pd.Index(defs["event_key"]).get_indexer(c["event_key"])
+    out["def"] = positions(c["event_key"], defs["event_key"])
     out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
     out["claimant_actor"] = canonical(c["claimant"], resolve, default="")
-    sources = staged.reports.drop_duplicates("report_id").set_index("report_id")["source"]
-    out["source"] = lookup(c["report_id"], sources)
-    out["victim_group"], out["stance"] = claimants.classify(defs, out["def"].to_numpy(), out["victims"], out["claimant_actor"])
+    reports = staged.reports.drop_duplicates("report_id")
+    out["source"] = reports["source"].iloc[np.maximum(positions(c["report_id"], reports["report_id"]), 0)].to_numpy()
+    group, stance = claimants.classify(defs, out["def"].to_numpy(), out["victims"], out["claimant_actor"])
+    out["victim_group"] = pd.Categorical.from_codes(group, dtype=schemas.pandas_dtypes(schemas.Claims)["victim_group"])
+    out["stance"] = pd.Categorical.from_codes(stance, dtype=schemas.pandas_dtypes(schemas.Claims)["stance"])
     for column, (kind, part) in CLAIM_FIGURES.items():
         out[column] = figures[kind][part]
     for kind in ("killed", "wounded"):
@@ -220,7 +222,6 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
     event_key = defs["event_key"].iloc[row_def].reset_index(drop=True)
     ids, registry = assign(pd.DataFrame({"event_key": event_key, "event_date": pd.Series(row_date).astype("datetime64[us]"),
                                          "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)}), registry)
-    row_id = ids.to_numpy()
 
     claims = claim_table(staged, defs, {"killed": killed, "wounded": wounded}, resolve)
     claim_def = claims["def"].to_numpy()
@@ -232,26 +233,25 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
     split = {col: days.shares(claims[col].iloc[cr_claim].reset_index(drop=True), pd.Series(cr_ndays), pd.Series(cr_day))
              for col in CLAIM_FIGURES}
 
-    per_row = aggregate.by_row(cr_row, claims["victim_group"].to_numpy()[cr_claim], claims["stance"].to_numpy()[cr_claim],
-                               split, len(row_def))
+    per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
+                               claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
     sources = event_sources(staged).reindex(defs["event_key"])
-    order = np.lexsort((pd.Series(row_id).str.slice(3).astype("int64").to_numpy(), row_date,
-                        defs["country_code"].to_numpy()[row_def]))
-    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order], row_id[order],
-                     {k: v[order] for k, v in per_row.items()})
+    order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
+    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order],
+                     ids.iloc[order].reset_index(drop=True), {k: v[order] for k, v in per_row.items()})
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    claim_rows = _claims(staged, claims, defs, cr_claim, cr_day, cr_ndays, row_id[cr_row], row_date[cr_row], split, rank[cr_row])
+    claim_rows = _claims(staged, claims, cr_claim, cr_day, cr_ndays, cr_row, ids, row_date, split, rank[cr_row])
     reports = _finish(staged.reports.rename(columns={"file": "raw_path"}).sort_values("report_id", kind="stable"), "reports")
     return Tables(events, claim_rows, reports, registry)
 
 
 def _events(staged: Staged, defs: pd.DataFrame, sources: pd.DataFrame, row_def: np.ndarray, row_day: np.ndarray,
-            row_date: np.ndarray, row_id: np.ndarray, totals: dict[str, np.ndarray]) -> pd.DataFrame:
+            row_date: np.ndarray, row_id: pd.Series, totals: dict[str, np.ndarray]) -> pd.DataFrame:
     """The events table in final order, each column taken once."""
     take = lambda series: series.iloc[row_def].reset_index(drop=True)  # noqa: E731
-    wide = staged.events[FROM_STAGED].iloc[defs["pos"].to_numpy()[row_def]].reset_index(drop=True)
-    e = pd.DataFrame({"event_id_cnty": pd.Series(row_id, dtype="str"), "event_date": pd.Series(row_date).astype("datetime64[us]")})
+    wide = solid(staged.events[FROM_STAGED]).iloc[defs["pos"].to_numpy()[row_def]].reset_index(drop=True)
+    e = pd.DataFrame({"event_id_cnty": row_id, "event_date": pd.Series(row_date).astype("datetime64[us]")})
     e["year"] = e["event_date"].dt.year.astype("int64")
     for col in ("disorder_type", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2",
                 "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region", "country", "event_key", "n_days"):
@@ -272,17 +272,17 @@ def _events(staged: Staged, defs: pd.DataFrame, sources: pd.DataFrame, row_def: 
     return _finish(e, "events")
 
 
-def _claims(staged: Staged, claims: pd.DataFrame, defs: pd.DataFrame, cr_claim: np.ndarray, cr_day: np.ndarray,
-            cr_ndays: np.ndarray, cr_id: np.ndarray, cr_date: np.ndarray, split: dict[str, pd.Series],
+def _claims(staged: Staged, claims: pd.DataFrame, cr_claim: np.ndarray, cr_day: np.ndarray, cr_ndays: np.ndarray,
+            cr_row: np.ndarray, row_id: pd.Series, row_date: np.ndarray, split: dict[str, pd.Series],
             cr_rank: np.ndarray) -> pd.DataFrame:
     """The claims table, one row per claim and day, ordered by event then report and claim."""
-    c = staged.claims
+    c = solid(staged.claims)
     report_code = pd.factorize(c["report_id"], sort=True)[0]
     order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], cr_rank))
-    src = cr_claim[order]
+    src, row = cr_claim[order], cr_row[order]
     take = lambda series: series.iloc[src].reset_index(drop=True)  # noqa: E731
-    out = pd.DataFrame({"event_id_cnty": pd.Series(cr_id[order], dtype="str"),
-                        "event_date": pd.Series(cr_date[order]).astype("datetime64[us]")})
+    out = pd.DataFrame({"event_id_cnty": row_id.iloc[row].reset_index(drop=True),
+                        "event_date": pd.Series(row_date[row]).astype("datetime64[us]")})
     for col in ("event_key", "report_id", "claimant", "quote"):
         out[col] = take(c[col])
     for col in ("source", "claimant_actor", "stance", "victims", "victim_group", "killed", "killed_rule",

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas import STR
+from schemas.frames import positions
 
 FILE = "event_ids.csv"
 COLUMNS = {"event_id_cnty": STR, "event_key": STR, "event_date": STR}
@@ -49,21 +52,28 @@ def merge(*registries: pd.DataFrame) -> pd.DataFrame:
     return both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
 
 
+def _day_keys(event_key: pd.Series, day: pd.Series) -> pd.Series:
+    return (event_key.astype(STR) + "\x1f" + day.astype(STR)).astype(STR)
+
+
 def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """IDs for `days` (event_key, event_date as Timestamp, iso3) and the registry grown by new ones.
 
     A registered ID is kept only while its country prefix still matches (a recoded country gets
     a new ID; the old one stays in the registry, so it is never reused).
     """
-    day = days["event_date"].dt.strftime("%Y-%m-%d")
-    lookup = registry.set_index(["event_key", "event_date"])["event_id_cnty"]
-    index = pd.MultiIndex.from_arrays([days["event_key"].astype("str"), day.astype("str")])
-    found = pd.Series(lookup.reindex(index).to_numpy(), index=days.index, dtype=STR)
-    found = found.where(found.str[:3] == days["iso3"])
-    new = days[found.isna()].assign(_day=day[found.isna()]).sort_values(["iso3", "_day", "event_key"], kind="stable")
-    if len(new):
-        numbers = registry["event_id_cnty"].str.extract(r"^([A-Z]{3})(\d+)$")
-        highest = numbers.dropna().assign(n=lambda x: x[1].astype("int64")).groupby(0)["n"].max()
+    day = pd.Series(pc.strftime(pa.array(days["event_date"].astype("datetime64[us]")), format="%Y-%m-%d"),
+                    index=days.index, dtype=STR)
+    at = positions(_day_keys(days["event_key"], day), _day_keys(registry["event_key"], registry["event_date"]))
+    known = registry["event_id_cnty"].astype(STR)
+    found = pd.Series(known.iloc[np.maximum(at, 0)].to_numpy() if len(known) else [""] * len(at),
+                      index=days.index, dtype=STR).where(at >= 0)
+    found = found.where(found.str.slice(0, 3) == days["iso3"])
+    missing = found.isna().to_numpy()
+    if missing.any():
+        new = days[missing].assign(_day=day[missing]).sort_values(["iso3", "_day", "event_key"], kind="stable")
+        prefix, number = known.str.slice(0, 3), pd.to_numeric(known.str.slice(3), errors="coerce")
+        highest = number.groupby(prefix).max() if len(known) else pd.Series(dtype="float64")
         start = new["iso3"].map(highest).fillna(0).astype("int64")
         ids = new["iso3"] + (start + new.groupby("iso3").cumcount() + 1).astype("str")
         found.loc[new.index] = ids

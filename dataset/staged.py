@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas import DATETIME, STR
+from schemas.frames import solid
 
 from .problems import Problem
 
@@ -50,7 +51,7 @@ DEFINITION_FIELDS = [c for c in EVENT_COLUMNS if c not in ("file", "report_id", 
 def frame(rows: list[dict], columns: dict[str, object]) -> pd.DataFrame:
     """A frame with exactly `columns`, in order and typed, from dict rows (missing keys are NA)."""
     df = pd.DataFrame.from_records(rows, columns=list(columns)) if rows else pd.DataFrame(columns=list(columns))
-    return df.astype(columns)
+    return solid(df.astype(columns))
 
 
 @dataclass
@@ -84,4 +85,4 @@ def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFr
     frames = [f for f in frames if len(f)]
     if not frames:
         return frame([], columns)
-    return pd.concat(frames, ignore_index=True).astype(columns)
+    return solid(pd.concat(frames, ignore_index=True).astype(columns))

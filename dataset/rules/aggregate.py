@@ -80,13 +80,15 @@ def groups(claims: pd.DataFrame) -> pd.DataFrame:
 DEATHS = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
 
 
-def by_row(row: np.ndarray, victim_group, stance, figures: dict[str, pd.Series], n_rows: int) -> dict[str, np.ndarray]:
+def by_row(row: np.ndarray, group: np.ndarray, stance: np.ndarray, figures: dict[str, pd.Series],
+           n_rows: int) -> dict[str, np.ndarray]:
     """The event columns for `n_rows` event rows from claim rows pointing at them (`row`).
 
-    Returns fatalities, fatalities_low / best / high (sums over groups) and deaths by side.
+    `group` and `stance` are codes into VICTIM_GROUPS and STANCES. Returns fatalities,
+    fatalities_low / best / high (sums over groups) and deaths by side.
     """
     has = figures["fatalities_best"].notna().to_numpy()
-    group, tier = _codes(victim_group, stance)
+    group, tier = group.astype(np.int64), TIER_OF[stance]
     values = [figures[c].to_numpy(dtype=np.float64, na_value=0)[has].astype(np.int64) for c in FIGURES]
     key, low, best, high, acled = _reduce(row[has].astype(np.int64) * len(VICTIM_GROUPS) + group[has], tier[has], *values)
     rows, groups_ = key // len(VICTIM_GROUPS), key % len(VICTIM_GROUPS)

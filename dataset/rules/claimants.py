@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schemas.vocab import CIVILIAN_INTER, CIVILIANS, UNKNOWN
+from schemas.vocab import CIVILIAN_INTER, CIVILIANS, STANCES, UNKNOWN, VICTIM_GROUPS
 
 from ..names import exploded
 
@@ -23,29 +23,33 @@ from ..names import exploded
 TIER = {"third_party": 0, "own": 1, "enemy": 2, "party": 2}
 
 
+GROUP = {g: i for i, g in enumerate(VICTIM_GROUPS)}
+STANCE = {st: i for i, st in enumerate(STANCES)}
+
+
 def classify(defs: pd.DataFrame, claim_def: np.ndarray, victims: pd.Series, claimant: pd.Series
-             ) -> tuple[pd.Series, pd.Series]:
-    """(victim group, stance) of each claim.
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(victim group, stance) of each claim, as codes into VICTIM_GROUPS and STANCES.
 
     `defs` has one row per event with canonical actor1, actor2, assoc_actor_1, assoc_actor_2 and
     inter2; `claim_def` gives each claim's row in `defs`; victims and claimant are canonical.
     Names are coded as integers once, so membership is an integer lookup, not a string join.
     """
-    index = claimant.index
     victims, claimant = victims.reset_index(drop=True), claimant.reset_index(drop=True)
     defs = defs.reset_index(drop=True)
-    parts = []  # (event row, name, group) of every actor of every event
+    member_def, member_names, member_group = [], [], []  # every actor of every event, and its group
     for actor_col, assoc_col, group in (("actor1", "assoc_actor_1", "side_a"), ("actor2", "assoc_actor_2", "side_b")):
         actor = defs[actor_col].fillna("").astype("str")
         names = pd.concat([actor[actor != ""], exploded(defs[assoc_col])])
-        groups = np.full(len(names), group, dtype=object)
+        groups = np.full(len(names), GROUP[group], dtype=np.int8)
         if group == "side_b":
-            groups[defs["inter2"].to_numpy()[names.index] == CIVILIAN_INTER] = "civilians"
-        parts.append((names.index.to_numpy(), names, groups))
-    member_def = np.concatenate([p[0] for p in parts])
-    member_group = np.concatenate([p[2] for p in parts])
+            groups[defs["inter2"].to_numpy()[names.index] == CIVILIAN_INTER] = GROUP["civilians"]
+        member_def.append(names.index.to_numpy())
+        member_names.append(names)
+        member_group.append(groups)
+    member_def, member_group = np.concatenate(member_def), np.concatenate(member_group)
     victim = exploded(victims)
-    codes, uniques = pd.factorize(pd.concat([p[1] for p in parts] + [victim, claimant.astype("str")], ignore_index=True))
+    codes, uniques = pd.factorize(pd.concat(member_names + [victim, claimant.astype("str")], ignore_index=True))
     n = max(len(uniques), 1)
     n_members, n_victims = len(member_def), len(victim)
     member_key = pd.Index(member_def.astype(np.int64) * n + codes[:n_members])
@@ -53,23 +57,21 @@ def classify(defs: pd.DataFrame, claim_def: np.ndarray, victims: pd.Series, clai
     member_key, member_group = member_key[first], member_group[first]
 
     victim_claim = victim.index.to_numpy()
-    victim_key = claim_def[victim_claim].astype(np.int64) * n + codes[n_members:n_members + n_victims]
-    at = member_key.get_indexer(victim_key)
-    group = np.where(at >= 0, member_group[np.maximum(at, 0)], "unknown").astype(object)
-    group[(victim == CIVILIANS).to_numpy()] = "civilians"
-    group[(victim == UNKNOWN).to_numpy()] = "unknown"
-    per_victim = pd.Series(group, index=victim_claim, dtype="str")
-    if pd.Index(victim_claim).has_duplicates:
-        by_claim = per_victim.groupby(level=0)
-        per_victim = by_claim.first().where(by_claim.nunique() == 1, "unknown")
-    victim_group = per_victim.reindex(np.arange(len(claimant))).fillna("unknown").to_numpy()
+    at = member_key.get_indexer(claim_def[victim_claim].astype(np.int64) * n + codes[n_members:n_members + n_victims])
+    group = np.where(at >= 0, member_group[np.maximum(at, 0)], GROUP["unknown"]).astype(np.int8)
+    group[(victim == CIVILIANS).to_numpy()] = GROUP["civilians"]
+    group[(victim == UNKNOWN).to_numpy()] = GROUP["unknown"]
+    victim_group = np.full(len(claimant), GROUP["unknown"], dtype=np.int8)
+    if len(victim_claim):
+        lo = pd.Series(group).groupby(victim_claim).agg(["min", "max"])
+        single = (lo["min"] == lo["max"]).to_numpy()
+        victim_group[lo.index.to_numpy()[single]] = lo["min"].to_numpy()[single]
 
-    sides = np.isin(member_group, ["side_a", "side_b"])
-    side_index = pd.Index(member_key[sides])
-    claimant_key = claim_def.astype(np.int64) * n + codes[n_members + n_victims:]
-    at = side_index.get_indexer(claimant_key)
-    side = np.where(at >= 0, member_group[sides][np.maximum(at, 0)], "")
-    about_side = np.isin(victim_group, ["side_a", "side_b"])
-    party = side != ""
-    stance = np.where(~party, "third_party", np.where(~about_side, "party", np.where(side == victim_group, "own", "enemy")))
-    return pd.Series(victim_group, index=index, dtype="str"), pd.Series(stance, index=index, dtype="str")
+    sides = np.isin(member_group, [GROUP["side_a"], GROUP["side_b"]])
+    at = pd.Index(member_key[sides]).get_indexer(claim_def.astype(np.int64) * n + codes[n_members + n_victims:])
+    side = np.where(at >= 0, member_group[sides][np.maximum(at, 0)], -1)
+    about_side = np.isin(victim_group, [GROUP["side_a"], GROUP["side_b"]])
+    party = side >= 0
+    stance = np.where(~party, STANCE["third_party"], np.where(~about_side, STANCE["party"],
+                      np.where(side == victim_group, STANCE["own"], STANCE["enemy"]))).astype(np.int8)
+    return victim_group, stance
