@@ -25,6 +25,7 @@ from .rules import phrases
 LOCK = ".build.lock"
 REPORT = "build-report.csv"
 CHANGELOG = "CHANGELOG.md"
+CACHE = ".cache"  # parse cache under the output folder: deleting it changes no output byte
 
 
 @dataclass
@@ -101,7 +102,7 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
     try:
         release.sweep(out)
         previous = [ids.read(r / ids.FILE) for r in release.releases(out)]
-        result = pipeline.compile_release(raw, previous, today=today, stages=stages)
+        result = pipeline.compile_release(raw, previous, today=today, stages=stages, cache=out / CACHE)
         with stages.timed("write"):
             prev = previous_release(out, version)
             rows = {name: len(df) for name, df in result.tables.published().items()}

@@ -51,25 +51,26 @@ class Result:
     links: pd.DataFrame | None = None  # the links table (link.py), published as links.csv
 
 
-def stage(raw: Path) -> tuple[Staged, pd.DataFrame, list[Problem]]:
+def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
     """Read every kind of raw input into staged tables, plus the actor registry."""
-    staged = Staged.concat([read(raw) for read in READERS])
+    staged = Staged.concat([read(raw, cache) for read in READERS])
     actors, actor_problems = actor_registry.read(raw)
     return staged, actors, staged.problems + actor_problems
 
 
 def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | None = None,
-                    stages: Stages | None = None) -> Result:
+                    stages: Stages | None = None, cache: Path | None = None) -> Result:
     """Build the validated tables from `raw`, or raise BuildFailed with every problem found.
 
-    `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them).
+    `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them);
+    `cache` is a folder for the readers' parse cache (an optimisation only).
     """
     stages = stages or Stages()
     today = today or dt.date.today()
     if not raw.is_dir():
         raise BuildFailed([problem("missing_folder", f"raw folder {raw} does not exist")])
     with stages.timed("parse"):
-        staged, actors, found = stage(raw)
+        staged, actors, found = stage(raw, cache)
     with stages.timed("link"):  # imported actors join the registry; one incident, one event
         joined = imports.join(raw, staged, actors)
         staged, actors, found = joined.staged, joined.actors, found + joined.problems

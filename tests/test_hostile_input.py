@@ -62,7 +62,8 @@ def test_hostile_folder_in_a_subprocess_with_bounded_memory(tmp_path):
     assert run.returncode == 1 and "Traceback" not in run.stderr
     for name in REFUSED:
         assert f"reports/{name}" in run.stderr
-    assert sorted(p.name for p in out.iterdir()) == [".build.lock", "build-report.csv", "build-report.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".build.lock", ".cache", "build-report.csv", "build-report.json"]
+    assert not any(p.is_dir() and p.name[0].isdigit() for p in out.iterdir())
 
 
 def test_symlinks_out_of_the_raw_folder_are_refused(tmp_path):

@@ -41,7 +41,7 @@ MONTHS["sept"] = 9
 EVENT_ID = re.compile(r"^[A-Za-z]{2,4}[0-9]+$")
 
 
-def read(raw: Path) -> Staged:
+def read(raw: Path, cache: Path | None = None) -> Staged:
     """Stage every ACLED export under raw/acled/, one event per event ID (the newest record)."""
     return imported.read_folder(raw, FOLDER, records)
 

@@ -52,7 +52,7 @@ CLAIM_REQUIRED = ["report_id", "key", "claimant", "victims"]
 REPORT_META = ["source", "source_scale", "published", "url", "headline", "language", "text"]
 
 
-def read(raw: Path) -> Staged:
+def read(raw: Path, cache: Path | None = None) -> Staged:
     base = raw / FOLDER
     if not base.is_dir():
         return Staged.empty()

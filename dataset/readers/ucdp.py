@@ -37,7 +37,7 @@ REQUIRED = ["id", "type_of_violence", "side_a", "side_b", "latitude", "longitude
             "date_prec", "where_prec", "best", "low", "high"]
 
 
-def read(raw: Path) -> Staged:
+def read(raw: Path, cache: Path | None = None) -> Staged:
     """Stage every GED file under raw/ucdp/, one event per GED id (the latest release's record)."""
     return imported.read_folder(raw, FOLDER, records)
 

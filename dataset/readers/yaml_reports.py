@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, FIGURE_PARTS, REPORT_COLUMNS, Staged, frame
-from . import files, safe_yaml
+from . import files, parse_cache, safe_yaml
 from .records import Spec, check_keys, convert
 from .values import (boolean, date, figure, identifier, integer, non_empty_text_list, number, optional,
                      optional_text, text, text_list)
@@ -50,25 +54,95 @@ CLAIM = Spec("claim", {
 }, required=frozenset({"claimant", "victims"}))
 
 
-def read(raw: Path) -> Staged:
-    """Stage every report file under raw/reports/."""
+def read(raw: Path, cache: Path | None = None) -> Staged:
+    """Stage every report file under raw/reports/.
+
+    Files are parsed in parallel when there are many, and with `cache` (a folder) a file whose
+    content hash was parsed before is not parsed again. The cache never changes the result.
+    """
     paths, problems = files.find(raw, FOLDER, SUFFIXES)
-    parts = [stage_file(files.read_bytes(p, raw), files.relative(p, raw)) for p in paths]
-    staged = Staged.concat(parts)
+    rels = [files.relative(p, raw) for p in paths]
+    store = parse_cache.Store(cache, "yaml_reports", READER_FILES) if cache is not None else None
+    if store is None:
+        staged = frames_of(_parse_all(list(zip(paths, rels)), raw))
+    else:
+        digests = [parse_cache.digest(files.read_bytes(p, raw)) for p in paths]
+        known = store.load()
+        todo = [(p, r) for p, r, d in zip(paths, rels, digests) if (r, d) not in known.keys]
+        fresh = frames_of(_parse_all(todo, raw))
+        staged = parse_cache.combine(known, fresh, list(zip(rels, digests)))
+        store.save(staged, dict(zip(rels, digests)))
     staged.problems = problems + staged.problems
     return staged
 
 
+# Source files whose code decides the staged rows: a change to any of them invalidates the cache.
+READER_FILES = [Path(__file__), *(Path(__file__).with_name(n) for n in ("values.py", "records.py", "safe_yaml.py")),
+                Path(__file__).parent.parent / "staged.py", Path(__file__).parent.parent / "problems.py"]
+PARALLEL_FROM = 400  # files; fewer are parsed in this process
+CHUNK = 500
+
+
+def _parse_all(todo: list[tuple[Path, str]], raw: Path) -> Rows:
+    """Rows of every file in `todo` (in order), in worker processes when there are many."""
+    if len(todo) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return _parse_chunk(todo, raw)
+    chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx) as pool:
+        parts = list(pool.map(_parse_chunk, chunks, [raw] * len(chunks)))
+    return Rows.join(parts)
+
+
+def _parse_chunk(todo: list[tuple[Path, str]], raw: Path) -> Rows:
+    out = Rows()
+    for path, rel in todo:
+        out.extend(stage_rows(files.read_bytes(path, raw), rel))
+    return out
+
+
+@dataclass
+class Rows:
+    """Staged rows of one or more files, as plain dicts (cheap to build, pickle and join)."""
+
+    reports: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    claims: list[dict] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: Rows) -> None:
+        self.reports += other.reports
+        self.events += other.events
+        self.claims += other.claims
+        self.problems += other.problems
+
+    @classmethod
+    def join(cls, parts: list[Rows]) -> Rows:
+        out = cls()
+        for p in parts:
+            out.extend(p)
+        return out
+
+
+def frames_of(rows: Rows) -> Staged:
+    return Staged(frame(rows.reports, REPORT_COLUMNS), frame(rows.events, EVENT_COLUMNS),
+                  frame(rows.claims, CLAIM_COLUMNS), rows.problems)
+
+
 def stage_file(data: bytes, rel: str) -> Staged:
     """Stage one report file. Never raises for bad content: problems come back in the result."""
+    return frames_of(stage_rows(data, rel))
+
+
+def stage_rows(data: bytes, rel: str) -> Rows:
     try:
         doc = safe_yaml.loads(data)
     except safe_yaml.YamlProblem as err:
-        return _only(problem("unreadable_file", str(err), file=rel))
+        return Rows(problems=[problem("unreadable_file", str(err), file=rel)])
     return stage_report(doc, rel)
 
 
-def stage_report(doc: Any, rel: str) -> Staged:
+def stage_report(doc: Any, rel: str) -> Rows:
     """Stage one parsed report document."""
     report_id = doc.get("id") if isinstance(doc, dict) and isinstance(doc.get("id"), str) else ""
 
@@ -76,7 +150,7 @@ def stage_report(doc: Any, rel: str) -> Staged:
         return problem(code, message, file=rel, report_id=report_id, field=field)
 
     if not isinstance(doc, dict):
-        return _only(at_report("", "not_a_mapping", f"a report file must be a mapping of field: value, got {type(doc).__name__}"))
+        return Rows(problems=[at_report("", "not_a_mapping", f"a report file must be a mapping of field: value, got {type(doc).__name__}")])
     fields, problems = convert(doc, REPORT, at_report)
     if fields.get("draft"):
         problems.append(at_report("draft", "draft_report", "report is marked as a draft: review the coding, then remove `draft: true`"))
@@ -100,8 +174,7 @@ def stage_report(doc: Any, rel: str) -> Staged:
         "text_sha256": hashlib.sha256((text_value or "").encode("utf-8")).hexdigest(),
         "draft": bool(fields.get("draft", False)), "n_events": len(event_rows), "n_claims": len(claim_rows),
     }
-    return Staged(frame([report_row], REPORT_COLUMNS), frame(event_rows, EVENT_COLUMNS),
-                  frame(claim_rows, CLAIM_COLUMNS), problems)
+    return Rows([report_row], event_rows, claim_rows, problems)
 
 
 def _stage_entry(entry: Any, index: int, rel: str, report_id: str) -> tuple[list[dict], list[dict], list[Problem]]:
@@ -180,9 +253,3 @@ def _stage_claim(claim: Any, number_: int, rel: str, report_id: str, key: str) -
 
 def _timestamp(value: dt.date | None):
     return None if value is None else dt.datetime(value.year, value.month, value.day)
-
-
-def _only(p: Problem) -> Staged:
-    staged = Staged.empty()
-    staged.problems = [p]
-    return staged

@@ -1,0 +1,126 @@
+"""Scale features: coding sheets, the parse cache, parallel parsing, partition-friendly Parquet."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from dataset import pipeline
+from dataset.problems import BuildFailed
+from dataset.readers import yaml_reports
+
+from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
+
+
+def release_bytes(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def test_cache_changes_no_output_byte(tmp_path):
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    out = tmp_path / "out"
+    cold = release_bytes(build(raw, out).release)
+    assert any((out / ".cache").iterdir())
+    shutil.rmtree(out / "2024.07.0")
+    (out / "latest").unlink()
+    warm = release_bytes(build(raw, out).release)
+    assert warm == cold
+    shutil.rmtree(out / ".cache")
+    shutil.rmtree(out / "2024.07.0")
+    assert release_bytes(build(raw, out).release) == cold
+
+
+def test_an_edited_report_is_parsed_again(tmp_path):
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    out = tmp_path / "out"
+    build(raw, out, "2024.07.0")
+    radio = raw / "reports/2024/radio-2024-03-06-djibo.yaml"
+    radio.write_text(radio.read_text().replace("killed: about 25", "killed: about 40"))
+    claims = read_release(build(raw, out, "2024.07.1").release)["claims"]
+    assert "about 40" in set(claims["killed"]) and "about 25" not in set(claims["killed"])
+    fresh = read_release(build(raw, tmp_path / "fresh", "2024.07.1").release)["claims"]
+    pd.testing.assert_frame_equal(claims, fresh)
+
+
+def test_cached_problems_are_reported_again(tmp_path):
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    bad = raw / "reports/2024/radio-2024-03-06-djibo.yaml"
+    bad.write_text(bad.read_text().replace("killed: about 25", "killd: about 25"))
+    for _ in range(2):  # the second run takes the file's rows and problems from the cache
+        with pytest.raises(BuildFailed) as info:
+            pipeline.compile_release(raw, [], today=TODAY, cache=tmp_path / "cache")
+        assert [p.field for p in info.value.problems if p.code == "unknown_field"] == ["killd"]
+
+
+def test_parallel_parsing_gives_the_same_rows(monkeypatch):
+    sequential = yaml_reports.read(MULTI_RAW)
+    monkeypatch.setattr(yaml_reports, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(yaml_reports, "CHUNK", 2)
+    parallel = yaml_reports.read(MULTI_RAW)
+    for name in ("reports", "events", "claims"):
+        pd.testing.assert_frame_equal(getattr(sequential, name), getattr(parallel, name))
+
+
+# -- coding sheets --------------------------------------------------------------------------
+
+def sheets_from_yaml(raw: Path, target: Path, fmt: str) -> Path:
+    """The multi fixture's reports written as one coding-sheet batch (for equivalence tests)."""
+    shutil.copy(raw / "actors.yaml", target / "actors.yaml")
+    events, claims = [], []
+    for path in sorted((raw / "reports").rglob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        meta = {k: doc.get(k, "") for k in ("source", "source_scale", "published", "url", "headline", "language", "text")}
+        for e in doc["events"]:
+            if len(e) > 2 or "claims" not in e:
+                row = {"report_id": doc["id"], **meta, **{k: v for k, v in e.items() if k != "claims"}}
+                for k in ("assoc_actor_1", "assoc_actor_2", "tags"):
+                    row[k] = "; ".join(row.get(k) or [])
+                events.append(row)
+            for c in e.get("claims", []):
+                claims.append({"report_id": doc["id"], **({} if len(e) > 2 else meta), "key": e["key"],
+                               "claimant": c["claimant"], "victims": "; ".join(c["victims"]),
+                               "killed": str(c.get("killed") or ""), "wounded": str(c.get("wounded") or ""),
+                               "quote": c.get("quote", "")})
+    folder = target / "sheets" / "batch-1"
+    folder.mkdir(parents=True)
+    for name, rows in (("events", events), ("claims", claims)):
+        df = pd.DataFrame(rows).astype("str").replace({"None": "", "nan": ""})
+        if fmt == "csv":
+            df.to_csv(folder / f"{name}.csv", index=False)
+        else:
+            df.to_parquet(folder / f"{name}.parquet")
+    return target
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_sheets_build_the_same_events_as_yaml(tmp_path, fmt):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sheets_from_yaml(MULTI_RAW, raw, fmt)
+    from_yaml = read_release(build(MULTI_RAW, tmp_path / "a").release)
+    from_sheets = read_release(build(raw, tmp_path / "b").release)
+    pd.testing.assert_frame_equal(from_yaml["events"], from_sheets["events"])
+    pd.testing.assert_frame_equal(from_yaml["claims"], from_sheets["claims"])
+
+
+def test_sheet_problems_name_the_row_and_field(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sheets_from_yaml(MULTI_RAW, raw, "csv")
+    events = raw / "sheets/batch-1/events.csv"
+    df = pd.read_csv(events, dtype="str", keep_default_na=False)
+    df.loc[2, "latitude"] = "north"
+    df.loc[3, "event_type"] = "Battle"
+    df = df.rename(columns={"notes": "notez"})
+    df.to_csv(events, index=False)
+    with pytest.raises(BuildFailed) as info:
+        pipeline.compile_release(raw, [], today=TODAY)
+    found = {(p.code, p.field): p for p in info.value.problems}
+    assert "row 4" in found[("bad_value", "latitude")].message
+    assert found[("bad_value", "latitude")].file == "sheets/batch-1/events.csv"
+    assert ("unknown_event_type", "event_type") in found
+    assert "did you mean 'notes'" in found[("unknown_field", "notez")].message
