@@ -34,6 +34,16 @@ def text(values: pd.Series) -> pd.Series:
     return out.fillna("").astype("str")
 
 
+def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Where two aligned columns differ (missing equals missing), compared natively, not as text."""
+    if isinstance(a.dtype, pd.CategoricalDtype) or isinstance(b.dtype, pd.CategoricalDtype) or a.dtype != b.dtype:
+        a, b = a.astype("str"), b.astype("str")
+    a_na, b_na = a.isna().to_numpy(), b.isna().to_numpy()
+    numpy = isinstance(a.dtype, np.dtype) and a.dtype.kind in "iufbM"
+    equal = (a.to_numpy() == b.to_numpy()) if numpy else (a == b).fillna(False).to_numpy(dtype=bool)
+    return ~((equal & ~a_na & ~b_na) | (a_na & b_na))
+
+
 def diff_table(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     key = schemas.PRIMARY_KEYS[name][0]
     o, n = old.set_index(key, drop=False), new.set_index(key, drop=False)
@@ -51,12 +61,12 @@ def diff_table(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     shared = [c for c in new.columns if c in old.columns and c != key]
     oc, nc = o.loc[common], n.loc[common]
     for col in shared:
-        a, b = text(oc[col]), text(nc[col])
-        changed = a != b
+        changed = _differs(oc[col], nc[col])
         if changed.any():
-            ids = common[changed.to_numpy()]
+            ids = common[changed]
             rows.append(pd.DataFrame({"id": ids, "event_key": keys_of(n, ids) if has_key else "", "change": MODIFIED,
-                                      "field": col, "old": a[changed].to_numpy(), "new": b[changed].to_numpy()}))
+                                      "field": col, "old": text(oc[col][changed]).to_numpy(),
+                                      "new": text(nc[col][changed]).to_numpy()}))
     for col in new.columns.difference(old.columns):
         rows.append(pd.DataFrame({"id": [""], "event_key": [""], "change": [COLUMN_ADDED], "field": [col], "old": [""], "new": [""]}))
     for col in old.columns.difference(new.columns):

@@ -94,7 +94,7 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
     if errors(found):
         raise BuildFailed(found)
     new_ids = len(tables.registry) - len(registry)
-    return Result(tables, found, fingerprint(raw), new_ids, joined.links)
+    return Result(tables, found, fingerprint(raw, staged.digests), new_ids, joined.links)
 
 
 def validation_problems(tables: Tables) -> list[Problem]:
@@ -113,11 +113,15 @@ def validation_problems(tables: Tables) -> list[Problem]:
     return out
 
 
-def fingerprint(raw: Path) -> str:
-    """sha256 over the sorted (path, sha256) of every file under raw/ that a build may read."""
+def fingerprint(raw: Path, known: dict[str, str] | None = None) -> str:
+    """sha256 over the sorted (path, sha256) of every file under raw/ that a build may read.
+
+    `known` gives digests the readers already computed (path relative to raw/), not hashed again.
+    """
+    known = known or {}
     digest = hashlib.sha256()
     paths, _ = files.find(raw, "", ("",))
-    for path in sorted(paths, key=lambda p: files.relative(p, raw)):
-        data = files.read_bytes(path, raw)
-        digest.update(f"{files.relative(path, raw)}\0{hashlib.sha256(data).hexdigest()}\n".encode())
+    for rel in sorted(files.relative(p, raw) for p in paths):
+        sha = known.get(rel) or hashlib.sha256(files.read_bytes(raw / rel, raw)).hexdigest()
+        digest.update(f"{rel}\0{sha}\n".encode())
     return digest.hexdigest()

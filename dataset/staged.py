@@ -63,6 +63,8 @@ class Staged:
     claims: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
     actors: pd.DataFrame = field(default_factory=lambda: frame([], ACTOR_COLUMNS))
+    # sha256 of raw files a reader already hashed (path relative to raw/), reused by the fingerprint
+    digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> Staged:
@@ -78,6 +80,7 @@ class Staged:
             claims=_concat([p.claims for p in parts], CLAIM_COLUMNS),
             problems=[x for p in parts for x in p.problems],
             actors=_concat([p.actors for p in parts], ACTOR_COLUMNS),
+            digests={k: v for p in parts for k, v in p.digests.items()},
         )
 
 

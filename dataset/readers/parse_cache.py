@@ -32,6 +32,7 @@ def digest(data: bytes) -> str:
 class Known:
     staged: Staged
     keys: set[tuple[str, str]] = field(default_factory=set)  # (path, sha256) of cached files
+    index: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # path -> (sha256, size, mtime_ns)
 
 
 class Store:
@@ -50,19 +51,24 @@ class Store:
             index = pd.read_parquet(self.folder / "files.parquet")
             tables = {t: pd.read_parquet(self.folder / f"{t}.parquet").astype(cols) for t, cols in TABLES.items()}
             problems = pd.read_parquet(self.folder / "problems.parquet")
-        except (OSError, ValueError, KeyError, pa.ArrowException):
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return Known(Staged.empty())
         found = [Problem(**{c: str(v) for c, v in row.items()}) for row in problems.to_dict("records")]
         return Known(Staged(tables["reports"], tables["events"], tables["claims"], found),
-                     set(zip(index["file"], index["sha256"])))
+                     set(zip(index["file"], index["sha256"])),
+                     {f: (h, int(n), int(m)) for f, h, n, m in zip(index["file"], index["sha256"], index["size"],
+                                                                    index["mtime_ns"])})
 
-    def save(self, staged: Staged, digests: dict[str, str]) -> None:
-        """Replace the cache with `staged` (rows of exactly the files in `digests`). Best effort."""
+    def save(self, staged: Staged, entries: dict[str, tuple[str, int, int]]) -> None:
+        """Replace the cache with `staged`, the rows of exactly the files in `entries`
+        (path -> (sha256, size, mtime_ns)). Best effort: a cache that cannot be written is skipped."""
         tmp = self.root / f".{self.folder.name}.tmp-{os.getpid()}"
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            pd.DataFrame({"file": list(digests), "sha256": list(digests.values())}).to_parquet(tmp / "files.parquet")
+            pd.DataFrame({"file": list(entries), "sha256": [e[0] for e in entries.values()],
+                          "size": [e[1] for e in entries.values()],
+                          "mtime_ns": [e[2] for e in entries.values()]}).to_parquet(tmp / "files.parquet")
             for name in TABLES:
                 getattr(staged, name).to_parquet(tmp / f"{name}.parquet")
             pd.DataFrame([vars(p) for p in staged.problems], columns=PROBLEM_COLUMNS).astype("str").to_parquet(

@@ -57,21 +57,26 @@ CLAIM = Spec("claim", {
 def read(raw: Path, cache: Path | None = None) -> Staged:
     """Stage every report file under raw/reports/.
 
-    Files are parsed in parallel when there are many, and with `cache` (a folder) a file whose
-    content hash was parsed before is not parsed again. The cache never changes the result.
+    Files are parsed in parallel when there are many. With `cache` (a folder), a file whose
+    (path, content hash) was parsed before is taken from the cache; a file whose size and
+    modification time are those recorded with its hash is not even read again (as git does).
+    The cache never changes the result.
     """
     paths, problems = files.find(raw, FOLDER, SUFFIXES)
     rels = [files.relative(p, raw) for p in paths]
-    store = parse_cache.Store(cache, "yaml_reports", READER_FILES) if cache is not None else None
-    if store is None:
-        staged = frames_of(_parse_all(list(zip(paths, rels)), raw))
+    if cache is None:
+        staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, frozenset())
     else:
-        digests = [parse_cache.digest(files.read_bytes(p, raw)) for p in paths]
+        store = parse_cache.Store(cache, "yaml_reports", READER_FILES)
         known = store.load()
-        todo = [(p, r) for p, r, d in zip(paths, rels, digests) if (r, d) not in known.keys]
-        fresh = frames_of(_parse_all(todo, raw))
-        staged = parse_cache.combine(known, fresh, list(zip(rels, digests)))
-        store.save(staged, dict(zip(rels, digests)))
+        stats = {r: os.stat(p) for p, r in zip(paths, rels)}
+        trusted = {r: known.index[r][0] for r, st in stats.items()
+                   if r in known.index and known.index[r][1:] == (st.st_size, st.st_mtime_ns)}
+        fresh = _parse_all([(p, r) for p, r in zip(paths, rels) if r not in trusted], raw, frozenset(known.keys))
+        digests = {**trusted, **fresh.digests}
+        staged = parse_cache.combine(known, fresh, [(r, digests[r]) for r in rels])
+        store.save(staged, {r: (digests[r], stats[r].st_size, stats[r].st_mtime_ns) for r in rels})
+        staged.digests = digests
     staged.problems = problems + staged.problems
     return staged
 
@@ -80,25 +85,33 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
 READER_FILES = [Path(__file__), *(Path(__file__).with_name(n) for n in ("values.py", "records.py", "safe_yaml.py")),
                 Path(__file__).parent.parent / "staged.py", Path(__file__).parent.parent / "problems.py"]
 PARALLEL_FROM = 400  # files; fewer are parsed in this process
-CHUNK = 500
+CHUNK = 1000
 
 
-def _parse_all(todo: list[tuple[Path, str]], raw: Path) -> Rows:
-    """Rows of every file in `todo` (in order), in worker processes when there are many."""
+def _parse_all(todo: list[tuple[Path, str]], raw: Path, cached: frozenset) -> Staged:
+    """Staged rows of the files in `todo` not already `cached` (path, sha256), with every digest.
+
+    With many files, chunks are parsed in worker processes, each returning ready frames.
+    """
     if len(todo) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return _parse_chunk(todo, raw)
+        return _parse_chunk(todo, raw, cached)
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx) as pool:
-        parts = list(pool.map(_parse_chunk, chunks, [raw] * len(chunks)))
-    return Rows.join(parts)
+        parts = list(pool.map(_parse_chunk, chunks, [raw] * len(chunks), [cached] * len(chunks)))
+    return Staged.concat(parts)
 
 
-def _parse_chunk(todo: list[tuple[Path, str]], raw: Path) -> Rows:
-    out = Rows()
+def _parse_chunk(todo: list[tuple[Path, str]], raw: Path, cached: frozenset) -> Staged:
+    rows, digests = Rows(), {}
     for path, rel in todo:
-        out.extend(stage_rows(files.read_bytes(path, raw), rel))
-    return out
+        data = files.read_bytes(path, raw)
+        digests[rel] = parse_cache.digest(data)
+        if (rel, digests[rel]) not in cached:
+            rows.extend(stage_rows(data, rel))
+    staged = frames_of(rows)
+    staged.digests = digests
+    return staged
 
 
 @dataclass
