@@ -14,8 +14,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from schemas.frames import isin, positions
 
 from ..problems import COLUMNS as PROBLEM_COLUMNS
 from ..problems import Problem
@@ -87,16 +90,17 @@ class Store:
 
 def combine(known: Known, fresh: Staged, wanted: list[tuple[str, str]]) -> Staged:
     """Cached rows of the wanted (path, sha256) pairs plus freshly parsed ones, in file order."""
-    hits = {rel for rel, sha in wanted if (rel, sha) in known.keys}
-    order = {rel: i for i, (rel, _) in enumerate(wanted)}
+    hits = [rel for rel, sha in wanted if (rel, sha) in known.keys]
+    order = pd.Series([rel for rel, _ in wanted], dtype="str")
 
     def merged(name: str) -> pd.DataFrame:
         old = getattr(known.staged, name)
-        parts = [old[old["file"].isin(hits)], getattr(fresh, name)]
+        parts = [old[isin(old["file"], hits)], getattr(fresh, name)]
         df = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[1]
-        rank = df["file"].map(order)
-        return df.iloc[rank.argsort(kind="stable")].reset_index(drop=True).astype(TABLES[name])
+        rank = positions(df["file"], order)
+        return df.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True).astype(TABLES[name])
 
-    problems = [p for p in known.staged.problems if p.file in hits] + fresh.problems
+    hit = set(hits)
+    problems = [p for p in known.staged.problems if p.file in hit] + fresh.problems
     staged = Staged(merged("reports"), merged("events"), merged("claims"), problems)
     return Staged.concat([staged])
