@@ -25,6 +25,11 @@ test: $(STAMP)
 eval: $(STAMP)
 	$(PY) -m dataset.draft.evaluate tests/draft_eval .
 
+# Benchmark (not a test): synthetic raw sets of EVENTS events (coding sheets) against the pyarrow
+# I/O floor; REPORTS=N also benchmarks N YAML reports (full build, then one edited report).
+bench: $(STAMP)
+	$(PY) -m dataset.bench --events $(EVENTS) $(if $(REPORTS),--reports $(REPORTS),)
+
 analyses: $(STAMP)
 	$(PY) -m dataset analyze
 

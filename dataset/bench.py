@@ -342,11 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     outputs = []
-    if args.events or not args.reports:
-        n = args.events or 1_000_000
-        outputs.append((f"{n:,} events from coding sheets", bench_events(n, work)))
     if args.reports:
         outputs.append((f"{args.reports:,} YAML reports", bench_reports(args.reports, work)))
+    if args.events or not args.reports:  # last, so the last line is build_s=... floor_s=...
+        n = args.events or 1_000_000
+        outputs.append((f"{n:,} events from coding sheets", bench_events(n, work)))
     for label, text in outputs:
         if not args.no_record:
             record(text, label)

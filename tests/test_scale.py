@@ -124,3 +124,38 @@ def test_sheet_problems_name_the_row_and_field(tmp_path):
     assert found[("bad_value", "latitude")].file == "sheets/batch-1/events.csv"
     assert ("unknown_event_type", "event_type") in found
     assert "did you mean 'notes'" in found[("unknown_field", "notez")].message
+
+
+# -- readers beyond pandas --------------------------------------------------------------------
+
+def test_release_parquet_reads_with_filters_in_pandas_polars_and_duckdb(multi_release):
+    import duckdb
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    path = multi_release / "events.parquet"
+    expected = pd.read_parquet(path)
+    expected = expected[(expected["country"] == "Mali") & (expected["year"] == 2024)]
+    assert len(expected) == 4
+
+    filtered = pd.read_parquet(path, filters=[("country", "==", "Mali"), ("year", "==", 2024)])
+    assert sorted(filtered["event_id_cnty"]) == sorted(expected["event_id_cnty"])
+
+    lazy = pl.scan_parquet(path).filter((pl.col("country") == "Mali") & (pl.col("year") == 2024))
+    assert sorted(lazy.collect()["event_id_cnty"].to_list()) == sorted(expected["event_id_cnty"])
+
+    con = duckdb.connect()
+    rows = con.execute(f"select event_id_cnty, fatalities_best from read_parquet('{path}') "
+                       "where country = 'Mali' and year = 2024 order by event_id_cnty").fetchall()
+    assert [r[0] for r in rows] == sorted(expected["event_id_cnty"])
+    assert sum(r[1] for r in rows) == expected["fatalities_best"].sum()
+
+    meta = pq.ParquetFile(path).metadata
+    stats = meta.row_group(0).column(list(expected.columns).index("country")).statistics
+    assert stats is not None and stats.has_min_max  # what lets readers skip row groups
+
+
+def test_events_are_sorted_by_country_then_date(multi_release):
+    events = pd.read_parquet(multi_release / "events.parquet")
+    key = list(zip(events["country"].cat.codes, events["event_date"]))
+    assert key == sorted(key)
