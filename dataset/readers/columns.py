@@ -54,10 +54,16 @@ def boolean(col: pd.Series) -> Converted:
 
 
 def text_list(col: pd.Series) -> Converted:
-    """'; '-separated names, normalised ("a;b" -> "a; b"); empty string when none."""
+    """'; '-separated names, normalised ("a;b" -> "a; b"); empty string when none.
+
+    Only the rows that hold a ';' are rewritten (most hold one name or none).
+    """
     s = col.astype(STR).fillna("").str.strip()
-    out = s.str.replace(r"\s*;\s*", LIST_SEP, regex=True).str.strip("; ").str.replace(r"(; )+", LIST_SEP, regex=True)
-    return out, out.str.contains("\x00", regex=False), "contains a NUL character"
+    several = s.str.contains(";", regex=False)
+    if several.any():
+        s = s.copy()
+        s[several] = [LIST_SEP.join(p.strip() for p in v.split(";") if p.strip()) for v in s[several]]
+    return s, s.str.contains("\x00", regex=False), "contains a NUL character"
 
 
 IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$"
