@@ -287,3 +287,14 @@ def test_killed_build_leaves_the_previous_release_intact(tmp_path):
     # the next build sweeps what the killed ones left behind and publishes normally
     final = build(raw, out, "2024.09.0")
     assert final.published and not any(p.name.startswith(release.TMP_PREFIX) for p in out.iterdir())
+
+
+def test_loader_refuses_a_changed_file_and_can_rerun_the_schema(tmp_path, multi_release):
+    copy = shutil.copytree(multi_release, tmp_path / "copy")
+    assert len(dataset.load(copy, "events", validate="schema")) == 7
+    data = bytearray((copy / "events.csv").read_bytes())
+    data[-3] ^= 0x01
+    (copy / "events.csv").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not the file the release published"):
+        dataset.load(copy, "events", format="csv")
+    assert len(dataset.load(copy, "events")) == 7  # the Parquet file is intact
