@@ -120,3 +120,17 @@ def test_formula_and_markup_text_is_kept_exact_in_the_release(tmp_path):
     assert ",@SUM" not in sheet and ',"=HYPERLINK' not in sheet
     plain = export.acled_csv(pd.read_parquet(rel / "events.parquet")).decode("utf-8")
     assert ",@SUM(1+1)," in plain
+
+
+def test_sheet_with_a_giant_field_or_broken_quoting_is_refused_quickly(tmp_path):
+    raw = write_raw(tmp_path / "raw", [])
+    batch = raw / "sheets" / "b"
+    batch.mkdir(parents=True)
+    giant = "x" * (20 * 1024 * 1024)  # larger than the reader's block: refused, never held whole
+    (batch / "events.csv").write_text(f'report_id,source,notes\nr1,Wire,"{giant}"\n', encoding="utf-8")
+    (batch / "claims.csv").write_text('report_id,key,claimant,victims,killed\nr1,"broken,quote,x,y,1\n', encoding="utf-8")
+    start = time.monotonic()
+    problems = problems_of(raw)
+    assert time.monotonic() - start < 10
+    unreadable = {p.file for p in problems if p.code == "unreadable_file"}
+    assert unreadable == {"sheets/b/events.csv", "sheets/b/claims.csv"}
