@@ -126,7 +126,7 @@ def test_sheet_with_a_giant_field_or_broken_quoting_is_refused_quickly(tmp_path)
     raw = write_raw(tmp_path / "raw", [])
     batch = raw / "sheets" / "b"
     batch.mkdir(parents=True)
-    giant = "x" * (20 * 1024 * 1024)  # larger than the reader's block: refused, never held whole
+    giant = "x" * (100 * 1024 * 1024)  # far larger than the reader's blocks: refused
     (batch / "events.csv").write_text(f'report_id,source,notes\nr1,Wire,"{giant}"\n', encoding="utf-8")
     (batch / "claims.csv").write_text('report_id,key,claimant,victims,killed\nr1,"broken,quote,x,y,1\n', encoding="utf-8")
     start = time.monotonic()
