@@ -1,0 +1,38 @@
+"""The changelog machinery on small frames: data changes field by field, structure apart."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dataset import diff
+
+
+def events(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows).astype({"event_id_cnty": "str", "event_key": "str"})
+
+
+def test_added_deleted_and_modified_rows_field_by_field():
+    old = {"events": events([{"event_id_cnty": "MLI1", "event_key": "a", "fatalities": 2, "notes": "x"},
+                             {"event_id_cnty": "MLI2", "event_key": "b", "fatalities": 5, "notes": "y"}])}
+    new = {"events": events([{"event_id_cnty": "MLI1", "event_key": "a", "fatalities": 3, "notes": "x"},
+                             {"event_id_cnty": "MLI3", "event_key": "c", "fatalities": 1, "notes": "z"}])}
+    changes = diff.diff(old, new)
+    assert changes[["id", "change", "field", "old", "new"]].values.tolist() == [
+        ["MLI3", "added", "", "", ""], ["MLI2", "deleted", "", "", ""], ["MLI1", "modified", "fatalities", "2", "3"]]
+    assert diff.summary(changes)["events"] == {"added": 1, "deleted": 1, "modified": 1}
+
+
+def test_missing_equals_missing_and_structure_changes_are_listed_apart():
+    old = {"events": events([{"event_id_cnty": "MLI1", "event_key": "a", "n": None, "gone": 1}]).astype({"n": "Int64"})}
+    new = {"events": events([{"event_id_cnty": "MLI1", "event_key": "a", "n": None, "fresh": 1}]).astype({"n": "Int64"})}
+    changes = diff.diff(old, new)
+    assert changes[["change", "field"]].values.tolist() == [["column added", "fresh"], ["column removed", "gone"]]
+    section = diff.changelog_section(changes, "2024.07.0", "2024.08.0", {"events": 1})
+    assert "### Structure" in section and "column added `fresh`" in section
+
+
+def test_changelog_keeps_older_sections_newest_first():
+    first = diff.changelog(diff.changelog_section(pd.DataFrame(columns=diff.COLUMNS), None, "2024.07.0", {"events": 1}), None)
+    second = diff.changelog("## 2024.08.0 (changes since 2024.07.0)\n\nNo changes.\n", first)
+    assert second.index("## 2024.08.0") < second.index("## 2024.07.0")
+    assert second.count("# Changelog") == 1
