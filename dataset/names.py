@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas import STR
+from schemas.frames import per_distinct
 from schemas.vocab import LIST_SEP
 
 # Joins an event key and a name into one lookup key (neither may contain it).
@@ -20,9 +21,7 @@ def canonical(names: pd.Series, resolve: dict[str, str], default: str | None = N
 
     Unknown names stay as written, or become `default` when one is given.
     """
-    uniques = pd.unique(names.fillna("").to_numpy())
-    lookup = {u: resolve.get(u.lower(), u if default is None else default) for u in uniques}
-    return names.fillna("").map(lookup).astype(STR)
+    return per_distinct(names.fillna(""), lambda u: resolve.get(u.lower(), u if default is None else default), STR)
 
 
 def canonical_lists(lists: pd.Series, resolve: dict[str, str], special: dict[str, str] | None = None) -> pd.Series:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas import DATETIME, STR
-from schemas.frames import solid
 
 from .problems import Problem
 
@@ -51,7 +50,7 @@ DEFINITION_FIELDS = [c for c in EVENT_COLUMNS if c not in ("file", "report_id", 
 def frame(rows: list[dict], columns: dict[str, object]) -> pd.DataFrame:
     """A frame with exactly `columns`, in order and typed, from dict rows (missing keys are NA)."""
     df = pd.DataFrame.from_records(rows, columns=list(columns)) if rows else pd.DataFrame(columns=list(columns))
-    return solid(df.astype(columns))
+    return df.astype(columns)
 
 
 @dataclass
@@ -88,4 +87,6 @@ def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFr
     frames = [f for f in frames if len(f)]
     if not frames:
         return frame([], columns)
-    return solid(pd.concat(frames, ignore_index=True).astype(columns))
+    # Arrow-backed columns stay chunked (one chunk per part): pyarrow takes from chunked arrays as
+    # fast as from one chunk, and combining them would copy every staged byte once more.
+    return pd.concat(frames, ignore_index=True).astype(columns)
