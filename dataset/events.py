@@ -54,24 +54,32 @@ def read_figures(staged: Staged, kind: str) -> tuple[pd.DataFrame, list[Problem]
     used as given, their ACLED value defaulting to low.
     """
     c = staged.claims
-    reports = staged.reports.drop_duplicates("report_id").set_index("report_id")["language"]
-    language = pd.Series(reports.reindex(c["report_id"]).to_numpy(), index=c.index, dtype="str").fillna("en")
+    reports = staged.reports.drop_duplicates("report_id")
+    language = pd.Series(reports["language"].array.take(positions(c["report_id"], reports["report_id"]), allow_fill=True),
+                         index=c.index, dtype="str").fillna("en")
     explicit = c[f"{kind}_low"].notna()
     phrase = c[kind].fillna("").astype("str")
     to_read = ~explicit & (phrase != "")
-    pairs = pd.DataFrame({"text": phrase[to_read], "lang": language[to_read]}).drop_duplicates()
+    # (phrase, language) pairs coded as integers: each distinct pair is read once and spread back.
+    text_code, texts = pd.factorize(phrase)
+    lang_code, langs = pd.factorize(language)
+    pair_code, pairs = pd.factorize(text_code.astype(np.int64) * max(len(langs), 1) + lang_code)
+    wanted = np.zeros(len(pairs), dtype=bool)
+    wanted[pair_code[to_read.to_numpy()]] = True
     table = phrases.table()
-    rows, errors_ = [], {}
-    for text, lang in zip(pairs["text"], pairs["lang"]):
+    readings, read = np.zeros((len(pairs), 4), dtype=np.int64), np.zeros(len(pairs), dtype=bool)
+    rules = np.full(len(pairs), None, dtype=object)
+    errors_ = {}
+    for i in np.flatnonzero(wanted):
+        text, lang = texts[pairs[i] // max(len(langs), 1)], langs[pairs[i] % max(len(langs), 1)]
         try:
             r = table.read(text, lang)
-            rows.append((text, lang, r.low, r.best, r.high, r.acled, r.rule))
+            readings[i], read[i], rules[i] = (r.low, r.best, r.high, r.acled), True, r.rule
         except phrases.PhraseError as err:
             errors_[(text, lang)] = str(err)
-    readings = pd.DataFrame(rows, columns=["text", "lang", "low", "best", "high", "acled", "rule"])
-    keyed = pd.DataFrame({"text": phrase, "lang": language})
-    out = keyed.merge(readings, on=["text", "lang"], how="left")
-    out.index = c.index
+    out = pd.DataFrame({col: pd.arrays.IntegerArray(readings[pair_code, j], ~read[pair_code])
+                        for j, col in enumerate(("low", "best", "high", "acled"))}, index=c.index)
+    out["rule"] = pd.Series(pd.array(rules, dtype="str").take(pair_code), index=c.index)
     out["text"] = phrase.where(to_read, "")
     problems: list[Problem] = []
     if errors_:

@@ -12,9 +12,6 @@ from schemas import STR
 from schemas.frames import per_distinct
 from schemas.vocab import LIST_SEP
 
-# Joins an event key and a name into one lookup key (neither may contain it).
-KEY_SEP = "\x1f"
-
 
 def canonical(names: pd.Series, resolve: dict[str, str], default: str | None = None) -> pd.Series:
     """Registered names for a column of single names (each distinct value looked up once).
@@ -46,7 +43,3 @@ def exploded(lists: pd.Series) -> pd.Series:
     many = lists[several].str.split(";").explode().str.strip()
     return pd.concat([single, many[many != ""]]).sort_index(kind="stable").astype(STR)
 
-
-def member_keys(event_keys: pd.Series, names: pd.Series) -> pd.Series:
-    """event_key and name joined into one string, to look pairs up without a two-column merge."""
-    return (event_keys.astype(STR) + KEY_SEP + names.astype(STR)).astype(STR)

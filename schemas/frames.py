@@ -27,7 +27,8 @@ def isin(values: pd.Series, allowed: Iterable | pd.Series) -> pd.Series:
     """Boolean Series: is each value in `allowed`? Missing values are not."""
     if not isinstance(allowed, (pd.Series, pd.Index, np.ndarray, list)):
         allowed = list(allowed)
-    value_set = _arrow(pd.Series(allowed).drop_duplicates()) if len(allowed) else pa.array([], type=pa.string())
+    # pyarrow's hash set takes repeated values as they are: no need to drop duplicates first
+    value_set = _arrow(allowed if isinstance(allowed, pd.Series) else pd.Series(allowed)) if len(allowed) else pa.array([], type=pa.string())
     arr = _arrow(values)
     if len(value_set) == 0 or len(arr) == 0:
         return pd.Series(False, index=values.index)
