@@ -66,7 +66,7 @@ def write_release(folder: release.Folder, result: pipeline.Result, version: str,
     folder.write_bytes(link.FILE, link.csv_bytes(result.links, result.tables.events))
     rows = {name: len(df) for name, df in tables.items()}
     changes = diff.diff(previous.tables, tables) if previous else diff.added(tables)
-    folder.write_bytes("changes.csv", diff.changes_csv(changes))
+    folder.write("changes.csv", lambda sink: diff.write_changes_csv(changes, sink))
     section = diff.changelog_section(changes, previous.version if previous else None, version, rows)
     folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))
     folder.write_bytes("CODEBOOK.md", codebook.markdown(version).encode("utf-8"))

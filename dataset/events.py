@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import categorical, per_distinct, positions
+from schemas.frames import categorical, decoded, per_distinct, positions
 
 from .ids import assign
 from .problems import Problem, problem
@@ -222,7 +224,10 @@ def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFr
     out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
     out["claimant_actor"] = canonical(c["claimant"], resolve, default="")
     reports = staged.reports.drop_duplicates("report_id")
-    out["source"] = reports["source"].iloc[np.maximum(positions(c["report_id"], reports["report_id"]), 0)].to_numpy()
+    outlet, outlets = pd.factorize(reports["source"])
+    # The outlet as a category (a few dozen outlets for millions of claims): rows move as codes.
+    out["source"] = pd.Categorical.from_codes(outlet[np.maximum(positions(c["report_id"], reports["report_id"]), 0)],
+                                              categories=outlets)
     group, stance = claimants.classify(defs, out["def"].to_numpy(), out["victims"], out["claimant_actor"])
     out["victim_group"] = pd.Categorical.from_codes(group, dtype=schemas.pandas_dtypes(schemas.Claims)["victim_group"])
     out["stance"] = pd.Categorical.from_codes(stance, dtype=schemas.pandas_dtypes(schemas.Claims)["stance"])
@@ -263,13 +268,15 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
 
     per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
                                claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
-    sources = event_sources(staged, defs["event_key"])
     order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
-    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order],
-                     ids.iloc[order].reset_index(drop=True), {k: v[order] for k, v in per_row.items()})
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
+    # The claims table first: its intermediate columns are freed before the wide events table exists.
     claim_rows = _claims(staged, claims, cr_claim, cr_day, cr_ndays, cr_row, ids, row_date, split, rank[cr_row])
+    del claims, split
+    sources = event_sources(staged, defs["event_key"])
+    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order],
+                     ids.iloc[order].reset_index(drop=True), {k: v[order] for k, v in per_row.items()})
     reports = _finish(staged.reports.rename(columns={"file": "raw_path"}).sort_values("report_id", kind="stable"), "reports")
     return Tables(events, claim_rows, reports, registry)
 
@@ -335,10 +342,25 @@ def _claims(staged: Staged, claims: pd.DataFrame, cr_claim: np.ndarray, cr_day: 
     for col, values in split.items():
         out[col] = values.iloc[order].reset_index(drop=True)
     out["n_days"] = cr_ndays[order]
-    base = out["report_id"] + "#" + out["event_key"] + "#" + take(c["claim"]).astype("str")
-    multi = out["n_days"] > 1
-    out["claim_id"] = base.where(~multi, base + "@" + out["event_date"].dt.strftime("%Y-%m-%d"))
+    out["claim_id"] = _claim_ids(out["report_id"], out["event_key"], c["claim"].to_numpy()[src],
+                                 out["event_date"], out["n_days"].to_numpy() > 1)
     return _finish(out, "claims")
+
+
+def _claim_ids(report_id: pd.Series, event_key: pd.Series, claim: np.ndarray, day: pd.Series,
+               multi: np.ndarray) -> pd.Series:
+    """report_id#event_key#claim, and @day for the rows of multi-day events, joined in one pass."""
+    text = pa.large_string()
+    suffix = pa.array([""], type=text)
+    at = np.zeros(len(multi), dtype=np.int64)
+    if multi.any():
+        suffix = pa.concat_arrays([suffix, pa.array(("@" + day[multi].dt.strftime("%Y-%m-%d")).tolist(), type=text)])
+        at[multi] = np.arange(1, multi.sum() + 1)
+    parts = [pa.chunked_array(s.array.__arrow_array__()).cast(text) for s in (report_id, event_key)]
+    joined = pc.binary_join_element_wise(parts[0], pa.scalar("#", text), parts[1], pa.scalar("#", text),
+                                         pc.cast(pa.array(claim), text), pc.take(suffix, pa.array(at)),
+                                         pa.scalar("", text))
+    return pd.Series(pd.array(joined, dtype="str"), index=report_id.index)
 
 
 def _finish(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -349,7 +371,9 @@ def _finish(df: pd.DataFrame, table: str) -> pd.DataFrame:
         if out[col].dtype == dtype:
             continue
         if isinstance(dtype, pd.CategoricalDtype):
-            out[col] = pd.Categorical(out[col].astype("str"), dtype=dtype)
+            out[col] = categorical(out[col], dtype)
+        elif isinstance(out[col].dtype, pd.CategoricalDtype) and dtype == "str":
+            out[col] = decoded(out[col])
         else:
             out[col] = out[col].astype(dtype)
     return out.reset_index(drop=True)

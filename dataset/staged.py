@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas import DATETIME, STR
+from schemas.frames import solid
 
 from .problems import Problem
 
@@ -87,6 +88,4 @@ def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFr
     frames = [f for f in frames if len(f)]
     if not frames:
         return frame([], columns)
-    # Arrow-backed columns stay chunked (one chunk per part): pyarrow takes from chunked arrays as
-    # fast as from one chunk, and combining them would copy every staged byte once more.
     return pd.concat(frames, ignore_index=True).astype(columns)

@@ -61,9 +61,16 @@ def categorical(values: pd.Series, dtype: pd.CategoricalDtype) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=values.index, name=values.name)
 
 
-def lookup(keys: pd.Series, table: pd.Series) -> pd.Series:
-    """`keys.map(table)` for a Series `table` with unique index, by position (no hashing of values)."""
-    return pd.Series(table.reindex(keys.to_numpy()).to_numpy(), index=keys.index, dtype=table.dtype)
+def decoded(values: pd.Series) -> pd.Series:
+    """A categorical column of text as a plain "str" column (`astype("str")` goes through Python objects)."""
+    cats = values.cat.categories
+    text = pd.array(cats, dtype="str") if len(cats) else pd.array([], dtype="str")
+    return pd.Series(text.take(values.cat.codes.to_numpy(), allow_fill=True), index=values.index, name=values.name)
+
+
+def text(values: pd.Series) -> pd.Series:
+    """A column as "str" text: categories decoded by their codes, anything else cast."""
+    return decoded(values) if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("str")
 
 
 def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
@@ -77,3 +84,20 @@ def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
         value_set = value_set.cast(arr.type)
     found = pc.index_in(arr, value_set=value_set)
     return np.asarray(pc.fill_null(found, -1)).astype(np.int64)
+
+
+def solid(df: pd.DataFrame) -> pd.DataFrame:
+    """Arrow-backed columns as one contiguous chunk each.
+
+    pyarrow takes rows from a chunked column by first concatenating all its chunks: a transient
+    copy of the whole column on every take, which for a column of long text (notes) at a million
+    rows is half a gigabyte allocated and thrown away each time. Combining once, when the parts
+    are joined, pays that copy once, while memory is still low.
+    """
+    out = df.copy(deep=False)
+    for col in out.columns:
+        values = out[col].array
+        chunked = getattr(values, "_pa_array", None)
+        if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
+            out[col] = pd.Series(chunked.combine_chunks(), index=out.index, dtype=out[col].dtype)
+    return out

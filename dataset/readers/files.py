@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -71,6 +72,15 @@ def read_bytes(path: Path, root: Path) -> bytes:
     if not _inside(real, root.resolve()):
         raise PermissionError(f"{relative(path, root)} resolves outside the raw folder")
     return real.read_bytes()
+
+
+def sha256(path: Path, root: Path) -> str:
+    """sha256 of a raw file, read in blocks (a gigabyte sheet is never whole in memory)."""
+    real = path.resolve()
+    if not _inside(real, root.resolve()):
+        raise PermissionError(f"{relative(path, root)} resolves outside the raw folder")
+    with open(real, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _inside(path: Path, root: Path) -> bool:
