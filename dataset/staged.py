@@ -88,4 +88,4 @@ def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFr
     frames = [f for f in frames if len(f)]
     if not frames:
         return frame([], columns)
-    return pd.concat(frames, ignore_index=True).astype(columns)
+    return solid(pd.concat(frames, ignore_index=True).astype(columns))
