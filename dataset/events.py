@@ -21,6 +21,7 @@ from schemas.frames import categorical, decoded, per_distinct, positions
 
 from .ids import assign
 from .problems import Problem, problem
+from .release import ROW_GROUP_ROWS
 from .names import canonical, canonical_lists
 from .readers.actors import resolver
 from .rules import aggregate, claimants, days, phrases
@@ -306,21 +307,32 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
            n_days: np.ndarray) -> pd.Series:
     """Each row's notes (`notes` at `at`), multi-day rows with NOTE_MULTI_DAY appended.
 
-    Notes are the widest column, so they are taken once: the multi-day rows' new texts are
-    appended to the staged texts as extra values to take from, not written into a copy.
+    Notes are the widest column (half a gigabyte at a million events), so they are taken block
+    by block, one Parquet row group each: pyarrow grows a taken text column by doubling, and one
+    take of the whole column briefly holds nearly twice its size. Blocks cut at row-group
+    boundaries write the same Parquet bytes as one chunk. Multi-day rows' texts replace theirs
+    within their block.
     """
     multi = n_days > 1
-    if not multi.any():
-        return notes.iloc[at].reset_index(drop=True)
-    first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
-    start = pd.Series(first).dt.strftime("%Y-%m-%d").tolist()
-    end = pd.Series(first + (n_days[multi] - 1).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d").tolist()
-    note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
-            zip(keys[multi].tolist(), start, end, row_day[multi].tolist(), n_days[multi].tolist())]
-    extra = (notes.iloc[at[multi]].fillna("").reset_index(drop=True) + " " + pd.Series(note, dtype="str")).str.strip()
-    index = at.copy()
-    index[multi] = len(notes) + np.arange(len(extra))
-    return pd.concat([notes.reset_index(drop=True), extra], ignore_index=True).iloc[index].reset_index(drop=True)
+    extra = pa.array([], type=pa.large_string())
+    if multi.any():
+        first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
+        start = pd.Series(first).dt.strftime("%Y-%m-%d").tolist()
+        end = pd.Series(first + (n_days[multi] - 1).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d").tolist()
+        note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
+                zip(keys[multi].tolist(), start, end, row_day[multi].tolist(), n_days[multi].tolist())]
+        appended = (notes.iloc[at[multi]].fillna("").reset_index(drop=True) + " " + pd.Series(note, dtype="str")).str.strip()
+        extra = pa.chunked_array(appended.array.__arrow_array__()).combine_chunks().cast(pa.large_string())
+    source = pa.chunked_array(notes.array.__arrow_array__()).cast(pa.large_string())
+    blocks, done = [], 0
+    for begin in range(0, len(at), ROW_GROUP_ROWS):
+        block = pc.take(source, pa.array(at[begin:begin + ROW_GROUP_ROWS])).combine_chunks()
+        mask = multi[begin:begin + ROW_GROUP_ROWS]
+        if mask.any():
+            block = pc.replace_with_mask(block, pa.array(mask), extra.slice(done, int(mask.sum())))
+            done += int(mask.sum())
+        blocks.append(block)
+    return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
 
 
 def _claims(staged: Staged, claims: pd.DataFrame, cr_claim: np.ndarray, cr_day: np.ndarray, cr_ndays: np.ndarray,
