@@ -14,6 +14,9 @@ MAX_FILES = 500_000
 
 
 def relative(path: Path, root: Path) -> str:
+    text, base = str(path), str(root).rstrip(os.sep)
+    if base not in ("", ".") and text.startswith(base + os.sep):  # the usual case, without pathlib's parsing
+        return text[len(base) + 1:].replace(os.sep, "/")
     return path.relative_to(root).as_posix()
 
 

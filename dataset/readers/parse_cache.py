@@ -31,11 +31,25 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+FILE_COLUMNS = {"file": "str", "sha256": "str", "size": "int64", "mtime_ns": "int64"}
+
+
+def _no_files() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in FILE_COLUMNS.items()})
+
+
 @dataclass
 class Known:
     staged: Staged
-    keys: set[tuple[str, str]] = field(default_factory=set)  # (path, sha256) of cached files
-    index: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # path -> (sha256, size, mtime_ns)
+    # one row per cached file: path, sha256, and the size and mtime_ns it had when hashed
+    files: pd.DataFrame = field(default_factory=_no_files)
+
+    def entries(self, rels: pd.Series) -> pd.DataFrame:
+        """The cache's row for each path in `rels` (aligned with it; sha256 missing where none)."""
+        at = positions(rels, self.files["file"])
+        out = self.files.reset_index(drop=True).reindex(at).reset_index(drop=True)
+        out.index = rels.index
+        return out
 
 
 class Store:
@@ -51,27 +65,22 @@ class Store:
 
     def load(self) -> Known:
         try:
-            index = pd.read_parquet(self.folder / "files.parquet")
+            index = pd.read_parquet(self.folder / "files.parquet")[list(FILE_COLUMNS)].astype(FILE_COLUMNS)
             tables = {t: pd.read_parquet(self.folder / f"{t}.parquet").astype(cols) for t, cols in TABLES.items()}
             problems = pd.read_parquet(self.folder / "problems.parquet")
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return Known(Staged.empty())
         found = [Problem(**{c: str(v) for c, v in row.items()}) for row in problems.to_dict("records")]
-        return Known(Staged(tables["reports"], tables["events"], tables["claims"], found),
-                     set(zip(index["file"], index["sha256"])),
-                     {f: (h, int(n), int(m)) for f, h, n, m in zip(index["file"], index["sha256"], index["size"],
-                                                                    index["mtime_ns"])})
+        return Known(Staged(tables["reports"], tables["events"], tables["claims"], found), index)
 
-    def save(self, staged: Staged, entries: dict[str, tuple[str, int, int]]) -> None:
-        """Replace the cache with `staged`, the rows of exactly the files in `entries`
-        (path -> (sha256, size, mtime_ns)). Best effort: a cache that cannot be written is skipped."""
+    def save(self, staged: Staged, files: pd.DataFrame) -> None:
+        """Replace the cache with `staged`, the rows of exactly the files in `files` (columns
+        file, sha256, size, mtime_ns). Best effort: a cache that cannot be written is skipped."""
         tmp = self.root / f".{self.folder.name}.tmp-{os.getpid()}"
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            pd.DataFrame({"file": list(entries), "sha256": [e[0] for e in entries.values()],
-                          "size": [e[1] for e in entries.values()],
-                          "mtime_ns": [e[2] for e in entries.values()]}).to_parquet(tmp / "files.parquet")
+            files[list(FILE_COLUMNS)].astype(FILE_COLUMNS).to_parquet(tmp / "files.parquet")
             for name in TABLES:
                 getattr(staged, name).to_parquet(tmp / f"{name}.parquet")
             pd.DataFrame([vars(p) for p in staged.problems], columns=PROBLEM_COLUMNS).astype("str").to_parquet(
@@ -88,10 +97,12 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def combine(known: Known, fresh: Staged, wanted: list[tuple[str, str]]) -> Staged:
-    """Cached rows of the wanted (path, sha256) pairs plus freshly parsed ones, in file order."""
-    hits = [rel for rel, sha in wanted if (rel, sha) in known.keys]
-    order = pd.Series([rel for rel, _ in wanted], dtype="str")
+def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) -> Staged:
+    """Cached rows of the files `rels` whose content (`digests`, aligned) the cache holds, plus
+    freshly parsed ones, in file order."""
+    entries = known.entries(rels)
+    hits = rels[(entries["sha256"] == digests).fillna(False).to_numpy(dtype=bool)]
+    order = rels.reset_index(drop=True)
 
     def merged(name: str) -> pd.DataFrame:
         old = getattr(known.staged, name)
