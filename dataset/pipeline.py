@@ -24,7 +24,7 @@ from .events import Tables, build, read_figures
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
 from .readers import actors as actor_registry
-from .readers import files
+from .readers import files, parse_cache
 from .staged import Staged
 
 
@@ -70,6 +70,13 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
     today = today or dt.date.today()
     if not raw.is_dir():
         raise BuildFailed([problem("missing_folder", f"raw folder {raw} does not exist")])
+    try:
+        return _compile(raw, previous, today, stages, cache)
+    finally:
+        parse_cache.wait()  # the parse cache is written while the build goes on
+
+
+def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: Stages, cache: Path | None) -> Result:
     with stages.timed("parse"):
         staged, actors, found = stage(raw, cache)
     # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the
@@ -128,8 +135,8 @@ def fingerprint(raw: Path, known: dict[str, str] | None = None) -> str:
     """
     known = known or {}
     digest = hashlib.sha256()
-    paths, _ = files.find(raw, "", ("",))
-    for rel in sorted(files.relative(p, raw) for p in paths):
-        sha = known.get(rel) or files.sha256(raw / rel, raw)
+    paths, rels, _ = files.listing(raw, "", ("",))
+    for path, rel in zip(paths, rels):
+        sha = known.get(rel) or files.sha256(path, raw)
         digest.update(f"{rel}\0{sha}\n".encode())
     return digest.hexdigest()

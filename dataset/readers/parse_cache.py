@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,6 +98,24 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+_saving: list[threading.Thread] = []
+
+
+def save_soon(store: Store, staged: Staged, files: pd.DataFrame) -> None:
+    """Store.save on a thread of its own: writing the cache is mostly Parquet encoding, which
+    releases the GIL, so it overlaps the build's next steps. `wait` joins it."""
+    snapshot = Staged(staged.reports, staged.events, staged.claims, list(staged.problems))
+    thread = threading.Thread(target=store.save, args=(snapshot, files), name=f"save {store.name} cache")
+    thread.start()
+    _saving.append(thread)
+
+
+def wait() -> None:
+    """Finish every cache write begun by `save_soon` (the caller's build is not done until then)."""
+    while _saving:
+        _saving.pop().join()
+
+
 def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) -> Staged:
     """Cached rows of the files `rels` whose content (`digests`, aligned) the cache holds, plus
     freshly parsed ones, in file order."""
@@ -105,13 +124,30 @@ def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) ->
     order = rels.reset_index(drop=True)
 
     def merged(name: str) -> pd.DataFrame:
-        old = getattr(known.staged, name)
-        parts = [old[isin(old["file"], hits)], getattr(fresh, name)]
-        df = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[1]
-        rank = positions(df["file"], order)
-        return df.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True).astype(TABLES[name])
+        old, new = getattr(known.staged, name), getattr(fresh, name)
+        parts = [p for p in (old, new) if len(p)]
+        if not parts:
+            return new.astype(TABLES[name])
+        df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        keep = np.ones(len(df), dtype=bool)
+        keep[:len(old)] = isin(old["file"], hits)
+        rows = np.flatnonzero(keep)
+        rank = positions(df["file"].iloc[rows], order)
+        return take_runs(df, rows[np.argsort(rank, kind="stable")]).astype(TABLES[name])
 
-    hit = set(hits)
+    hit = set(hits.tolist()) if known.staged.problems else set()
     problems = [p for p in known.staged.problems if p.file in hit] + fresh.problems
-    staged = Staged(merged("reports"), merged("events"), merged("claims"), problems)
-    return Staged.concat([staged])
+    return Staged(merged("reports"), merged("events"), merged("claims"), problems)
+
+
+def take_runs(df: pd.DataFrame, rows: np.ndarray, most: int = 256) -> pd.DataFrame:
+    """df.iloc[rows] with a fresh index, taken as slices when `rows` is a few runs of consecutive
+    rows: a rebuild after one edit keeps almost every cached row in order, and slicing Arrow
+    columns costs nothing where a take copies every text column."""
+    if len(rows) == 0:
+        return df.iloc[:0].reset_index(drop=True)
+    cuts = np.flatnonzero(np.diff(rows) != 1) + 1
+    if len(cuts) >= most:
+        return df.iloc[rows].reset_index(drop=True)
+    starts, ends = np.r_[0, cuts], np.r_[cuts, len(rows)]
+    return pd.concat([df.iloc[rows[a]:rows[b - 1] + 1] for a, b in zip(starts, ends)], ignore_index=True)

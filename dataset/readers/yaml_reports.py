@@ -65,8 +65,7 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
     modification time are those recorded with its hash is not even read again (as git does).
     The cache never changes the result.
     """
-    paths, problems = files.find(raw, FOLDER, SUFFIXES)
-    rels = [files.relative(p, raw) for p in paths]
+    paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES)
     if cache is None:
         staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, {})
     else:
@@ -84,7 +83,7 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
         now["sha256"] = entries["sha256"].where(trusted)
         now.loc[stale, "sha256"] = [fresh.digests[rels[i]] for i in stale]
         staged = parse_cache.combine(known, fresh, now["file"], now["sha256"])
-        store.save(staged, now)
+        parse_cache.save_soon(store, staged, now)
         staged.digests = dict(zip(rels, now["sha256"]))
     staged.problems = problems + staged.problems
     return staged
@@ -97,7 +96,7 @@ PARALLEL_FROM = 400  # files; fewer are parsed in this process
 CHUNK = 1000
 
 
-def _parse_all(todo: list[tuple[Path, str]], raw: Path, cached: dict[str, str]) -> Staged:
+def _parse_all(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -> Staged:
     """Staged rows of the files in `todo` whose content is not `cached` (path -> sha256), with every digest.
 
     With many files, chunks are parsed in worker processes, each returning ready frames.
@@ -111,7 +110,7 @@ def _parse_all(todo: list[tuple[Path, str]], raw: Path, cached: dict[str, str]) 
     return Staged.concat(parts)
 
 
-def _parse_chunk(todo: list[tuple[Path, str]], raw: Path, cached: dict[str, str]) -> Staged:
+def _parse_chunk(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -> Staged:
     rows, digests = Rows(), {}
     for path, rel in todo:
         data = files.read_bytes(path, raw)
