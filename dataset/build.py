@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,12 +62,16 @@ class Outcome:
 def write_release(folder: release.Folder, result: pipeline.Result, version: str, previous: Previous | None = None) -> None:
     """Write every file of the release into `folder`, manifest and checksums last."""
     tables = result.tables.published()
-    folder.write_tables(tables)
-    folder.write_bytes(ids.FILE, _registry_csv(result.tables.registry))
-    folder.write_bytes(link.FILE, link.csv_bytes(result.links, result.tables.events))
+    # The change list is worked out on a second thread while the tables are encoded (both are
+    # mostly Arrow kernels, which release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        changing = pool.submit(diff.diff, previous.tables, tables) if previous else pool.submit(diff.added, tables)
+        folder.write_tables(tables)
+        folder.write_bytes(ids.FILE, _registry_csv(result.tables.registry))
+        folder.write_bytes(link.FILE, link.csv_bytes(result.links, result.tables.events))
+        changes = changing.result()
     rows = {name: len(df) for name, df in tables.items()}
-    changes = diff.diff(previous.tables, tables) if previous else diff.added(tables)
-    folder.write_bytes("changes.csv", diff.changes_csv(changes))
+    folder.write("changes.csv", lambda sink: diff.write_changes_csv(changes, sink))
     section = diff.changelog_section(changes, previous.version if previous else None, version, rows)
     folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))
     folder.write_bytes("CODEBOOK.md", codebook.markdown(version).encode("utf-8"))

@@ -9,15 +9,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pycountry
 
 from schemas import vocab
-from schemas.frames import isin
+from schemas.frames import isin, per_distinct, positions
 
 from . import geo
 from .problems import WARNING, Problem, problem
-from .names import canonical, exploded, member_keys
+from .names import canonical, exploded
 from .readers.actors import resolver
 from .staged import DEFINITION_FIELDS, Staged
 
@@ -36,6 +37,8 @@ def located(df: pd.DataFrame, mask: pd.Series, code: str, field: str,
     """A problem for each row of `df` where `mask` holds, located by the row's own keys."""
     mask = pd.Series(mask, index=df.index) if not isinstance(mask, pd.Series) else mask
     mask = mask.fillna(False).astype(bool)
+    if not mask.any():  # the usual case: selecting no rows of a million-row frame still costs
+        return []
     out = []
     for _, row in df[mask].iterrows():
         out.append(problem(code, message(row), file=row.get("file", ""), report_id=row.get("report_id", ""),
@@ -46,13 +49,13 @@ def located(df: pd.DataFrame, mask: pd.Series, code: str, field: str,
 
 def _flags(values: pd.Series, predicate: Callable) -> pd.Series:
     """A boolean Series from a per-value predicate, evaluated once per distinct value."""
-    verdict = {v: bool(predicate(v)) for v in pd.unique(values.to_numpy())}
-    return pd.Series([verdict[v] for v in values] if len(verdict) > 1 else bool(next(iter(verdict.values()), False)),
-                     index=values.index, dtype=bool)
+    return per_distinct(values, lambda v: bool(predicate(v)), "bool")
 
 
 def definitions(staged: Staged) -> pd.DataFrame:
-    return staged.events[staged.events["defines"]]
+    """The entries that define events (all of them, without a copy, when none only refers)."""
+    defines = staged.events["defines"].to_numpy(dtype=bool)
+    return staged.events if defines.all() else staged.events[defines]
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -140,7 +143,7 @@ def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
 def event_places(staged: Staged, ctx: Context) -> list[Problem]:
     d = definitions(staged)
     known = d["country"].isin(vocab.country_names())
-    iso3 = d["country"].map({n: c.iso3 for n, c in vocab.countries().items()})
+    iso3 = per_distinct(d["country"], {n: c.iso3 for n, c in vocab.countries().items()}, "str")
     lat_bad = d["latitude"].notna() & ~d["latitude"].between(-90, 90)
     lon_bad = d["longitude"].notna() & ~d["longitude"].between(-180, 180)
     out = located(d, lat_bad, "coordinate_out_of_range", "latitude", lambda row: f"latitude {row.latitude} is not within -90..90")
@@ -156,15 +159,17 @@ def event_places(staged: Staged, ctx: Context) -> list[Problem]:
 
 def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
     """Events happen before they are reported, and never after today."""
-    reports = staged.reports.drop_duplicates("report_id")[["report_id", "published"]]
-    e = staged.events.merge(reports, on="report_id", how="left")
-    e.index = staged.events.index
-    e["published"] = e["published"].astype("datetime64[us]")
+    reports = staged.reports.drop_duplicates("report_id")
+    at = positions(staged.events["report_id"], reports["report_id"])
+    published = np.where(at >= 0, reports["published"].to_numpy(dtype="datetime64[us]")[np.maximum(at, 0)], np.datetime64("NaT"))
+    e = staged.events[["file", "report_id", "event_key", "defines", "date_end"]].assign(published=published)
     defs = e["defines"]
     out = located(e, defs & (e["date_end"] > pd.Timestamp(ctx.today)), "future_date", "date_end",
                   lambda row: f"event date {row.date_end.date()} lies in the future")
     out += located(e, defs & (e["date_end"] > e["published"]), "event_after_report", "date",
                    lambda row: f"event ends {row.date_end.date()}, after its report was published ({row.published.date()})")
+    if defs.all():
+        return out
     first_def = definitions(staged).groupby("event_key")["date_start"].min()
     # reindex, not map: pandas cannot map through an empty datetime Series
     starts = pd.Series(first_def.reindex(e["event_key"]).to_numpy(), index=e.index, dtype="datetime64[us]")
@@ -175,9 +180,10 @@ def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
 
 def conflicting_definitions(staged: Staged, ctx: Context) -> list[Problem]:
     """The same key defined twice must be defined the same way."""
-    d = definitions(staged).sort_values(["file", "entry"])
+    d = definitions(staged)
+    d = d[d["event_key"].duplicated(keep=False).to_numpy()].sort_values(["file", "entry"])
     out = []
-    for key, group in d[d["event_key"].duplicated(keep=False)].groupby("event_key", sort=True):
+    for key, group in d.groupby("event_key", sort=True):
         first = group.iloc[0]
         for _, other in group.iloc[1:].iterrows():
             diff = [f for f in DEFINITION_FIELDS if not _same(first[f], other[f])]
@@ -214,15 +220,24 @@ def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
 
 
 def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
-    """Victims are Civilians, Unknown, or actors of the event the claim is about."""
-    d = definitions(staged).drop_duplicates("event_key")
-    members = pd.concat([member_keys(d.loc[names.index, "event_key"], canonical(names, ctx.actors))
-                         for names in (exploded(d[c]) for c in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"))])
-    c = staged.claims[isin(staged.claims["event_key"], d["event_key"])]
+    """Victims are Civilians, Unknown, or actors of the event the claim is about.
+
+    (event, actor) pairs are coded as integers (the event's position, the name's code), so the
+    membership test runs on numbers rather than on millions of joined strings.
+    """
+    d = definitions(staged).drop_duplicates("event_key").reset_index(drop=True)
+    members = [canonical(exploded(d[col]), ctx.actors) for col in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")]
+    c = staged.claims[["file", "report_id", "event_key", "claim", "victims"]]
+    event_of_claim = pd.Series(positions(c["event_key"], d["event_key"]), index=c.index)
+    if (event_of_claim < 0).any():  # claims about undefined events are another check's problem
+        c, event_of_claim = c[event_of_claim >= 0], event_of_claim[event_of_claim >= 0]
     victims = exploded(c["victims"])
-    keys = member_keys(c.loc[victims.index, "event_key"], canonical(victims, ctx.actors))
+    codes, names = pd.factorize(pd.concat([*members, canonical(victims, ctx.actors)], ignore_index=True))
+    n_members = sum(len(m) for m in members)
+    member_keys = np.concatenate([m.index.to_numpy() for m in members] + [np.zeros(0, np.int64)]) * len(names) + codes[:n_members]
+    victim_keys = event_of_claim.loc[victims.index].to_numpy() * len(names) + codes[n_members:]
     special = isin(victims.str.lower(), [vocab.CIVILIANS.lower(), vocab.UNKNOWN.lower()])
-    strangers = victims[~isin(keys, members).to_numpy() & ~special.to_numpy()]
+    strangers = victims[~pd.Series(victim_keys).isin(member_keys).to_numpy() & ~special.to_numpy()]
     if strangers.empty:
         return []
     listed = strangers.groupby(level=0).agg(lambda g: ", ".join(map(repr, g)))
@@ -232,18 +247,24 @@ def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
 
 
 def duplicate_events(staged: Staged, ctx: Context) -> list[Problem]:
-    """Same actors, place and day under two keys: probably one event coded twice (a warning)."""
+    """Same actors, place and day under two keys: probably one event coded twice (a warning).
+
+    The actor pair (in either order), country, location (any case) and day are compared as codes.
+    """
     d = definitions(staged).drop_duplicates("event_key")
-    a, b = canonical(d["actor1"], ctx.actors), canonical(d["actor2"], ctx.actors)
-    pair = a.where(a <= b, b) + "|" + b.where(a <= b, a)
-    key = (pair + "|" + d["country"].fillna("") + "|" + d["location"].fillna("").str.lower() + "|"
-           + d["date_start"].dt.strftime("%Y-%m-%d").fillna(""))
+    actors = pd.factorize(pd.concat([canonical(d["actor1"], ctx.actors), canonical(d["actor2"], ctx.actors)],
+                                    ignore_index=True))[0].reshape(2, -1)
+    key = pd.DataFrame({"one": actors.min(axis=0), "other": actors.max(axis=0),
+                        "country": pd.factorize(d["country"].fillna(""))[0],
+                        "location": pd.factorize(d["location"].fillna("").str.lower())[0],
+                        "day": d["date_start"].to_numpy().astype("datetime64[D]").view("int64")}, index=d.index)
     dup = key.duplicated(keep=False)
     if not dup.any():
         return []
-    groups = d[dup].groupby(key[dup])["event_key"].agg(sorted)
+    group = key[dup].groupby(list(key.columns)).ngroup()
+    keys = d.loc[dup, "event_key"].groupby(group).agg(sorted)
     return located(d, dup, "duplicate_event", "key",
-                   lambda row: f"events {', '.join(groups[key[row.name]])} have the same actors, place and day: "
+                   lambda row: f"events {', '.join(keys[group[row.name]])} have the same actors, place and day: "
                    "one event coded twice?", severity=WARNING)
 
 

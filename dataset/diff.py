@@ -13,6 +13,7 @@ import io
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 import schemas
@@ -88,23 +89,39 @@ def diff(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> pd.DataF
 
 
 def added(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The changes of a first release: every row added (what `diff` gives against empty tables)."""
+    """The changes of a first release: every row added (what `diff` gives against empty tables).
+
+    Built column by column (ids sorted by pyarrow's stable sort, the constant columns repeated
+    by a take), since a first release of a million events lists millions of rows.
+    """
     parts = []
     for name in TABLES:
         if name not in tables:
             continue
-        df = tables[name]
         key = schemas.PRIMARY_KEYS[name][0]
-        parts.append(pd.DataFrame({"table": name, "id": df[key].astype("str"),
-                                   "event_key": df["event_key"].astype("str") if "event_key" in df else "",
-                                   "change": ADDED, "field": "", "old": "", "new": ""}).sort_values("id", kind="stable"))
+        df = tables[name][[key, "event_key"] if "event_key" in tables[name] else [key]].reset_index(drop=True)
+        ids = pa.chunked_array(df[key].astype("str").array.__arrow_array__())
+        if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py():  # reports come sorted already
+            df = df.iloc[pc.sort_indices(ids).to_numpy()].reset_index(drop=True)
+        blank = _repeated("", len(df))
+        parts.append(pd.DataFrame({"table": _repeated(name, len(df)), "id": df[key].astype("str"),
+                                   "event_key": df["event_key"].astype("str") if "event_key" in df else blank,
+                                   "change": _repeated(ADDED, len(df)), "field": blank, "old": blank, "new": blank}))
     return pd.concat(parts, ignore_index=True).astype("str") if parts else pd.DataFrame(columns=COLUMNS)
+
+
+def _repeated(value: str, n: int) -> pd.Series:
+    return pd.Series(pd.array([value], dtype="str").take(np.zeros(n, dtype=np.intp)))
+
+
+def write_changes_csv(changes: pd.DataFrame, sink) -> None:
+    table = pa.Table.from_pandas(changes[COLUMNS].astype("str"), preserve_index=False)
+    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(quoting_style="needed"))
 
 
 def changes_csv(changes: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
-    table = pa.Table.from_pandas(changes[COLUMNS].astype("str"), preserve_index=False)
-    pacsv.write_csv(table, buf, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    write_changes_csv(changes, buf)
     return buf.getvalue()
 
 

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import positions, solid
+from schemas.frames import categorical, decoded, per_distinct, positions
 
 from .ids import assign
 from .problems import Problem, problem
+from .release import ROW_GROUP_ROWS
 from .names import canonical, canonical_lists
 from .readers.actors import resolver
 from .rules import aggregate, claimants, days, phrases
@@ -54,24 +57,32 @@ def read_figures(staged: Staged, kind: str) -> tuple[pd.DataFrame, list[Problem]
     used as given, their ACLED value defaulting to low.
     """
     c = staged.claims
-    reports = staged.reports.drop_duplicates("report_id").set_index("report_id")["language"]
-    language = pd.Series(reports.reindex(c["report_id"]).to_numpy(), index=c.index, dtype="str").fillna("en")
+    reports = staged.reports.drop_duplicates("report_id")
+    language = pd.Series(reports["language"].array.take(positions(c["report_id"], reports["report_id"]), allow_fill=True),
+                         index=c.index, dtype="str").fillna("en")
     explicit = c[f"{kind}_low"].notna()
     phrase = c[kind].fillna("").astype("str")
     to_read = ~explicit & (phrase != "")
-    pairs = pd.DataFrame({"text": phrase[to_read], "lang": language[to_read]}).drop_duplicates()
+    # (phrase, language) pairs coded as integers: each distinct pair is read once and spread back.
+    text_code, texts = pd.factorize(phrase)
+    lang_code, langs = pd.factorize(language)
+    pair_code, pairs = pd.factorize(text_code.astype(np.int64) * max(len(langs), 1) + lang_code)
+    wanted = np.zeros(len(pairs), dtype=bool)
+    wanted[pair_code[to_read.to_numpy()]] = True
     table = phrases.table()
-    rows, errors_ = [], {}
-    for text, lang in zip(pairs["text"], pairs["lang"]):
+    readings, read = np.zeros((len(pairs), 4), dtype=np.int64), np.zeros(len(pairs), dtype=bool)
+    rules = np.full(len(pairs), None, dtype=object)
+    errors_ = {}
+    for i in np.flatnonzero(wanted):
+        text, lang = texts[pairs[i] // max(len(langs), 1)], langs[pairs[i] % max(len(langs), 1)]
         try:
             r = table.read(text, lang)
-            rows.append((text, lang, r.low, r.best, r.high, r.acled, r.rule))
+            readings[i], read[i], rules[i] = (r.low, r.best, r.high, r.acled), True, r.rule
         except phrases.PhraseError as err:
             errors_[(text, lang)] = str(err)
-    readings = pd.DataFrame(rows, columns=["text", "lang", "low", "best", "high", "acled", "rule"])
-    keyed = pd.DataFrame({"text": phrase, "lang": language})
-    out = keyed.merge(readings, on=["text", "lang"], how="left")
-    out.index = c.index
+    out = pd.DataFrame({col: pd.arrays.IntegerArray(readings[pair_code, j], ~read[pair_code])
+                        for j, col in enumerate(("low", "best", "high", "acled"))}, index=c.index)
+    out["rule"] = pd.Series(pd.array(rules, dtype="str").take(pair_code), index=c.index)
     out["text"] = phrase.where(to_read, "")
     problems: list[Problem] = []
     if errors_:
@@ -125,49 +136,69 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
         d[col] = canonical(d[col], resolve)
     for col in ("assoc_actor_1", "assoc_actor_2"):
         d[col] = canonical_lists(d[col], resolve)
-    d["inter1"] = d["actor1"].map(inter).astype("int64")
-    d["inter2"] = d["actor2"].map(inter).fillna(0).astype("int64")
+    d["inter1"] = per_distinct(d["actor1"], inter, "int64")
+    d["inter2"] = per_distinct(d["actor2"].fillna(""), lambda a: inter.get(a, 0), "int64")
     lo = np.where(d["inter2"] > 0, np.minimum(d["inter1"], d["inter2"]), d["inter1"])
     hi = np.where(d["inter2"] > 0, np.maximum(d["inter1"], d["inter2"]), 0)
     d["interaction"] = lo * 10 + hi
     table = list(vocab.countries().values())
-    code = pd.Categorical(d["country"].astype("str"), categories=[c.name for c in table]).codes
+    code = positions(d["country"], pd.Series([c.name for c in table]))
     d["country_code"] = code
     d["iso"] = np.array([c.iso for c in table], dtype="int64")[code]
-    d["iso3"] = pd.Series(np.array([c.iso3 for c in table], dtype=object)[code], dtype="str")
-    d["region"] = pd.Series(np.array([c.region for c in table], dtype=object)[code], dtype="str")
-    d["disorder_type"] = d["sub_event_type"].map(vocab.SUB_EVENT_TO_DISORDER)
+    d["iso3"] = pd.Series(pd.array([c.iso3 for c in table], dtype="str").take(code))
+    d["region"] = pd.Series(pd.array([c.region for c in table], dtype="str").take(code))
+    d["disorder_type"] = per_distinct(d["sub_event_type"], vocab.SUB_EVENT_TO_DISORDER, "str")
     targeted = d["civilian_targeting"].fillna(False).astype(bool) | (d["event_type"] == vocab.VIOLENCE_AGAINST_CIVILIANS)
-    d["civilian_targeting"] = pd.Series(np.where(targeted, vocab.CIVILIANS_TARGETED, ""), dtype="str")
+    d["civilian_targeting"] = pd.Series(pd.array(["", vocab.CIVILIANS_TARGETED], dtype="str").take(targeted.to_numpy().astype(np.int64)))
     d["n_days"] = ((d["date_end"] - d["date_start"]).dt.days + 1).astype("int64")
     for col in ("actor2", "assoc_actor_1", "assoc_actor_2"):
         d[col] = d[col].fillna("")
+    # Published categories are coded here, once per event, so taking them per row moves codes only.
+    dtypes = schemas.pandas_dtypes(schemas.Events)
+    for col in ("disorder_type", "event_type", "sub_event_type", "region", "country"):
+        d[col] = categorical(d[col], dtypes[col])
     return d
 
 
-def event_sources(staged: Staged) -> pd.DataFrame:
-    """Per event key: outlets in order of first publication, their scales, count and newest date."""
-    keyed = pd.concat([staged.events[["event_key", "report_id"]], staged.claims[["event_key", "report_id"]]])
-    reports = staged.reports.drop_duplicates("report_id")[["report_id", "source", "source_scale", "published"]]
-    keyed = keyed.drop_duplicates().merge(reports, on="report_id")
+def event_sources(staged: Staged, keys: pd.Series) -> pd.DataFrame:
+    """Per event key of `keys` (unique), aligned with it: outlets in order of first publication,
+    their scales, count and newest publication date.
+
+    Keys and reports are coded as positions (pyarrow's hash index), so deduplicating, sorting
+    and grouping three million (event, report) pairs run on integers; text is joined only for
+    the few events with several outlets.
+    """
+    reports = staged.reports.drop_duplicates("report_id").reset_index(drop=True)
+    event = np.concatenate([positions(staged.events["event_key"], keys), positions(staged.claims["event_key"], keys)])
+    report = np.concatenate([positions(staged.events["report_id"], reports["report_id"]),
+                             positions(staged.claims["report_id"], reports["report_id"])])
+    pair = pd.Series(event * max(len(reports), 1) + report)
+    keep = ((event >= 0) & (report >= 0) & ~pair.duplicated().to_numpy())
+    event, report = event[keep], report[keep]
+    keyed = pd.DataFrame({"event": event, "source": reports["source"].iloc[report].to_numpy(),
+                          "source_scale": reports["source_scale"].iloc[report].to_numpy(),
+                          "published": reports["published"].to_numpy()[report]})
     several = keyed["source"].str.contains(vocab.LIST_SEP, regex=False)
     if several.any():  # imported records list several outlets in one source: count each once
         split = keyed[several].assign(source=keyed.loc[several, "source"].str.split(vocab.LIST_SEP)).explode("source")
         keyed = pd.concat([keyed[~several], split], ignore_index=True)
-    keyed = keyed.sort_values(["event_key", "published", "source"], kind="stable")
-    first = keyed.drop_duplicates(["event_key", "source"])
-    n = first.groupby("event_key", sort=True).size()
-    out = first.drop_duplicates("event_key").set_index("event_key")[["source", "source_scale"]]
-    out = out.reindex(n.index)
+    outlet = pd.factorize(keyed["source"], sort=True)[0]
+    order = np.lexsort((outlet, keyed["published"].to_numpy(), keyed["event"].to_numpy()))
+    keyed, outlet = keyed.iloc[order].reset_index(drop=True), outlet[order]
+    event = keyed["event"].to_numpy()
+    first = keyed[~pd.Series(event * (outlet.max(initial=0) + 1) + outlet).duplicated().to_numpy()]
+    n = np.bincount(first["event"].to_numpy(), minlength=len(keys))
+    out = first.drop_duplicates("event").set_index("event")[["source", "source_scale"]].reindex(pd.RangeIndex(len(keys)))
     out["n_sources"] = n.astype("int64")
-    several = first[first["event_key"].isin(n.index[n > 1])]
+    several = first[n[first["event"].to_numpy()] > 1]
     if len(several):  # the few events with several outlets: join their names and scales
-        g = several.groupby("event_key", sort=True)
+        g = several.groupby("event", sort=True)
         out.loc[g.size().index, "source"] = g["source"].agg(vocab.LIST_SEP.join)
         out.loc[g.size().index, "source_scale"] = g["source_scale"].agg(_join_scales)
-    single_scale = ~out["source_scale"].str.contains("-", regex=False)
-    out.loc[~single_scale, "source_scale"] = out.loc[~single_scale, "source_scale"].map(lambda s: _join_scales(pd.Series([s])))
-    newest = keyed.groupby("event_key")["published"].max()
+    joined = out["source_scale"].str.contains("-", regex=False).fillna(False).to_numpy(dtype=bool)
+    if joined.any():
+        out.loc[joined, "source_scale"] = out.loc[joined, "source_scale"].map(lambda s: _join_scales(pd.Series([s])))
+    newest = keyed.groupby("event")["published"].max().reindex(range(len(keys)))
     out["timestamp"] = (newest - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
     return out
 
@@ -194,7 +225,10 @@ def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFr
     out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
     out["claimant_actor"] = canonical(c["claimant"], resolve, default="")
     reports = staged.reports.drop_duplicates("report_id")
-    out["source"] = reports["source"].iloc[np.maximum(positions(c["report_id"], reports["report_id"]), 0)].to_numpy()
+    outlet, outlets = pd.factorize(reports["source"])
+    # The outlet as a category (a few dozen outlets for millions of claims): rows move as codes.
+    out["source"] = pd.Categorical.from_codes(outlet[np.maximum(positions(c["report_id"], reports["report_id"]), 0)],
+                                              categories=outlets)
     group, stance = claimants.classify(defs, out["def"].to_numpy(), out["victims"], out["claimant_actor"])
     out["victim_group"] = pd.Categorical.from_codes(group, dtype=schemas.pandas_dtypes(schemas.Claims)["victim_group"])
     out["stance"] = pd.Categorical.from_codes(stance, dtype=schemas.pandas_dtypes(schemas.Claims)["stance"])
@@ -235,13 +269,15 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
 
     per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
                                claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
-    sources = event_sources(staged).reindex(defs["event_key"])
     order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
-    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order],
-                     ids.iloc[order].reset_index(drop=True), {k: v[order] for k, v in per_row.items()})
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
+    # The claims table first: its intermediate columns are freed before the wide events table exists.
     claim_rows = _claims(staged, claims, cr_claim, cr_day, cr_ndays, cr_row, ids, row_date, split, rank[cr_row])
+    del claims, split
+    sources = event_sources(staged, defs["event_key"])
+    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order],
+                     ids.iloc[order].reset_index(drop=True), {k: v[order] for k, v in per_row.items()})
     reports = _finish(staged.reports.rename(columns={"file": "raw_path"}).sort_values("report_id", kind="stable"), "reports")
     return Tables(events, claim_rows, reports, registry)
 
@@ -250,33 +286,60 @@ def _events(staged: Staged, defs: pd.DataFrame, sources: pd.DataFrame, row_def: 
             row_date: np.ndarray, row_id: pd.Series, totals: dict[str, np.ndarray]) -> pd.DataFrame:
     """The events table in final order, each column taken once."""
     take = lambda series: series.iloc[row_def].reset_index(drop=True)  # noqa: E731
-    wide = solid(staged.events[FROM_STAGED]).iloc[defs["pos"].to_numpy()[row_def]].reset_index(drop=True)
+    at = defs["pos"].to_numpy()[row_def]  # each row's definition in staged.events
     e = pd.DataFrame({"event_id_cnty": row_id, "event_date": pd.Series(row_date).astype("datetime64[us]")})
     e["year"] = e["event_date"].dt.year.astype("int64")
     for col in ("disorder_type", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2",
                 "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region", "country", "event_key", "n_days"):
         e[col] = take(defs[col])
     for col in FROM_STAGED:
-        e[col] = wide[col]
+        if col != "notes":
+            e[col] = staged.events[col].iloc[at].reset_index(drop=True)
+    e["notes"] = _notes(staged.events["notes"], at, e["event_key"], row_date, row_day, e["n_days"].to_numpy())
     for col in ("source", "source_scale", "n_sources", "timestamp"):
         e[col] = take(sources[col].reset_index(drop=True))
     for col, values in totals.items():
         e[col] = values
-    multi = (e["n_days"] > 1).to_numpy()
-    if multi.any():
-        start = pd.Series(row_date[multi] - row_day[multi].astype("timedelta64[D]")).dt.strftime("%Y-%m-%d")
-        end = pd.Series(row_date[multi] + (e["n_days"].to_numpy()[multi] - 1 - row_day[multi]).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d")
-        note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
-                zip(e["event_key"][multi], start, end, row_day[multi], e["n_days"][multi])]
-        e.loc[multi, "notes"] = (e.loc[multi, "notes"].fillna("") + " " + pd.Series(note, index=e.index[multi], dtype="str")).str.strip()
     return _finish(e, "events")
+
+
+def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarray, row_day: np.ndarray,
+           n_days: np.ndarray) -> pd.Series:
+    """Each row's notes (`notes` at `at`), multi-day rows with NOTE_MULTI_DAY appended.
+
+    Notes are the widest column (half a gigabyte at a million events), so they are taken block
+    by block, one Parquet row group each: pyarrow grows a taken text column by doubling, and one
+    take of the whole column briefly holds nearly twice its size. Blocks cut at row-group
+    boundaries write the same Parquet bytes as one chunk. Multi-day rows' texts replace theirs
+    within their block.
+    """
+    multi = n_days > 1
+    extra = pa.array([], type=pa.large_string())
+    if multi.any():
+        first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
+        start = pd.Series(first).dt.strftime("%Y-%m-%d").tolist()
+        end = pd.Series(first + (n_days[multi] - 1).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d").tolist()
+        note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
+                zip(keys[multi].tolist(), start, end, row_day[multi].tolist(), n_days[multi].tolist())]
+        appended = (notes.iloc[at[multi]].fillna("").reset_index(drop=True) + " " + pd.Series(note, dtype="str")).str.strip()
+        extra = pa.chunked_array(appended.array.__arrow_array__()).combine_chunks().cast(pa.large_string())
+    source = pa.chunked_array(notes.array.__arrow_array__()).cast(pa.large_string())
+    blocks, done = [], 0
+    for begin in range(0, len(at), ROW_GROUP_ROWS):
+        block = pc.take(source, pa.array(at[begin:begin + ROW_GROUP_ROWS])).combine_chunks()
+        mask = multi[begin:begin + ROW_GROUP_ROWS]
+        if mask.any():
+            block = pc.replace_with_mask(block, pa.array(mask), extra.slice(done, int(mask.sum())))
+            done += int(mask.sum())
+        blocks.append(block)
+    return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
 
 
 def _claims(staged: Staged, claims: pd.DataFrame, cr_claim: np.ndarray, cr_day: np.ndarray, cr_ndays: np.ndarray,
             cr_row: np.ndarray, row_id: pd.Series, row_date: np.ndarray, split: dict[str, pd.Series],
             cr_rank: np.ndarray) -> pd.DataFrame:
     """The claims table, one row per claim and day, ordered by event then report and claim."""
-    c = solid(staged.claims)
+    c = staged.claims
     report_code = pd.factorize(c["report_id"], sort=True)[0]
     order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], cr_rank))
     src, row = cr_claim[order], cr_row[order]
@@ -291,10 +354,25 @@ def _claims(staged: Staged, claims: pd.DataFrame, cr_claim: np.ndarray, cr_day: 
     for col, values in split.items():
         out[col] = values.iloc[order].reset_index(drop=True)
     out["n_days"] = cr_ndays[order]
-    base = out["report_id"] + "#" + out["event_key"] + "#" + take(c["claim"]).astype("str")
-    multi = out["n_days"] > 1
-    out["claim_id"] = base.where(~multi, base + "@" + out["event_date"].dt.strftime("%Y-%m-%d"))
+    out["claim_id"] = _claim_ids(out["report_id"], out["event_key"], c["claim"].to_numpy()[src],
+                                 out["event_date"], out["n_days"].to_numpy() > 1)
     return _finish(out, "claims")
+
+
+def _claim_ids(report_id: pd.Series, event_key: pd.Series, claim: np.ndarray, day: pd.Series,
+               multi: np.ndarray) -> pd.Series:
+    """report_id#event_key#claim, and @day for the rows of multi-day events, joined in one pass."""
+    text = pa.large_string()
+    suffix = pa.array([""], type=text)
+    at = np.zeros(len(multi), dtype=np.int64)
+    if multi.any():
+        suffix = pa.concat_arrays([suffix, pa.array(("@" + day[multi].dt.strftime("%Y-%m-%d")).tolist(), type=text)])
+        at[multi] = np.arange(1, multi.sum() + 1)
+    parts = [pa.chunked_array(s.array.__arrow_array__()).cast(text) for s in (report_id, event_key)]
+    joined = pc.binary_join_element_wise(parts[0], pa.scalar("#", text), parts[1], pa.scalar("#", text),
+                                         pc.cast(pa.array(claim), text), pc.take(suffix, pa.array(at)),
+                                         pa.scalar("", text))
+    return pd.Series(pd.array(joined, dtype="str"), index=report_id.index)
 
 
 def _finish(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -305,7 +383,9 @@ def _finish(df: pd.DataFrame, table: str) -> pd.DataFrame:
         if out[col].dtype == dtype:
             continue
         if isinstance(dtype, pd.CategoricalDtype):
-            out[col] = pd.Categorical(out[col].astype("str"), dtype=dtype)
+            out[col] = categorical(out[col], dtype)
+        elif isinstance(out[col].dtype, pd.CategoricalDtype) and dtype == "str":
+            out[col] = decoded(out[col])
         else:
             out[col] = out[col].astype(dtype)
     return out.reset_index(drop=True)

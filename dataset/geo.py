@@ -10,6 +10,8 @@ from functools import cache
 
 import pandas as pd
 
+from schemas.frames import per_distinct
+
 MARGIN_DEGREES = 0.1
 # Natural Earth codes that differ from the ISO alpha-3 codes used here.
 NATURAL_EARTH_CODE = {"XKX": "KOS"}
@@ -36,7 +38,7 @@ def bounding_boxes() -> pd.DataFrame:
 def outside(iso3: pd.Series, latitude: pd.Series, longitude: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(outside, unknown): points outside their country's box, and countries with no box."""
     boxes = bounding_boxes()
-    code = iso3.map(lambda c: NATURAL_EARTH_CODE.get(c, c))
+    code = per_distinct(iso3, lambda c: NATURAL_EARTH_CODE.get(c, c), "str")
     b = boxes.reindex(code.to_numpy())
     b.index = iso3.index
     unknown = b["min_lon"].isna()

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas import STR
-from schemas.frames import positions
+from schemas.frames import per_distinct, positions
 
 FILE = "event_ids.csv"
 COLUMNS = {"event_id_cnty": STR, "event_key": STR, "event_date": STR}
@@ -52,8 +52,19 @@ def merge(*registries: pd.DataFrame) -> pd.DataFrame:
     return both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
 
 
-def _day_keys(event_key: pd.Series, day: pd.Series) -> pd.Series:
-    return (event_key.astype(STR) + "\x1f" + day.astype(STR)).astype(STR)
+def _day_texts(dates: pd.Series) -> pd.Series:
+    """Dates as YYYY-MM-DD text, formatted once per distinct day (a million rows hold ten thousand days)."""
+    codes, days = pd.factorize(dates.astype("datetime64[us]"))
+    text = pd.array(pc.strftime(pa.array(np.asarray(days, dtype="datetime64[us]")), format="%Y-%m-%d"), dtype=STR)
+    return pd.Series(text.take(codes, allow_fill=True), index=dates.index, dtype=STR)
+
+
+def _pair_codes(keys: pd.Series, days: pd.Series, other_keys: pd.Series, other_days: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(key, day) pairs of two tables as integers, equal exactly where both texts are equal."""
+    key_codes, key_uniques = pd.factorize(pd.concat([keys.astype(STR), other_keys.astype(STR)], ignore_index=True))
+    day_codes, day_uniques = pd.factorize(pd.concat([days.astype(STR), other_days.astype(STR)], ignore_index=True))
+    pair = key_codes.astype(np.int64) * max(len(day_uniques), 1) + day_codes
+    return pair[:len(keys)], pair[len(keys):]
 
 
 def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
@@ -62,21 +73,26 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
     A registered ID is kept only while its country prefix still matches (a recoded country gets
     a new ID; the old one stays in the registry, so it is never reused).
     """
-    day = pd.Series(pc.strftime(pa.array(days["event_date"].astype("datetime64[us]")), format="%Y-%m-%d"),
-                    index=days.index, dtype=STR)
-    at = positions(_day_keys(days["event_key"], day), _day_keys(registry["event_key"], registry["event_date"]))
+    day = _day_texts(days["event_date"])
+    wanted, registered = _pair_codes(days["event_key"], day, registry["event_key"], registry["event_date"])
+    at = positions(pd.Series(wanted), pd.Series(registered))
     known = registry["event_id_cnty"].astype(STR)
     found = pd.Series(known.iloc[np.maximum(at, 0)].to_numpy() if len(known) else [""] * len(at),
                       index=days.index, dtype=STR).where(at >= 0)
     found = found.where(found.str.slice(0, 3) == days["iso3"])
     missing = found.isna().to_numpy()
     if missing.any():
-        new = days[missing].assign(_day=day[missing]).sort_values(["iso3", "_day", "event_key"], kind="stable")
+        new = days[missing].assign(_day=day[missing])
+        table = pa.table({c: pa.chunked_array(new[c].astype(STR).array.__arrow_array__()) for c in ("iso3", "_day", "event_key")})
+        new = new.iloc[pc.sort_indices(table, sort_keys=[("iso3", "ascending"), ("_day", "ascending"),
+                                                          ("event_key", "ascending")]).to_numpy()]
         prefix, number = known.str.slice(0, 3), pd.to_numeric(known.str.slice(3), errors="coerce")
         highest = number.groupby(prefix).max() if len(known) else pd.Series(dtype="float64")
-        start = new["iso3"].map(highest).fillna(0).astype("int64")
+        start = per_distinct(new["iso3"], highest.to_dict(), "float64").fillna(0).astype("int64")
         ids = new["iso3"] + (start + new.groupby("iso3").cumcount() + 1).astype("str")
-        found.loc[new.index] = ids
+        filled = np.arange(len(found))
+        filled[days.index.get_indexer(new.index)] = len(found) + np.arange(len(new))
+        found = pd.concat([found, ids], ignore_index=True).iloc[filled].set_axis(days.index)
         added = pd.DataFrame({"event_id_cnty": ids, "event_key": new["event_key"], "event_date": new["_day"]})
         registry = pd.concat([registry, added.astype(COLUMNS)], ignore_index=True)
     return found.astype(STR), registry.astype(COLUMNS)

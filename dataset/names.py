@@ -9,10 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas import STR
+from schemas.frames import per_distinct
 from schemas.vocab import LIST_SEP
-
-# Joins an event key and a name into one lookup key (neither may contain it).
-KEY_SEP = "\x1f"
 
 
 def canonical(names: pd.Series, resolve: dict[str, str], default: str | None = None) -> pd.Series:
@@ -20,9 +18,7 @@ def canonical(names: pd.Series, resolve: dict[str, str], default: str | None = N
 
     Unknown names stay as written, or become `default` when one is given.
     """
-    uniques = pd.unique(names.fillna("").to_numpy())
-    lookup = {u: resolve.get(u.lower(), u if default is None else default) for u in uniques}
-    return names.fillna("").map(lookup).astype(STR)
+    return per_distinct(names.fillna(""), lambda u: resolve.get(u.lower(), u if default is None else default), STR)
 
 
 def canonical_lists(lists: pd.Series, resolve: dict[str, str], special: dict[str, str] | None = None) -> pd.Series:
@@ -47,7 +43,3 @@ def exploded(lists: pd.Series) -> pd.Series:
     many = lists[several].str.split(";").explode().str.strip()
     return pd.concat([single, many[many != ""]]).sort_index(kind="stable").astype(STR)
 
-
-def member_keys(event_keys: pd.Series, names: pd.Series) -> pd.Series:
-    """event_key and name joined into one string, to look pairs up without a two-column merge."""
-    return (event_keys.astype(STR) + KEY_SEP + names.astype(STR)).astype(STR)

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from .events import Tables, build, read_figures
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
 from .readers import actors as actor_registry
-from .readers import files
+from .readers import files, parse_cache
 from .staged import Staged
 
 
@@ -69,8 +70,20 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
     today = today or dt.date.today()
     if not raw.is_dir():
         raise BuildFailed([problem("missing_folder", f"raw folder {raw} does not exist")])
+    try:
+        return _compile(raw, previous, today, stages, cache)
+    finally:
+        parse_cache.wait()  # the parse cache is written while the build goes on
+
+
+def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: Stages, cache: Path | None) -> Result:
     with stages.timed("parse"):
         staged, actors, found = stage(raw, cache)
+    # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the
+    # second core while the checks and the event step run here.
+    hashing = ThreadPoolExecutor(max_workers=1)
+    raw_fingerprint = hashing.submit(fingerprint, raw, staged.digests)
+    hashing.shutdown(wait=False)
     with stages.timed("link"):  # imported actors join the registry; one incident, one event
         joined = imports.join(raw, staged, actors)
         staged, actors, found = joined.staged, joined.actors, found + joined.problems
@@ -89,12 +102,14 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
     registry = ids.merge(committed, *previous)
     with stages.timed("aggregate"):
         tables = build(staged, actors, registry, killed, wounded)
+    links = joined.links
+    del staged, joined, killed, wounded  # the staged tables end here: free them before validation
     with stages.timed("validate"):
         found += validation_problems(tables)
     if errors(found):
         raise BuildFailed(found)
     new_ids = len(tables.registry) - len(registry)
-    return Result(tables, found, fingerprint(raw, staged.digests), new_ids, joined.links)
+    return Result(tables, found, raw_fingerprint.result(), new_ids, links)
 
 
 def validation_problems(tables: Tables) -> list[Problem]:
@@ -120,8 +135,8 @@ def fingerprint(raw: Path, known: dict[str, str] | None = None) -> str:
     """
     known = known or {}
     digest = hashlib.sha256()
-    paths, _ = files.find(raw, "", ("",))
-    for rel in sorted(files.relative(p, raw) for p in paths):
-        sha = known.get(rel) or hashlib.sha256(files.read_bytes(raw / rel, raw)).hexdigest()
+    paths, rels, _ = files.listing(raw, "", ("",))
+    for path, rel in zip(paths, rels):
+        sha = known.get(rel) or files.sha256(path, raw)
         digest.update(f"{rel}\0{sha}\n".encode())
     return digest.hexdigest()

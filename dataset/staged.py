@@ -51,7 +51,7 @@ DEFINITION_FIELDS = [c for c in EVENT_COLUMNS if c not in ("file", "report_id", 
 def frame(rows: list[dict], columns: dict[str, object]) -> pd.DataFrame:
     """A frame with exactly `columns`, in order and typed, from dict rows (missing keys are NA)."""
     df = pd.DataFrame.from_records(rows, columns=list(columns)) if rows else pd.DataFrame(columns=list(columns))
-    return solid(df.astype(columns))
+    return df.astype(columns)
 
 
 @dataclass

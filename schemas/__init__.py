@@ -6,13 +6,14 @@ returns the failures as a table; `cross_table_failures` checks the rules between
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from .claims import Claims
 from .events import Events
 from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
-from .frames import isin, lookup
+from .frames import isin, positions
 from .reports import Reports
 
 # Bump the minor version when columns are added, the major when any is renamed, removed or retyped.
@@ -61,11 +62,13 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
         for idx, value in values[mask].items():
             rows.append({"table": table, "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
 
-    add("claims", "event_id_cnty", "claim_points_at_event",
-        ~isin(claims["event_id_cnty"], events["event_id_cnty"]), claims["event_id_cnty"])
+    event = positions(claims["event_id_cnty"], events["event_id_cnty"])  # each claim's event row, -1 if none
+    add("claims", "event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
     add("claims", "report_id", "claim_points_at_report",
         ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
-    event_high = lookup(claims["event_id_cnty"], events.set_index("event_id_cnty")["fatalities_high"])
+    high = events["fatalities_high"].reset_index(drop=True)
+    event_high = pd.Series(high.iloc[event].to_numpy() if (event >= 0).all() else  # as reindex: float only if some are missing
+                           high.reindex(event).to_numpy(), index=claims.index)
     add("claims", "fatalities_high", "claim_within_event_high",
         (claims["fatalities_high"] > event_high).fillna(False).astype(bool), claims["claim_id"])
     no_toll = ~isin(events["event_id_cnty"], claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])

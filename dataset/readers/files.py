@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -12,12 +13,23 @@ from ..problems import WARNING, Problem, problem
 MAX_FILES = 500_000
 
 
-def relative(path: Path, root: Path) -> str:
-    return path.relative_to(root).as_posix()
+def relative(path: Path | str, root: Path) -> str:
+    text, base = str(path), str(root).rstrip(os.sep)
+    if base not in ("", ".") and text.startswith(base + os.sep):  # the usual case, without pathlib's parsing
+        return text[len(base) + 1:].replace(os.sep, "/")
+    return Path(path).relative_to(root).as_posix()
 
 
 def find(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[Path], list[Problem]]:
-    """Files under root/folder whose names end in `suffixes`, in sorted path order.
+    """Files under root/folder whose names end in `suffixes`, in sorted path order (see `listing`)."""
+    found, rels, problems = listing(root, folder, suffixes)
+    return [Path(p) for p in found], problems
+
+
+def listing(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[str], list[str], list[Problem]]:
+    """Paths (as strings) and their posix paths relative to root of the files under root/folder whose
+    names end in `suffixes`, in sorted relative-path order, with problems. Strings, because building
+    a pathlib.Path per file costs a second per hundred thousand files.
 
     A symlink whose target lies outside `root` is refused; other files are listed as warnings
     (a stray `report.yml.bak` must not vanish unnoticed). Hidden files are skipped. Walks with
@@ -26,7 +38,7 @@ def find(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[Path]
     base = root / folder if folder else root
     problems: list[Problem] = []
     if not base.exists():
-        return [], problems
+        return [], [], problems
     real_root = root.resolve()
     prefix = len(str(root).rstrip(os.sep)) + 1
     found: list[str] = []
@@ -60,17 +72,27 @@ def find(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[Path]
                 if len(found) > MAX_FILES:
                     problems.append(problem("too_many_files", f"more than {MAX_FILES:,} files under {folder}/; refused "
                                             "(put bulk input in coding sheets)", file=folder))
-                    return [], problems
-    found.sort(key=lambda p: p[prefix:].replace(os.sep, "/"))
-    return [Path(p) for p in found], problems
+                    return [], [], problems
+    rels = [p[prefix:].replace(os.sep, "/") for p in found]
+    order = sorted(range(len(found)), key=rels.__getitem__)
+    return [found[i] for i in order], [rels[i] for i in order], problems
 
 
-def read_bytes(path: Path, root: Path) -> bytes:
+def read_bytes(path: Path | str, root: Path) -> bytes:
     """Read a raw file, refusing anything that resolves outside the raw folder."""
-    real = path.resolve()
+    real = Path(path).resolve()
     if not _inside(real, root.resolve()):
         raise PermissionError(f"{relative(path, root)} resolves outside the raw folder")
     return real.read_bytes()
+
+
+def sha256(path: Path | str, root: Path) -> str:
+    """sha256 of a raw file, read in blocks (a gigabyte sheet is never whole in memory)."""
+    real = Path(path).resolve()
+    if not _inside(real, root.resolve()):
+        raise PermissionError(f"{relative(path, root)} resolves outside the raw folder")
+    with open(real, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _inside(path: Path, root: Path) -> bool:

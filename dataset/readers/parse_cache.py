@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,11 +32,25 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+FILE_COLUMNS = {"file": "str", "sha256": "str", "size": "int64", "mtime_ns": "int64"}
+
+
+def _no_files() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in FILE_COLUMNS.items()})
+
+
 @dataclass
 class Known:
     staged: Staged
-    keys: set[tuple[str, str]] = field(default_factory=set)  # (path, sha256) of cached files
-    index: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # path -> (sha256, size, mtime_ns)
+    # one row per cached file: path, sha256, and the size and mtime_ns it had when hashed
+    files: pd.DataFrame = field(default_factory=_no_files)
+
+    def entries(self, rels: pd.Series) -> pd.DataFrame:
+        """The cache's row for each path in `rels` (aligned with it; sha256 missing where none)."""
+        at = positions(rels, self.files["file"])
+        out = self.files.reset_index(drop=True).reindex(at).reset_index(drop=True)
+        out.index = rels.index
+        return out
 
 
 class Store:
@@ -51,27 +66,22 @@ class Store:
 
     def load(self) -> Known:
         try:
-            index = pd.read_parquet(self.folder / "files.parquet")
+            index = pd.read_parquet(self.folder / "files.parquet")[list(FILE_COLUMNS)].astype(FILE_COLUMNS)
             tables = {t: pd.read_parquet(self.folder / f"{t}.parquet").astype(cols) for t, cols in TABLES.items()}
             problems = pd.read_parquet(self.folder / "problems.parquet")
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return Known(Staged.empty())
         found = [Problem(**{c: str(v) for c, v in row.items()}) for row in problems.to_dict("records")]
-        return Known(Staged(tables["reports"], tables["events"], tables["claims"], found),
-                     set(zip(index["file"], index["sha256"])),
-                     {f: (h, int(n), int(m)) for f, h, n, m in zip(index["file"], index["sha256"], index["size"],
-                                                                    index["mtime_ns"])})
+        return Known(Staged(tables["reports"], tables["events"], tables["claims"], found), index)
 
-    def save(self, staged: Staged, entries: dict[str, tuple[str, int, int]]) -> None:
-        """Replace the cache with `staged`, the rows of exactly the files in `entries`
-        (path -> (sha256, size, mtime_ns)). Best effort: a cache that cannot be written is skipped."""
+    def save(self, staged: Staged, files: pd.DataFrame) -> None:
+        """Replace the cache with `staged`, the rows of exactly the files in `files` (columns
+        file, sha256, size, mtime_ns). Best effort: a cache that cannot be written is skipped."""
         tmp = self.root / f".{self.folder.name}.tmp-{os.getpid()}"
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            pd.DataFrame({"file": list(entries), "sha256": [e[0] for e in entries.values()],
-                          "size": [e[1] for e in entries.values()],
-                          "mtime_ns": [e[2] for e in entries.values()]}).to_parquet(tmp / "files.parquet")
+            files[list(FILE_COLUMNS)].astype(FILE_COLUMNS).to_parquet(tmp / "files.parquet")
             for name in TABLES:
                 getattr(staged, name).to_parquet(tmp / f"{name}.parquet")
             pd.DataFrame([vars(p) for p in staged.problems], columns=PROBLEM_COLUMNS).astype("str").to_parquet(
@@ -88,19 +98,56 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def combine(known: Known, fresh: Staged, wanted: list[tuple[str, str]]) -> Staged:
-    """Cached rows of the wanted (path, sha256) pairs plus freshly parsed ones, in file order."""
-    hits = [rel for rel, sha in wanted if (rel, sha) in known.keys]
-    order = pd.Series([rel for rel, _ in wanted], dtype="str")
+_saving: list[threading.Thread] = []
+
+
+def save_soon(store: Store, staged: Staged, files: pd.DataFrame) -> None:
+    """Store.save on a thread of its own: writing the cache is mostly Parquet encoding, which
+    releases the GIL, so it overlaps the build's next steps. `wait` joins it."""
+    snapshot = Staged(staged.reports, staged.events, staged.claims, list(staged.problems))
+    thread = threading.Thread(target=store.save, args=(snapshot, files), name=f"save {store.name} cache")
+    thread.start()
+    _saving.append(thread)
+
+
+def wait() -> None:
+    """Finish every cache write begun by `save_soon` (the caller's build is not done until then)."""
+    while _saving:
+        _saving.pop().join()
+
+
+def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) -> Staged:
+    """Cached rows of the files `rels` whose content (`digests`, aligned) the cache holds, plus
+    freshly parsed ones, in file order."""
+    entries = known.entries(rels)
+    hits = rels[(entries["sha256"] == digests).fillna(False).to_numpy(dtype=bool)]
+    order = rels.reset_index(drop=True)
 
     def merged(name: str) -> pd.DataFrame:
-        old = getattr(known.staged, name)
-        parts = [old[isin(old["file"], hits)], getattr(fresh, name)]
-        df = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else parts[1]
-        rank = positions(df["file"], order)
-        return df.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True).astype(TABLES[name])
+        old, new = getattr(known.staged, name), getattr(fresh, name)
+        parts = [p for p in (old, new) if len(p)]
+        if not parts:
+            return new.astype(TABLES[name])
+        df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        keep = np.ones(len(df), dtype=bool)
+        keep[:len(old)] = isin(old["file"], hits)
+        rows = np.flatnonzero(keep)
+        rank = positions(df["file"].iloc[rows], order)
+        return take_runs(df, rows[np.argsort(rank, kind="stable")]).astype(TABLES[name])
 
-    hit = set(hits)
+    hit = set(hits.tolist()) if known.staged.problems else set()
     problems = [p for p in known.staged.problems if p.file in hit] + fresh.problems
-    staged = Staged(merged("reports"), merged("events"), merged("claims"), problems)
-    return Staged.concat([staged])
+    return Staged(merged("reports"), merged("events"), merged("claims"), problems)
+
+
+def take_runs(df: pd.DataFrame, rows: np.ndarray, most: int = 256) -> pd.DataFrame:
+    """df.iloc[rows] with a fresh index, taken as slices when `rows` is a few runs of consecutive
+    rows: a rebuild after one edit keeps almost every cached row in order, and slicing Arrow
+    columns costs nothing where a take copies every text column."""
+    if len(rows) == 0:
+        return df.iloc[:0].reset_index(drop=True)
+    cuts = np.flatnonzero(np.diff(rows) != 1) + 1
+    if len(cuts) >= most:
+        return df.iloc[rows].reset_index(drop=True)
+    starts, ends = np.r_[0, cuts], np.r_[cuts, len(rows)]
+    return pd.concat([df.iloc[rows[a]:rows[b - 1] + 1] for a, b in zip(starts, ends)], ignore_index=True)

@@ -13,6 +13,7 @@ import difflib
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from schemas import STR
-from schemas.frames import isin
+from schemas.frames import isin, positions
 
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame
@@ -266,6 +267,12 @@ def _sha256(texts: pd.Series) -> pd.Series:
     return texts.map(lookup)
 
 
+def _counts(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """How often each of `keys` (unique) occurs in `values`, aligned with `keys`."""
+    at = positions(values, keys)
+    return pd.Series(np.bincount(at[at >= 0], minlength=len(keys)).astype("int64"), index=keys.index)
+
+
 def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, events: pd.DataFrame, claims: pd.DataFrame,
              problems: list[Problem]) -> pd.DataFrame:
     """One report per report_id: from the events sheet, else from the claims sheet's report columns."""
@@ -290,8 +297,8 @@ def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, events: pd.Da
         f = meta[meta["report_id"] == report_id].iloc[0]
         problems.append(problem("conflicting_report", f"report {report_id!r} has different {', '.join(fields)} on different rows",
                                 file=f.file, report_id=report_id, field=fields[0]))
-    n_events = events.groupby("report_id").size()
-    n_claims = claims.groupby("report_id").size()
+    n_events = _counts(events["report_id"], first["report_id"])
+    n_claims = _counts(claims["report_id"], first["report_id"])
     out = pd.DataFrame({
         "file": first["file"], "report_id": first["report_id"], "source": first["source"].fillna(""),
         "source_scale": first["source_scale"].fillna(""), "published": first["published"],
@@ -299,7 +306,6 @@ def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, events: pd.Da
         "language": first["language"].fillna("").replace("", "en"),
         "text_sha256": _sha256(first["text"].fillna("")),
         "draft": False,
-        "n_events": first["report_id"].map(n_events).fillna(0).astype("int64"),
-        "n_claims": first["report_id"].map(n_claims).fillna(0).astype("int64"),
+        "n_events": n_events, "n_claims": n_claims,
     })
     return out.reset_index(drop=True).astype(REPORT_COLUMNS)

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, FIGURE_PARTS, REPORT_COLUMNS, Staged, frame
 from . import files, parse_cache, safe_yaml
@@ -62,21 +65,26 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
     modification time are those recorded with its hash is not even read again (as git does).
     The cache never changes the result.
     """
-    paths, problems = files.find(raw, FOLDER, SUFFIXES)
-    rels = [files.relative(p, raw) for p in paths]
+    paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES)
     if cache is None:
-        staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, frozenset())
+        staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, {})
     else:
         store = parse_cache.Store(cache, "yaml_reports", READER_FILES)
         known = store.load()
-        stats = {r: os.stat(p) for p, r in zip(paths, rels)}
-        trusted = {r: known.index[r][0] for r, st in stats.items()
-                   if r in known.index and known.index[r][1:] == (st.st_size, st.st_mtime_ns)}
-        fresh = _parse_all([(p, r) for p, r in zip(paths, rels) if r not in trusted], raw, frozenset(known.keys))
-        digests = {**trusted, **fresh.digests}
-        staged = parse_cache.combine(known, fresh, [(r, digests[r]) for r in rels])
-        store.save(staged, {r: (digests[r], stats[r].st_size, stats[r].st_mtime_ns) for r in rels})
-        staged.digests = digests
+        stats = [os.stat(p) for p in paths]
+        now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": [st.st_size for st in stats],
+                            "mtime_ns": [st.st_mtime_ns for st in stats]})
+        entries = known.entries(now["file"])
+        trusted = ((entries["size"] == now["size"]) & (entries["mtime_ns"] == now["mtime_ns"])).fillna(False).to_numpy(dtype=bool)
+        stale = np.flatnonzero(~trusted)
+        # files whose stat changed but whose content the cache may still hold: parsed only if the hash differs
+        cached = {rels[i]: sha for i, sha in zip(stale, entries["sha256"].iloc[stale]) if isinstance(sha, str)}
+        fresh = _parse_all([(paths[i], rels[i]) for i in stale], raw, cached)
+        now["sha256"] = entries["sha256"].where(trusted)
+        now.loc[stale, "sha256"] = [fresh.digests[rels[i]] for i in stale]
+        staged = parse_cache.combine(known, fresh, now["file"], now["sha256"])
+        parse_cache.save_soon(store, staged, now)
+        staged.digests = dict(zip(rels, now["sha256"]))
     staged.problems = problems + staged.problems
     return staged
 
@@ -88,8 +96,8 @@ PARALLEL_FROM = 400  # files; fewer are parsed in this process
 CHUNK = 1000
 
 
-def _parse_all(todo: list[tuple[Path, str]], raw: Path, cached: frozenset) -> Staged:
-    """Staged rows of the files in `todo` not already `cached` (path, sha256), with every digest.
+def _parse_all(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -> Staged:
+    """Staged rows of the files in `todo` whose content is not `cached` (path -> sha256), with every digest.
 
     With many files, chunks are parsed in worker processes, each returning ready frames.
     """
@@ -102,12 +110,12 @@ def _parse_all(todo: list[tuple[Path, str]], raw: Path, cached: frozenset) -> St
     return Staged.concat(parts)
 
 
-def _parse_chunk(todo: list[tuple[Path, str]], raw: Path, cached: frozenset) -> Staged:
+def _parse_chunk(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -> Staged:
     rows, digests = Rows(), {}
     for path, rel in todo:
         data = files.read_bytes(path, raw)
         digests[rel] = parse_cache.digest(data)
-        if (rel, digests[rel]) not in cached:
+        if cached.get(rel) != digests[rel]:
             rows.extend(stage_rows(data, rel))
     staged = frames_of(rows)
     staged.digests = digests

@@ -17,6 +17,8 @@ import pandas as pd
 
 from schemas.vocab import CIVILIAN_INTER, CIVILIANS, STANCES, UNKNOWN, VICTIM_GROUPS
 
+from schemas.frames import positions
+
 from ..names import exploded
 
 # Credibility tiers used for a group's best estimate (lower is more credible), see aggregate.py.
@@ -57,18 +59,20 @@ def classify(defs: pd.DataFrame, claim_def: np.ndarray, victims: pd.Series, clai
     member_key, member_group = member_key[first], member_group[first]
 
     victim_claim = victim.index.to_numpy()
-    at = member_key.get_indexer(claim_def[victim_claim].astype(np.int64) * n + codes[n_members:n_members + n_victims])
+    at = positions(pd.Series(claim_def[victim_claim].astype(np.int64) * n + codes[n_members:n_members + n_victims]),
+                   pd.Series(member_key))
     group = np.where(at >= 0, member_group[np.maximum(at, 0)], GROUP["unknown"]).astype(np.int8)
     group[(victim == CIVILIANS).to_numpy()] = GROUP["civilians"]
     group[(victim == UNKNOWN).to_numpy()] = GROUP["unknown"]
     victim_group = np.full(len(claimant), GROUP["unknown"], dtype=np.int8)
-    if len(victim_claim):
-        lo = pd.Series(group).groupby(victim_claim).agg(["min", "max"])
-        single = (lo["min"] == lo["max"]).to_numpy()
-        victim_group[lo.index.to_numpy()[single]] = lo["min"].to_numpy()[single]
+    if len(victim_claim):  # exploded victims come in claim order: each claim's names are one run
+        starts = np.flatnonzero(np.r_[True, victim_claim[1:] != victim_claim[:-1]])
+        low, high = np.minimum.reduceat(group, starts), np.maximum.reduceat(group, starts)
+        single = low == high
+        victim_group[victim_claim[starts][single]] = low[single]
 
     sides = np.isin(member_group, [GROUP["side_a"], GROUP["side_b"]])
-    at = pd.Index(member_key[sides]).get_indexer(claim_def.astype(np.int64) * n + codes[n_members + n_victims:])
+    at = positions(pd.Series(claim_def.astype(np.int64) * n + codes[n_members + n_victims:]), pd.Series(member_key[sides]))
     side = np.where(at >= 0, member_group[sides][np.maximum(at, 0)], -1)
     about_side = np.isin(victim_group, [GROUP["side_a"], GROUP["side_b"]])
     party = side >= 0
