@@ -47,7 +47,7 @@ Targets (issue 6) and where the builder stands:
 | peak memory under 3 GB at 1M events | not met: 4.9 GB |
 | 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | time met (3.1x of 1M); peak not met: 13.4 GB |
 | 100,000 YAML reports: full build under 30 s | met: 25.9 s |
-| one edited report on 100,000 rebuilt under 5 s | borderline: 4.98 s in the last run, 5.2-5.6 s in others |
+| one edited report on 100,000 rebuilt under 5 s | borderline: 4.6-5.6 s across runs on this (noisy) machine, was 9.7 s |
 | dataset.load within 1.5x of pd.read_parquet | met: 1.18x at 1M, 0.92x at 3M |
 """
 STAGES = ["parse", "normalize", "aggregate", "validate", "write"]

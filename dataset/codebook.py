@@ -41,7 +41,7 @@ WORKED_EXAMPLE = [
 
 def columns(table: str) -> list[dict[str, Any]]:
     """One description per column: name, title, kind, pandas dtype, required, constraints."""
-    model = schemas.TABLES[table]
+    model = schemas.model(table)
     dtypes = schemas.pandas_dtypes(model)
     out = []
     for name, col in model.to_schema().columns.items():
@@ -71,7 +71,7 @@ def columns(table: str) -> list[dict[str, Any]]:
 
 def table_rules(table: str) -> list[tuple[str, str]]:
     """The named cross-column checks of a table with what each requires."""
-    model = schemas.TABLES[table]
+    model = schemas.model(table)
     return [(c.name, inspect.getdoc(getattr(model, c.name)) or "") for c in model.to_schema().checks]
 
 
@@ -174,16 +174,20 @@ def markdown(version: str | None = None) -> str:
                  "hold missing values (an empty string means none, as in ACLED); only the nullable number columns "
                  "marked below use an empty field for a missing value. `pd.read_csv(path, **options)` with these "
                  "options gives exactly the Parquet frame (`dataset.csv_options(table)` returns them):\n")
-    for table in schemas.TABLES:
+    for table in [*schemas.TABLES, *schemas.REVIEW_TABLES]:
         opts = csv_options(table)
         shown = {"dtype": {k: (f"CategoricalDtype(<{len(v.categories)} categories below>)" if isinstance(v, pd.CategoricalDtype) else str(v))
                            for k, v in opts["dtype"].items()},
                  "parse_dates": opts["parse_dates"], "keep_default_na": False, "na_values": opts["na_values"]}
         parts.append(f"`{table}`:\n\n```json\n{json.dumps(shown)}\n```\n")
-    for table, model in schemas.TABLES.items():
+    sorted_by = {"events": "by country, date and ID", "claims": "by event, then ID", "reports": "by ID",
+                 "links": "by key_a, then key_b"}
+    for table, model in [*schemas.TABLES.items(), *schemas.REVIEW_TABLES.items()]:
         key = ", ".join(schemas.PRIMARY_KEYS[table])
-        parts.append(f"## Table `{table}`\n\n{inspect.getdoc(model)} Primary key: `{key}`; rows are sorted "
-                     f"{'by country, date and ID' if table == 'events' else 'by event, then ID' if table == 'claims' else 'by ID'}.\n")
+        review = (" A review table, published as `links.csv` only (no Parquet twin): it records the linking "
+                  "rule's decisions for people checking them, not events to analyse.") if table in schemas.REVIEW_TABLES else ""
+        parts.append(f"## Table `{table}`\n\n{inspect.getdoc(model)}{review} Primary key: `{key}`; rows are sorted "
+                     f"{sorted_by[table]}.\n")
         rows = [[f"`{c['name']}`", c["title"], c["dtype"], "yes" if c["nullable"] else "no",
                  _constraint_text(c["constraints"]), c["description"]] for c in columns(table)]
         parts.append(_md_table(["column", "title", "dtype", "may be missing", "allowed values", "description"], rows))
@@ -233,6 +237,9 @@ def _field(c: dict[str, Any]) -> dict[str, Any]:
     return field
 
 
+DIALECT = {"delimiter": ",", "doubleQuote": True, "header": True, "lineTerminator": "\n"}
+
+
 def datapackage(version: str, digests: dict) -> dict[str, Any]:
     """Frictionless Data Package descriptor of the release's CSV and Parquet files.
 
@@ -251,7 +258,7 @@ def datapackage(version: str, digests: dict) -> dict[str, Any]:
             "name": table, "path": csv_name, "profile": "tabular-data-resource", "format": "csv",
             "mediatype": "text/csv", "encoding": "utf-8", "title": f"{table} (CSV)",
             "description": inspect.getdoc(schemas.TABLES[table]),
-            "dialect": {"delimiter": ",", "doubleQuote": True, "header": True, "lineTerminator": "\n"},
+            "dialect": DIALECT,
             "hash": f"sha256:{digests[csv_name].sha256}", "bytes": digests[csv_name].bytes, "schema": schema,
         })
         # The Parquet twin is an extension property: Frictionless validates the CSV resource, and
@@ -261,6 +268,19 @@ def datapackage(version: str, digests: dict) -> dict[str, Any]:
             "description": f"The same rows and columns as {csv_name}, with the pandas dtypes stored.",
             "hash": f"sha256:{digests[parquet_name].sha256}", "bytes": digests[parquet_name].bytes,
         }
+    for table, model in schemas.REVIEW_TABLES.items():
+        csv_name = f"{table}.csv"
+        if csv_name not in digests:
+            continue
+        resources.append({
+            "name": table, "path": csv_name, "profile": "tabular-data-resource", "format": "csv",
+            "mediatype": "text/csv", "encoding": "utf-8", "title": f"{table} (CSV, review table)",
+            "description": inspect.getdoc(model),
+            "dialect": DIALECT,
+            "hash": f"sha256:{digests[csv_name].sha256}", "bytes": digests[csv_name].bytes,
+            "schema": {"fields": [_field(c) for c in columns(table)], "primaryKey": schemas.PRIMARY_KEYS[table],
+                       "missingValues": [""]},
+        })
     return {
         "profile": "data-package", "name": PACKAGE_NAME, "version": version,
         "title": "Conflict events with per-source fatality ranges",

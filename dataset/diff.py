@@ -54,13 +54,16 @@ def diff_table(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
     def keys_of(frame: pd.DataFrame, ids) -> list[str]:
         return frame.loc[ids, "event_key"].astype("str").tolist() if "event_key" in frame.columns else [""] * len(ids)
 
-    added = n.index.difference(o.index)
-    deleted = o.index.difference(n.index)
-    rows.append(pd.DataFrame({"id": added, "event_key": keys_of(n, added), "change": ADDED, "field": "", "old": "", "new": ""}))
-    rows.append(pd.DataFrame({"id": deleted, "event_key": keys_of(o, deleted), "change": DELETED, "field": "", "old": "", "new": ""}))
-    common = n.index.intersection(o.index)
     shared = [c for c in new.columns if c in old.columns and c != key]
-    oc, nc = o.loc[common], n.loc[common]
+    if o.index.equals(n.index):  # the usual rebuild: the same rows in the same order, nothing to align
+        common, oc, nc = n.index, o, n
+    else:
+        added = n.index.difference(o.index)
+        deleted = o.index.difference(n.index)
+        rows.append(pd.DataFrame({"id": added, "event_key": keys_of(n, added), "change": ADDED, "field": "", "old": "", "new": ""}))
+        rows.append(pd.DataFrame({"id": deleted, "event_key": keys_of(o, deleted), "change": DELETED, "field": "", "old": "", "new": ""}))
+        common = n.index.intersection(o.index)
+        oc, nc = o.loc[common], n.loc[common]
     for col in shared:
         if oc[col].reset_index(drop=True).equals(nc[col].reset_index(drop=True)):
             continue  # the usual case: a column unchanged for every row (checked in C)
@@ -74,6 +77,8 @@ def diff_table(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         rows.append(pd.DataFrame({"id": [""], "event_key": [""], "change": [COLUMN_ADDED], "field": [col], "old": [""], "new": [""]}))
     for col in old.columns.difference(new.columns):
         rows.append(pd.DataFrame({"id": [""], "event_key": [""], "change": [COLUMN_REMOVED], "field": [col], "old": [""], "new": [""]}))
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in COLUMNS})
     out = pd.concat(rows, ignore_index=True).assign(table=name)
     return out[COLUMNS]
 

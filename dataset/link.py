@@ -445,13 +445,20 @@ def with_event_ids(table: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     linked = events[isin(events["event_key"], table["event_key"][table["event_key"] != ""])]
     ids = linked.groupby("event_key", sort=False)["event_id_cnty"].agg(lambda s: "; ".join(dict.fromkeys(s)))
     out = table.copy()
-    out["event_id_cnty"] = out["event_key"].map(ids).fillna("").astype(out["event_id_cnty"].dtype)
+    found = ids.to_dict()
+    out["event_id_cnty"] = pd.Series([found.get(k, "") for k in out["event_key"].tolist()], index=out.index,
+                                     dtype=out["event_id_cnty"].dtype)  # a small table: plain lookups
     return out
 
 
-def csv_bytes(table: pd.DataFrame | None, events: pd.DataFrame) -> bytes:
-    """links.csv, written as the release writes its tables (UTF-8, quoted where needed)."""
-    return release.csv_bytes(with_event_ids(table if table is not None else finish(pd.DataFrame()), events))
+def published(table: pd.DataFrame | None, events: pd.DataFrame) -> pd.DataFrame:
+    """The links table as a release publishes it (links.csv): every pair, with its event's IDs."""
+    return with_event_ids(table if table is not None else finish(pd.DataFrame()), events)
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """links.csv from the published table, written as the release writes its tables."""
+    return release.csv_bytes(table)
 
 
 # -- rewriting the staged tables -------------------------------------------------------------
@@ -553,4 +560,4 @@ def _pool_totals(claims: pd.DataFrame, heads: list[Event], resolve: dict[str, st
     return claims, problems
 
 
-__all__ = ["FILE", "Linked", "csv_bytes", "link", "origin", "with_event_ids"]
+__all__ = ["FILE", "Linked", "csv_bytes", "link", "origin", "published", "with_event_ids"]

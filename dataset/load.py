@@ -28,7 +28,7 @@ def csv_options(table: str) -> dict[str, Any]:
     Text columns never hold missing values (empty string means "none", as in ACLED), so only
     nullable number columns read an empty field as missing.
     """
-    model = schemas.TABLES[table]
+    model = schemas.model(table)
     dtypes = schemas.pandas_dtypes(model)
     columns = model.to_schema().columns
     dates = [c for c, t in dtypes.items() if schemas.kind(t) == "date"]
@@ -54,16 +54,18 @@ def release_path(version: str | os.PathLike = "latest", releases: str | os.PathL
 
 
 def read(path: Path, table: str, format: str = "parquet") -> pd.DataFrame:
-    """Read one table file with the published dtypes (no validation)."""
-    if table not in schemas.TABLES:
-        raise ValueError(f"unknown table {table!r}; the release has {', '.join(schemas.TABLES)}")
+    """Read one table file with the published dtypes (no validation). Review tables (links) are
+    published as CSV only, so they are read from CSV whatever `format` says."""
+    model = schemas.model(table)
+    if table in schemas.REVIEW_TABLES:
+        format = "csv"
     if format == "parquet":
         df = pd.read_parquet(path / f"{table}.parquet")
     elif format == "csv":
         df = pd.read_csv(path / f"{table}.csv", **csv_options(table))
     else:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    dtypes = schemas.pandas_dtypes(schemas.TABLES[table])
+    dtypes = schemas.pandas_dtypes(model)
     return df.astype({c: t for c, t in dtypes.items() if df[c].dtype != t})
 
 
@@ -71,7 +73,8 @@ def load(version: str | os.PathLike = "latest", table: str = "events", *, releas
          format: str = "parquet", validate: bool | str = True) -> pd.DataFrame:
     """Load `table` of a release with the schema's dtypes, validated.
 
-    `version` is "latest", a version such as "2024.07.0", or the path of a release folder.
+    `version` is "latest", a version such as "2024.07.0", or the path of a release folder;
+    `table` is events, claims, reports, or the review table links (CSV only).
     Every table was validated against its schema when the release was built; `validate=True`
     (the default) proves the file is that validated file (its sha256 and size match the
     manifest) and that the frame has the schema's columns and exact dtypes, at a small fraction
@@ -80,7 +83,8 @@ def load(version: str | os.PathLike = "latest", table: str = "events", *, releas
     """
     path = release_path(version, releases)
     if validate:
-        _check_file(path, f"{table}.{'csv' if format == 'csv' else 'parquet'}")
+        csv = format == "csv" or table in schemas.REVIEW_TABLES
+        _check_file(path, f"{table}.{'csv' if csv else 'parquet'}")
     df = read(path, table, format)
     if validate:
         failures = schemas.validate(table, df) if validate == "schema" else _structure(table, df)
@@ -103,9 +107,9 @@ def _check_file(path: Path, name: str) -> None:
 
 def _structure(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Columns in order and exact dtypes (the cheap part of the schema)."""
-    expected = list(schemas.pandas_dtypes(schemas.TABLES[table]))
+    expected = list(schemas.pandas_dtypes(schemas.model(table)))
     rows = [{"table": table, "column": "", "check": "columns", "row": -1,
              "failure_case": f"columns {list(df.columns)} differ from {expected}"}] if list(df.columns) != expected else []
     rows += [{"table": table, "column": "", "check": "exact_dtype", "row": -1, "failure_case": msg}
-             for msg in schemas.fields.exact_dtype_problems(df, schemas.TABLES[table])]
+             for msg in schemas.fields.exact_dtype_problems(df, schemas.model(table))]
     return pd.DataFrame(rows, columns=schemas.FAILURE_COLUMNS)

@@ -19,7 +19,7 @@ import pandas as pd
 
 import schemas
 
-from . import checks, ids, imports
+from . import checks, ids, imports, link
 from .events import Tables, build, read_figures
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
@@ -49,7 +49,7 @@ class Result:
     warnings: list[Problem]
     fingerprint: str
     new_ids: int
-    links: pd.DataFrame | None = None  # the links table (link.py), published as links.csv
+    links: pd.DataFrame | None = None  # the links review table as published (links.csv)
 
 
 def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
@@ -102,21 +102,25 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
     registry = ids.merge(committed, *previous)
     with stages.timed("aggregate"):
         tables = build(staged, actors, registry, killed, wounded)
-    links = joined.links
+    links = link.published(joined.links, tables.events)
     del staged, joined, killed, wounded  # the staged tables end here: free them before validation
     with stages.timed("validate"):
-        found += validation_problems(tables)
+        found += validation_problems(tables, links)
     if errors(found):
         raise BuildFailed(found)
     new_ids = len(tables.registry) - len(registry)
     return Result(tables, found, raw_fingerprint.result(), new_ids, links)
 
 
-def validation_problems(tables: Tables) -> list[Problem]:
-    """Schema and cross-table failures of the built tables, located by event key where possible."""
+def validation_problems(tables: Tables, links: pd.DataFrame | None = None) -> list[Problem]:
+    """Schema and cross-table failures of the built tables (and the links review table, when
+    given), located by event key where possible."""
     frames = tables.published()
     failures = [schemas.validate(name, df) for name, df in frames.items()]
     failures.append(schemas.cross_table_failures(*frames.values()))
+    if links is not None:
+        frames = {**frames, "links": links}
+        failures.append(schemas.validate("links", links))
     out = []
     for f in failures:
         for rec in f.itertuples(index=False):

@@ -14,32 +14,47 @@ from .claims import Claims
 from .events import Events
 from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
 from .frames import isin, positions
+from .links import Links
 from .reports import Reports
 
 # Bump the minor version when columns are added, the major when any is renamed, removed or retyped.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 TABLES: dict[str, type[pa.DataFrameModel]] = {"events": Events, "claims": Claims, "reports": Reports}
+# Review tables: published beside the data tables (CSV only) for people checking the build's
+# decisions; validated, documented and loadable like the data tables, but not data to analyse.
+REVIEW_TABLES: dict[str, type[pa.DataFrameModel]] = {"links": Links}
 # Primary keys: rows are sorted by them in every release file.
-PRIMARY_KEYS = {"events": ["event_id_cnty"], "claims": ["claim_id"], "reports": ["report_id"]}
+PRIMARY_KEYS = {"events": ["event_id_cnty"], "claims": ["claim_id"], "reports": ["report_id"],
+                "links": ["key_a", "key_b"]}
 
 FAILURE_COLUMNS = ["table", "column", "check", "row", "failure_case"]
 
 __all__ = [
-    "Claims", "DATETIME", "Events", "FAILURE_COLUMNS", "PRIMARY_KEYS", "Reports", "SCHEMA_VERSION",
-    "STR", "TABLES", "cross_table_failures", "kind", "pandas_dtype", "pandas_dtypes", "validate",
+    "Claims", "DATETIME", "Events", "FAILURE_COLUMNS", "Links", "PRIMARY_KEYS", "REVIEW_TABLES", "Reports",
+    "SCHEMA_VERSION", "STR", "TABLES", "cross_table_failures", "kind", "model", "pandas_dtype", "pandas_dtypes",
+    "validate",
 ]
+
+
+def model(name: str) -> type[pa.DataFrameModel]:
+    """The schema of a published table, data (`TABLES`) or review (`REVIEW_TABLES`)."""
+    if name in TABLES:
+        return TABLES[name]
+    if name in REVIEW_TABLES:
+        return REVIEW_TABLES[name]
+    raise ValueError(f"unknown table {name!r}; a release has {', '.join([*TABLES, *REVIEW_TABLES])}")
 
 
 def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """All failures of table `name` against its schema, one row each (empty when valid)."""
-    model = TABLES[name]
+    schema = model(name)
     rows = [
         {"table": name, "column": "", "check": "exact_dtype", "row": -1, "failure_case": msg}
-        for msg in exact_dtype_problems(df, model)
+        for msg in exact_dtype_problems(df, schema)
     ]
     try:
-        model.validate(df, lazy=True)
+        schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases
         for rec in fc.itertuples(index=False):

@@ -2,7 +2,8 @@
 linking rule compared closely enough to decide on, with its score and the decision.
 
 A reviewer reads it to confirm or split links through raw/links.yaml. It is a review table beside
-the three data tables, so it is not among `schemas.TABLES`; its columns are fixed here all the same.
+the three data tables (`schemas.REVIEW_TABLES`, not `schemas.TABLES`): validated on every build,
+documented in the codebook and the data package, loadable with `dataset.load(table="links")`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,16 @@ def test_added_deleted_and_modified_rows_field_by_field():
     assert diff.summary(changes)["events"] == {"added": 1, "deleted": 1, "modified": 1}
 
 
+def test_same_rows_in_the_same_order_give_only_the_modified_fields():
+    rows = [{"event_id_cnty": "MLI1", "event_key": "a", "fatalities": 2}, {"event_id_cnty": "MLI2", "event_key": "b", "fatalities": 5}]
+    old = {"events": events(rows)}
+    assert diff.diff(old, {"events": events(rows)}).empty
+    new = {"events": events([rows[0], {**rows[1], "fatalities": 6}])}
+    changes = diff.diff(old, new)
+    assert changes[["id", "event_key", "change", "field", "old", "new"]].values.tolist() == [
+        ["MLI2", "b", "modified", "fatalities", "5", "6"]]
+
+
 def test_missing_equals_missing_and_structure_changes_are_listed_apart():
     old = {"events": events([{"event_id_cnty": "MLI1", "event_key": "a", "n": None, "gone": 1}]).astype({"n": "Int64"})}
     new = {"events": events([{"event_id_cnty": "MLI1", "event_key": "a", "n": None, "fresh": 1}]).astype({"n": "Int64"})}

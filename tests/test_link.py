@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 
+import dataset
 from dataset import link as linking
+from dataset import pipeline
+from dataset.events import Tables
 from dataset.problems import BuildFailed, WARNING
 from dataset.readers import link_overrides, mapping
 from dataset.rules import matching
@@ -113,10 +117,31 @@ def test_two_builds_with_imports_are_byte_identical(tmp_path):
 
 
 def csv_options() -> dict:
-    from schemas.fields import pandas_dtypes
+    return dataset.csv_options("links")
 
-    dtypes = pandas_dtypes(Links)
-    return {"dtype": dtypes, "keep_default_na": False, "encoding": "utf-8"}
+
+def test_links_is_a_documented_validated_loadable_review_table(fixture_release):
+    release, _, _ = fixture_release
+    loaded = dataset.load(release, table="links", validate="schema")
+    assert loaded.equals(pd.read_csv(release / "links.csv", **csv_options()))
+    assert len(loaded) and loaded["key_a"].dtype == "str" and loaded["score"].dtype == "float64"
+    package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    resource = {r["name"]: r for r in package["resources"]}["links"]
+    assert resource["path"] == "links.csv" and "x-parquet" not in resource
+    assert [f["name"] for f in resource["schema"]["fields"]] == list(Links.to_schema().columns)
+    assert resource["schema"]["primaryKey"] == ["key_a", "key_b"]
+    assert "## Table `links`" in (release / "CODEBOOK.md").read_text(encoding="utf-8")
+
+
+def test_a_links_table_off_its_schema_stops_the_build(fixture_release):
+    release, tables, _ = fixture_release
+    links = dataset.load(release, table="links")
+    links.loc[0, "score"] = 1.5
+    links.loc[1, "decision"] = "maybe"
+    built = Tables(*(dataset.load(release, table=t) for t in ("events", "claims", "reports")), registry=None)
+    found = pipeline.validation_problems(built, links)
+    assert {(p.file, p.field, p.event_key) for p in found} == {
+        ("<links>", "score", links.loc[0, "event_key"]), ("<links>", "decision", links.loc[1, "event_key"])}
 
 
 # -- overrides -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,13 +65,16 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
     modification time are those recorded with its hash is not even read again (as git does).
     The cache never changes the result.
     """
-    paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES)
     if cache is None:
+        paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES)
         staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, {})
     else:
         store = parse_cache.Store(cache, "yaml_reports", READER_FILES)
-        known = store.load()
-        stats = [os.stat(p) for p in paths]
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the cache is decoded while the folder is walked
+            loading = pool.submit(store.load)
+            paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES)
+            stats = [os.stat(p) for p in paths]
+            known = loading.result()
         now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": [st.st_size for st in stats],
                             "mtime_ns": [st.st_mtime_ns for st in stats]})
         entries = known.entries(now["file"])
