@@ -442,10 +442,13 @@ def _dtypes() -> dict:
 
 def with_event_ids(table: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """The published links table: each linked pair names its event's IDs in this release."""
-    linked = events[isin(events["event_key"], table["event_key"][table["event_key"] != ""])]
-    ids = linked.groupby("event_key", sort=False)["event_id_cnty"].agg(lambda s: "; ".join(dict.fromkeys(s)))
+    keys = table["event_key"][table["event_key"] != ""]
+    found: dict[str, str] = {}
+    if len(keys):  # two narrow columns of the linked rows only: the events table is wide and long
+        mask = isin(events["event_key"], keys).to_numpy(dtype=bool)
+        linked = events.loc[mask, ["event_key", "event_id_cnty"]]
+        found = linked.groupby("event_key", sort=False)["event_id_cnty"].agg(lambda s: "; ".join(dict.fromkeys(s))).to_dict()
     out = table.copy()
-    found = ids.to_dict()
     out["event_id_cnty"] = pd.Series([found.get(k, "") for k in out["event_key"].tolist()], index=out.index,
                                      dtype=out["event_id_cnty"].dtype)  # a small table: plain lookups
     return out

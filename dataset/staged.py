@@ -72,20 +72,34 @@ class Staged:
 
     @classmethod
     def concat(cls, parts: list[Staged]) -> Staged:
+        """The parts joined, in order. The parts are consumed (their tables are dropped), so that
+        each column's pieces are freed as soon as the joined column is made: at a million
+        events, joining would otherwise hold every table twice."""
         if not parts:
             return cls.empty()
+
+        def joined(name: str, columns: dict[str, object]) -> pd.DataFrame:
+            frames = [getattr(p, name) for p in parts]
+            for p in parts:
+                setattr(p, name, None)
+            return _concat(frames, columns)
+
         return cls(
-            reports=_concat([p.reports for p in parts], REPORT_COLUMNS),
-            events=_concat([p.events for p in parts], EVENT_COLUMNS),
-            claims=_concat([p.claims for p in parts], CLAIM_COLUMNS),
+            reports=joined("reports", REPORT_COLUMNS),
+            events=joined("events", EVENT_COLUMNS),
+            claims=joined("claims", CLAIM_COLUMNS),
             problems=[x for p in parts for x in p.problems],
-            actors=_concat([p.actors for p in parts], ACTOR_COLUMNS),
+            actors=joined("actors", ACTOR_COLUMNS),
             digests={k: v for p in parts for k, v in p.digests.items()},
         )
 
 
 def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
-    if not frames:
+    """`frames` joined (the list is emptied), each Arrow column one chunk (schemas.frames.solid)."""
+    kept = [f for f in frames if len(f)]
+    frames.clear()
+    if not kept:
         return frame([], columns)
-    return solid(pd.concat(frames, ignore_index=True).astype(columns))
+    out = pd.concat(kept, ignore_index=True).astype(columns)  # Arrow columns: the parts' chunks, not copies
+    kept.clear()
+    return solid(out)
