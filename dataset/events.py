@@ -242,9 +242,15 @@ def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFr
 
 # -- assembly --------------------------------------------------------------------------------
 
-def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
-          killed: pd.DataFrame, wounded: pd.DataFrame) -> Tables:
-    """The published tables from checked staged tables and readings of their figures."""
+def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> Tables:
+    """The published tables from checked staged tables and the readings of their figures
+    (`figures`: "killed" and "wounded", from read_figures).
+
+    Peak memory is the staged input and both output tables at once, so build consumes what it
+    no longer needs: `figures` is emptied once the claims are read, and `staged.claims` is
+    emptied once the claims table exists (half a gigabyte each at a million events). Callers
+    must not use them afterwards.
+    """
     resolve = resolver(actors)
     inter = dict(zip(actors["name"], actors["inter"]))
     defs = event_definitions(staged, resolve, inter)
@@ -257,7 +263,8 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
     ids, registry = assign(pd.DataFrame({"event_key": event_key, "event_date": pd.Series(row_date).astype("datetime64[us]"),
                                          "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)}), registry)
 
-    claims = claim_table(staged, defs, {"killed": killed, "wounded": wounded}, resolve)
+    claims = claim_table(staged, defs, figures, resolve)
+    figures.clear()
     claim_def = claims["def"].to_numpy()
     reps = n_days[claim_def]
     cr_claim = np.repeat(np.arange(len(claims)), reps)
@@ -272,13 +279,18 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame,
     order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    # The claims table first: its intermediate columns are freed before the wide events table exists.
+    sources = event_sources(staged, defs["event_key"])
+    # The claims table first: its intermediate columns and the staged claims are freed before the
+    # wide events table exists.
     claim_rows = _claims(staged, claims, cr_claim, cr_day, cr_ndays, cr_row, ids, row_date, split, rank[cr_row])
     del claims, split
-    sources = event_sources(staged, defs["event_key"])
+    staged.claims = staged.claims.iloc[:0]
     events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order],
                      ids.iloc[order].reset_index(drop=True), {k: v[order] for k, v in per_row.items()})
-    reports = _finish(staged.reports.rename(columns={"file": "raw_path"}).sort_values("report_id", kind="stable"), "reports")
+    reports = staged.reports.rename(columns={"file": "raw_path"})
+    if not reports["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
+        reports = reports.sort_values("report_id", kind="stable")
+    reports = _finish(reports, "reports")
     return Tables(events, claim_rows, reports, registry)
 
 

@@ -89,9 +89,10 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         staged, actors, found = joined.staged, joined.actors, found + joined.problems
     with stages.timed("normalize"):
         found += imports.relax(checks.run(staged, actors, today))
-        killed, killed_problems = read_figures(staged, "killed")
-        wounded, wounded_problems = read_figures(staged, "wounded")
-        found += killed_problems + wounded_problems
+        figures: dict[str, pd.DataFrame] = {}
+        for kind in ("killed", "wounded"):
+            figures[kind], kind_problems = read_figures(staged, kind)
+            found += kind_problems
         try:
             committed = ids.read(raw / ids.FILE, root=raw)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
@@ -101,9 +102,9 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         raise BuildFailed(found)
     registry = ids.merge(committed, *previous)
     with stages.timed("aggregate"):
-        tables = build(staged, actors, registry, killed, wounded)
+        tables = build(staged, actors, registry, figures)  # consumes the figures and staged claims
     links = link.published(joined.links, tables.events)
-    del staged, joined, killed, wounded  # the staged tables end here: free them before validation
+    del staged, joined, figures  # the staged tables end here: free them before validation
     with stages.timed("validate"):
         found += validation_problems(tables, links)
     if errors(found):
