@@ -104,7 +104,10 @@ _saving: list[threading.Thread] = []
 def save_soon(store: Store, staged: Staged, files: pd.DataFrame) -> None:
     """Store.save on a thread of its own: writing the cache is mostly Parquet encoding, which
     releases the GIL, so it overlaps the build's next steps. `wait` joins it."""
-    snapshot = Staged(staged.reports, staged.events, staged.claims, list(staged.problems))
+    # Shallow copies: with copy-on-write, a later in-place change to the build's frames copies
+    # their data first, so the thread always writes what was parsed.
+    snapshot = Staged(staged.reports.copy(deep=False), staged.events.copy(deep=False),
+                      staged.claims.copy(deep=False), list(staged.problems))
     thread = threading.Thread(target=store.save, args=(snapshot, files), name=f"save {store.name} cache")
     thread.start()
     _saving.append(thread)
