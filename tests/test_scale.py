@@ -5,13 +5,17 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dataset import pipeline
 from dataset.problems import BuildFailed
-from dataset.readers import yaml_reports
+from dataset.readers import files, parse_cache, yaml_reports
+from dataset.staged import Staged
 
 from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
 
@@ -159,3 +163,39 @@ def test_events_are_sorted_by_country_then_date(multi_release):
     events = pd.read_parquet(multi_release / "events.parquet")
     key = list(zip(events["country"].cat.codes, events["event_date"]))
     assert key == sorted(key)
+
+
+# -- the pieces the cached rebuild is made of ------------------------------------------------
+
+@given(st.lists(st.integers(0, 29), max_size=60), st.integers(1, 5))
+def test_taking_rows_as_runs_equals_taking_them_one_by_one(rows, most):
+    df = pd.DataFrame({"file": pd.Series([f"f{i // 3}" for i in range(30)], dtype="str"),
+                       "text": pd.Series([f"row {i}" * (i % 4) for i in range(30)], dtype="str"),
+                       "n": pd.array(range(30), dtype="Int64")})
+    at = np.array(rows, dtype=np.int64)
+    expected = df.iloc[at].reset_index(drop=True)
+    got = parse_cache.take_runs(df, at, most=most)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_listing_gives_sorted_relative_paths_and_the_files_behind_them(tmp_path):
+    for rel in ("reports/b/2.yaml", "reports/a/10.yaml", "reports/a/9.yaml", "reports/.hidden.yaml", "reports/x.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(rel, encoding="utf-8")
+    paths, rels, problems = files.listing(tmp_path, "reports", (".yaml",))
+    assert rels == ["reports/a/10.yaml", "reports/a/9.yaml", "reports/b/2.yaml"]
+    assert [Path(p).read_text(encoding="utf-8") for p in paths] == rels
+    assert [(p.file, p.code) for p in problems] == [("reports/x.txt", "ignored_file")]
+    assert files.find(tmp_path, "reports", (".yaml",))[0] == [Path(p) for p in paths]
+
+
+def test_joining_staged_parts_consumes_them_and_keeps_their_rows_in_order():
+    parts = [yaml_reports.frames_of(yaml_reports.stage_rows(path.read_bytes(), path.name))
+             for path in sorted((MULTI_RAW / "reports").rglob("*.yaml"))[:3]]
+    expected = pd.concat([p.claims for p in parts], ignore_index=True)
+    joined = Staged.concat(parts)
+    assert all(p.claims is None for p in parts)
+    assert joined.claims["claim"].tolist() == expected["claim"].tolist()
+    assert joined.claims["file"].tolist() == expected["file"].tolist()
+    chunks = [getattr(joined.claims[c].array, "_pa_array", None) for c in joined.claims.columns]
+    assert all(c is None or c.num_chunks <= 1 for c in chunks)
