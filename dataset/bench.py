@@ -310,11 +310,17 @@ def table(result: dict, floor: dict | None) -> str:
     return "\n".join(lines)
 
 
+def _generated(work: Path, folder: str, n: int, write, what: str) -> Path:
+    """The synthetic raw set work/<folder>-<n>, generated on first use and kept for later runs."""
+    raw = work / f"{folder}-{n}"
+    if not (raw / folder).exists():
+        print(f"generating {n:,} {what} ...", file=sys.stderr)
+        write(raw, n)
+    return raw
+
+
 def bench_events(n: int, work: Path) -> str:
-    raw, out = work / f"sheets-{n}", work / f"out-{n}"
-    if not (raw / "sheets").exists():
-        print(f"generating {n:,} events ...", file=sys.stderr)
-        write_sheets(raw, n)
+    raw, out = _generated(work, "sheets", n, write_sheets, "events"), work / f"out-{n}"
     shutil.rmtree(out, ignore_errors=True)
     floor = _child("floor", raw, work / f"floor-{n}")
     result = _child("build", raw, out)
@@ -328,10 +334,7 @@ def bench_events(n: int, work: Path) -> str:
 
 
 def bench_reports(n: int, work: Path) -> str:
-    raw, out = work / f"reports-{n}", work / f"rout-{n}"
-    if not (raw / "reports").exists():
-        print(f"generating {n:,} YAML reports ...", file=sys.stderr)
-        write_reports(raw, n)
+    raw, out = _generated(work, "reports", n, write_reports, "YAML reports"), work / f"rout-{n}"
     shutil.rmtree(out, ignore_errors=True)
     cold = _child("build", raw, out, "2024.07.0")
     candidates = sorted((raw / "reports").rglob("*.yaml"))

@@ -8,18 +8,14 @@ and compares: identical -> nothing to do; different -> refuse (releases are neve
 from __future__ import annotations
 
 import datetime as dt
-import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import filelock
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from . import codebook, diff, ids, link, pipeline, release
-from .load import read as read_table
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
 
@@ -44,7 +40,7 @@ def previous_release(out: Path, version: str) -> Previous | None:
     if not older:
         return None
     path = older[-1]
-    tables = {t: read_table(path, t) for t in diff.TABLES}
+    tables = diff.read_tables(path)
     log = path / CHANGELOG
     return Previous(path.name, tables, log.read_text(encoding="utf-8") if log.exists() else None)
 
@@ -67,7 +63,7 @@ def write_release(folder: release.Folder, result: pipeline.Result, version: str,
     with ThreadPoolExecutor(max_workers=1) as pool:
         changing = pool.submit(diff.diff, previous.tables, tables) if previous else pool.submit(diff.added, tables)
         folder.write_tables(tables)
-        folder.write_bytes(ids.FILE, _registry_csv(result.tables.registry))
+        folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.tables.registry)))
         folder.write_bytes(link.FILE, link.csv_bytes(result.links if result.links is not None else link.published(None, result.tables.events)))
         changes = changing.result()
     rows = {name: len(df) for name, df in tables.items()}
@@ -83,11 +79,6 @@ def write_release(folder: release.Folder, result: pipeline.Result, version: str,
     folder.write_bytes(release.SUMS, release.sums(folder.digests))
 
 
-def _registry_csv(registry: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    pacsv.write_csv(pa.Table.from_pandas(ids.sort(registry), preserve_index=False), buf,
-                    write_options=pacsv.WriteOptions(quoting_style="needed"))
-    return buf.getvalue()
 
 
 def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
@@ -127,9 +118,9 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
 def _compare_existing(target: Path, folder: release.Folder, rows, result, stages) -> Outcome:
     """An identical release is up to date; a different one is refused. The rebuild is discarded."""
     try:
-        differs = [name for name, d in sorted(folder.digests.items())
-                   if not (target / name).is_file() or release.file_digest(target / name) != d]
-        damaged = release.verify(target)
+        existing = release.hash_files(target, folder.digests)  # each file hashed once, for both checks
+        differs = [name for name, d in sorted(folder.digests.items()) if existing.get(name) != d]
+        damaged = release.verify(target, known=existing)
     finally:
         release.discard(folder)
     if differs or damaged:

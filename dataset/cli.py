@@ -84,7 +84,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_diff(args: argparse.Namespace) -> int:
     """Changes between two releases (paths, versions or "latest")."""
     old_path, new_path = release_path(args.old, args.releases), release_path(args.new, args.releases)
-    tables = [{t: read_table(p, t) for t in diff.TABLES} for p in (old_path, new_path)]
+    tables = [diff.read_tables(p) for p in (old_path, new_path)]
     changes = diff.diff(*tables)
     rows = {t: len(df) for t, df in tables[1].items()}
     print(diff.changelog_section(changes, old_path.resolve().name, new_path.resolve().name, rows), end="")

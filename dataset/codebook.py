@@ -240,6 +240,17 @@ def _field(c: dict[str, Any]) -> dict[str, Any]:
 DIALECT = {"delimiter": ",", "doubleQuote": True, "header": True, "lineTerminator": "\n"}
 
 
+def _csv_resource(table: str, title: str, digests: dict) -> dict[str, Any]:
+    """The tabular-data resource of `table`'s CSV file, its schema from the pandera model."""
+    name = f"{table}.csv"
+    schema = {"fields": [_field(c) for c in columns(table)], "primaryKey": schemas.PRIMARY_KEYS[table],
+              "missingValues": [""]}
+    return {"name": table, "path": name, "profile": "tabular-data-resource", "format": "csv",
+            "mediatype": "text/csv", "encoding": "utf-8", "title": title,
+            "description": inspect.getdoc(schemas.model(table)), "dialect": DIALECT,
+            "hash": f"sha256:{digests[name].sha256}", "bytes": digests[name].bytes, "schema": schema}
+
+
 def datapackage(version: str, digests: dict) -> dict[str, Any]:
     """Frictionless Data Package descriptor of the release's CSV and Parquet files.
 
@@ -247,40 +258,22 @@ def datapackage(version: str, digests: dict) -> dict[str, Any]:
     """
     resources = []
     for table in schemas.TABLES:
-        schema = {"fields": [_field(c) for c in columns(table)], "primaryKey": schemas.PRIMARY_KEYS[table],
-                  "missingValues": [""]}
+        resource = _csv_resource(table, f"{table} (CSV)", digests)
         if table == "claims":
-            schema["foreignKeys"] = [
+            resource["schema"]["foreignKeys"] = [
                 {"fields": "event_id_cnty", "reference": {"resource": "events", "fields": "event_id_cnty"}},
                 {"fields": "report_id", "reference": {"resource": "reports", "fields": "report_id"}}]
-        csv_name, parquet_name = f"{table}.csv", f"{table}.parquet"
-        resources.append({
-            "name": table, "path": csv_name, "profile": "tabular-data-resource", "format": "csv",
-            "mediatype": "text/csv", "encoding": "utf-8", "title": f"{table} (CSV)",
-            "description": inspect.getdoc(schemas.TABLES[table]),
-            "dialect": DIALECT,
-            "hash": f"sha256:{digests[csv_name].sha256}", "bytes": digests[csv_name].bytes, "schema": schema,
-        })
         # The Parquet twin is an extension property: Frictionless validates the CSV resource, and
         # `dataset verify` checks both files' hash and size against the manifest.
-        resources[-1]["x-parquet"] = {
+        parquet_name = f"{table}.parquet"
+        resource["x-parquet"] = {
             "path": parquet_name, "format": "parquet", "mediatype": "application/vnd.apache.parquet",
-            "description": f"The same rows and columns as {csv_name}, with the pandas dtypes stored.",
+            "description": f"The same rows and columns as {table}.csv, with the pandas dtypes stored.",
             "hash": f"sha256:{digests[parquet_name].sha256}", "bytes": digests[parquet_name].bytes,
         }
-    for table, model in schemas.REVIEW_TABLES.items():
-        csv_name = f"{table}.csv"
-        if csv_name not in digests:
-            continue
-        resources.append({
-            "name": table, "path": csv_name, "profile": "tabular-data-resource", "format": "csv",
-            "mediatype": "text/csv", "encoding": "utf-8", "title": f"{table} (CSV, review table)",
-            "description": inspect.getdoc(model),
-            "dialect": DIALECT,
-            "hash": f"sha256:{digests[csv_name].sha256}", "bytes": digests[csv_name].bytes,
-            "schema": {"fields": [_field(c) for c in columns(table)], "primaryKey": schemas.PRIMARY_KEYS[table],
-                       "missingValues": [""]},
-        })
+        resources.append(resource)
+    resources += [_csv_resource(table, f"{table} (CSV, review table)", digests)
+                  for table in schemas.REVIEW_TABLES if f"{table}.csv" in digests]
     return {
         "profile": "data-package", "name": PACKAGE_NAME, "version": version,
         "title": "Conflict events with per-source fatality ranges",

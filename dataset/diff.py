@@ -8,22 +8,29 @@ ID can find out what happened to it.
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 import schemas
 
-TABLES = ("events", "claims", "reports")
+from . import release
+from .load import read
+
+TABLES = tuple(schemas.TABLES)  # the data tables; review tables (links) are not diffed
 COLUMNS = ["table", "id", "event_key", "change", "field", "old", "new"]
 ADDED, DELETED, MODIFIED = "added", "deleted", "modified"
 COLUMN_ADDED, COLUMN_REMOVED = "column added", "column removed"
 ORDER = {ADDED: 0, DELETED: 1, MODIFIED: 2, COLUMN_ADDED: 3, COLUMN_REMOVED: 4}
 LISTED = 50  # changes listed by name per section of CHANGELOG.md; changes.csv has them all
+
+
+def read_tables(path: Path) -> dict[str, pd.DataFrame]:
+    """The data tables of the release at `path`, as `diff` compares them."""
+    return {t: read(path, t) for t in TABLES}
 
 
 def text(values: pd.Series) -> pd.Series:
@@ -120,14 +127,12 @@ def _repeated(value: str, n: int) -> pd.Series:
 
 
 def write_changes_csv(changes: pd.DataFrame, sink) -> None:
-    table = pa.Table.from_pandas(changes[COLUMNS].astype("str"), preserve_index=False)
-    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    """changes.csv, written as the release writes its tables."""
+    release.write_csv(changes[COLUMNS].astype("str"), sink)
 
 
 def changes_csv(changes: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    write_changes_csv(changes, buf)
-    return buf.getvalue()
+    return release.csv_bytes(changes[COLUMNS].astype("str"))
 
 
 def summary(changes: pd.DataFrame) -> dict[str, dict[str, int]]:

@@ -10,7 +10,6 @@ whose values the codebook prints (dtype, parse_dates, keep_default_na, na_values
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,8 @@ from typing import Any
 import pandas as pd
 
 import schemas
+
+from .release import MANIFEST, file_digest, read_manifest
 
 FORMATS = ("parquet", "csv")
 
@@ -53,18 +54,19 @@ def release_path(version: str | os.PathLike = "latest", releases: str | os.PathL
     return path
 
 
+def file_name(table: str, format: str = "parquet") -> str:
+    """The release file holding `table` in `format`; review tables (links) exist as CSV only."""
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    return f"{table}.csv" if format == "csv" or table in schemas.REVIEW_TABLES else f"{table}.parquet"
+
+
 def read(path: Path, table: str, format: str = "parquet") -> pd.DataFrame:
     """Read one table file with the published dtypes (no validation). Review tables (links) are
     published as CSV only, so they are read from CSV whatever `format` says."""
     model = schemas.model(table)
-    if table in schemas.REVIEW_TABLES:
-        format = "csv"
-    if format == "parquet":
-        df = pd.read_parquet(path / f"{table}.parquet")
-    elif format == "csv":
-        df = pd.read_csv(path / f"{table}.csv", **csv_options(table))
-    else:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    name = file_name(table, format)
+    df = pd.read_parquet(path / name) if name.endswith(".parquet") else pd.read_csv(path / name, **csv_options(table))
     dtypes = schemas.pandas_dtypes(model)
     return df.astype({c: t for c, t in dtypes.items() if df[c].dtype != t})
 
@@ -83,8 +85,7 @@ def load(version: str | os.PathLike = "latest", table: str = "events", *, releas
     """
     path = release_path(version, releases)
     if validate:
-        csv = format == "csv" or table in schemas.REVIEW_TABLES
-        _check_file(path, f"{table}.{'csv' if csv else 'parquet'}")
+        _check_file(path, file_name(table, format))
     df = read(path, table, format)
     if validate:
         failures = schemas.validate(table, df) if validate == "schema" else _structure(table, df)
@@ -96,9 +97,7 @@ def load(version: str | os.PathLike = "latest", table: str = "events", *, releas
 
 
 def _check_file(path: Path, name: str) -> None:
-    from .release import MANIFEST, file_digest
-
-    listed = json.loads((path / MANIFEST).read_text(encoding="utf-8"))["files"].get(name)
+    listed = read_manifest(path)["files"].get(name)
     actual = file_digest(path / name)
     if listed is None or (actual.sha256, actual.bytes) != (listed["sha256"], listed["bytes"]):
         raise ValueError(f"{path / name} is not the file the release published (sha256 or size differs from "

@@ -83,10 +83,6 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @dataclass(frozen=True)
 class Digest:
     sha256: str
@@ -184,7 +180,7 @@ def prepare(out: Path, version: str, write: Callable[[Folder], None]) -> Folder:
         folder = Folder(tmp)
         write(folder)
         _fsync_dir(tmp)
-        problems = verify(tmp)
+        problems = verify(tmp, known=folder.digests)  # hashed as written: not read back again
         if problems:
             raise ReleaseError("the written release does not match its manifest: " + "; ".join(problems))
         return folder
@@ -196,13 +192,20 @@ def prepare(out: Path, version: str, write: Callable[[Folder], None]) -> Folder:
         raise
 
 
+def _refuse_existing(target: Path) -> None:
+    if target.exists() or target.is_symlink():
+        raise ReleaseError(f"release {target} already exists; releases are never overwritten "
+                           f"(remove it explicitly to rebuild it, or build a new --version)")
+
+
 def commit(folder: Folder, out: Path, version: str) -> Path:
     """Rename a prepared folder into place (one atomic step) and point `latest` at it."""
     target = out / version
-    if target.exists() or target.is_symlink():
+    try:
+        _refuse_existing(target)  # again: another process may have published it meanwhile
+    except ReleaseError:
         discard(folder)
-        raise ReleaseError(f"release {target} already exists; releases are never overwritten "
-                           f"(remove it explicitly to rebuild it, or build a new --version)")
+        raise
     try:
         os.rename(folder.path, target)
         _fsync_dir(out)
@@ -219,10 +222,7 @@ def discard(folder: Folder) -> None:
 
 def publish(out: Path, version: str, write: Callable[[Folder], None]) -> Path:
     """Write release `version` under `out` atomically; point `latest` at it."""
-    target = out / version
-    if target.exists() or target.is_symlink():
-        raise ReleaseError(f"release {target} already exists; releases are never overwritten "
-                           f"(remove it explicitly to rebuild it, or build a new --version)")
+    _refuse_existing(out / version)  # before writing anything
     return commit(prepare(out, version, write), out, version)
 
 
@@ -264,17 +264,27 @@ def version_key(version: str) -> tuple:
     return tuple(int(x) if x.isdigit() else x for x in re.split(r"[.-]", version))
 
 
-def verify(release: Path) -> list[str]:
-    """Differences between a release folder and its manifest (sha256 and size), one per file."""
+def hash_files(folder: Path, names) -> dict[str, Digest]:
+    """Digest of each of `names` that is a file in `folder` (missing ones left out), two threads."""
+    present = sorted(n for n in names if (folder / n).is_file())
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        return dict(zip(present, pool.map(lambda n: file_digest(folder / n), present)))
+
+
+def verify(release: Path, known: dict[str, Digest] | None = None) -> list[str]:
+    """Differences between a release folder and its manifest (sha256 and size), one per file.
+
+    `known`: digests the caller has just taken of files of this very folder (not hashed again).
+    """
     try:
         body = read_manifest(release)
     except (OSError, json.JSONDecodeError) as err:
         return [f"{MANIFEST}: unreadable ({err})"]
     out = []
     listed = body.get("files", {})
-    present = sorted(n for n in listed if (release / n).is_file())
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        digests = dict(zip(present, pool.map(lambda n: file_digest(release / n), present)))
+    known = known or {}
+    digests = {**hash_files(release, [n for n in listed if n not in known]),
+               **{n: d for n, d in known.items() if n in listed}}
     for name, meta in sorted(listed.items()):
         if name not in digests:
             out.append(f"{name}: missing")
@@ -284,7 +294,7 @@ def verify(release: Path) -> list[str]:
             out.append(f"{name}: size {d.bytes} differs from the manifest's {meta.get('bytes')}")
         if d.sha256 != meta.get("sha256"):
             out.append(f"{name}: sha256 differs from the manifest")
-    out += _verify_sums(release, digests)
+    out += _verify_sums(release, {**known, **digests})
     out += _verify_datapackage(release, listed)
     allowed = set(listed) | {MANIFEST, SUMS}
     for path in sorted(release.iterdir()):
