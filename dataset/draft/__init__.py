@@ -51,10 +51,6 @@ def draft_text(body: str, source: str, published: dt.date, language: str, regist
         # countries of the places named come after the countries named outright
         ctx.countries += [c for c in dict.fromkeys(m.place.country for m in mentions) if c not in ctx.countries]
     found = claims_mod.extract(sents, ctx)
-    d = Draft(body, source, published, language, [c for c in found if not c.background],
-              dates.find(body, published),
-              list(dict.fromkeys(ctx.mentioned)), ctx.countries)
-    d.background = [c for c in found if c.background]
-    d.places = mentions
-    d.context = ctx
-    return d
+    return Draft(body, source, published, language, [c for c in found if not c.background],
+                 dates.find(body, published), list(dict.fromkeys(ctx.mentioned)), ctx.countries,
+                 background=[c for c in found if c.background], places=mentions, context=ctx)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .context import NON_STATE_ARMED, Context
+from .context import Context
 from .lexicon import match_at
 from .text import Sentence, fold
+from .victims import class_actor
 
 CLAUSE_BREAKS = {",", ";", ":", '"', "“", "”", "«", "»", "that", "que", "qu'", "(", ")", "—", "–"}
 QUOTE_CLOSE = {'"', "”", "»", ","}
@@ -39,7 +40,6 @@ class Attribution:
 
 def find(sentence: Sentence, ctx: Context) -> list[Attribution]:
     words = [t.low for t in sentence.tokens]
-    raw = [t.text for t in sentence.tokens]
     out: list[Attribution] = []
     i = 0
     while i < len(words):
@@ -172,10 +172,8 @@ def resolve(words: list[str], raw: list[str], before: list[str], ctx: Context, d
 
 
 def _class_actor(cls: str, words: list[str], ctx: Context) -> str | None:
-    country = next((ctx.country_at(words, k)[1] for k in range(len(words)) if ctx.country_at(words, k)), None)
-    if cls in ("military", "police"):
-        return ctx.state_actor(cls, country)
-    return ctx.only_mentioned(NON_STATE_ARMED) if cls == "armed_group" else None
+    country = next((c[1] for k in range(len(words)) if (c := ctx.country_at(words, k))), None)
+    return class_actor(cls, country, ctx)
 
 
 def _class_only(words: list[str], ctx: Context) -> str | None:

@@ -8,18 +8,17 @@ The same claim stated twice (the lead and the body of a wire story) is drafted o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from schemas.vocab import UNKNOWN
-
-import re
 
 from ..rules import phrases
 from . import attribution, dates, figures
 from .context import Context
 from .figures import Figure
 from .text import Sentence
-from .victims import resolve_class
+from .victims import class_actor
 
 
 @dataclass(frozen=True)
@@ -97,8 +96,7 @@ def _subject_before(f: Figure, s: Sentence, ctx: Context) -> str | None:
             return hit[1]
         noun = ctx.lex.noun_at(words, j)
         if noun and noun[1] in ("military", "police", "armed_group", "militia", "external"):
-            names = resolve_class(noun[1], None, False, ctx)
-            return names[0] if names and names[0] != UNKNOWN else None
+            return class_actor(noun[1], None, ctx)
         if words[j] in ("it", "they", "il", "ils", "elle"):
             return None
     return None
@@ -119,8 +117,14 @@ def _dedupe(claims: list[Claim]) -> list[Claim]:
 
 
 def _same_amount(a: str, b: str) -> bool:
+    same = same_reading(a, b)
+    return a.casefold() == b.casefold() if same is None else same
+
+
+def same_reading(a: str, b: str) -> bool | None:
+    """Whether two amounts read as the same range in the phrase table; None if either is unreadable."""
     try:
         ra, rb = phrases.read(a), phrases.read(b)
     except phrases.PhraseError:
-        return a.casefold() == b.casefold()
+        return None
     return (ra.low, ra.best, ra.high) == (rb.low, rb.best, rb.high)

@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 
-from schemas.vocab import CIVILIANS, UNKNOWN, country_names
+from schemas.vocab import country_names
 
-from .lexicon import Lexicon, Phrase, phrase
+from .lexicon import Lexicon, Phrase, named_at, phrase
 from .text import Sentence
 
 NON_STATE_ARMED = (2,)  # ACLED inter code of rebel groups: "rebels", "jihadists", "terrorists", "assailants"
@@ -44,10 +44,8 @@ class Registry:
 
     def actor_at(self, words: list[str], i: int) -> tuple[int, str] | None:
         """(number of tokens, actor) if a name or alias starts at token i."""
-        for p, name in self.aliases:
-            if tuple(words[i:i + len(p)]) == p:
-                return len(p), name
-        return None
+        hit = named_at(words, i, self.aliases)
+        return (len(hit[0]), hit[1]) if hit else None
 
 
 @cache
@@ -73,10 +71,8 @@ class Context:
             return 1, self.lex.demonyms[w]
         if w in self.lex.country_names:
             return 1, self.lex.country_names[w]
-        for p, name in _countries().items():
-            if tuple(words[i:i + len(p)]) == p:
-                return len(p), name
-        return None
+        hit = named_at(words, i, _countries().items())
+        return (len(hit[0]), hit[1]) if hit else None
 
     def state_actor(self, kind: str, country: str | None) -> str | None:
         """The registered state force of a country ("Military Forces of Mali (2021-)")."""
@@ -123,5 +119,3 @@ def build(lex: Lexicon, registry: Registry, sentences: list[Sentence], language:
     ctx.countries = [c for c, _ in counts.most_common()]
     return ctx
 
-
-SPECIAL = (CIVILIANS, UNKNOWN)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ..rules import phrases
+from .claims import same_reading
 from .text import fold
 
 ARTICLES = r"^(?:(?:the|a|an|le|la|les|un|une|des|de)\s+|l'|d')"
@@ -57,13 +57,7 @@ def norm_claimant(s: str) -> str:
 
 
 def same_amount(a: str, b: str) -> bool:
-    if fold(str(a)).split() == fold(str(b)).split():
-        return True
-    try:
-        ra, rb = phrases.read(str(a)), phrases.read(str(b))
-    except phrases.PhraseError:
-        return False
-    return (ra.low, ra.best, ra.high) == (rb.low, rb.best, rb.high)
+    return fold(str(a)).split() == fold(str(b)).split() or bool(same_reading(str(a), str(b)))
 
 
 def match(pred: dict, gold: dict) -> bool:
@@ -105,10 +99,20 @@ def load(path: Path, root: Path) -> list[dict]:
 
 
 def run(path: Path, actors: Path, root: Path, verbose: bool = False) -> Score:
-    from . import draft_text, places, registry_from_file
+    registry, gazetteer = _inputs(actors, root)
+    return score(path, root, registry, gazetteer, verbose)
 
-    registry = registry_from_file(actors)
-    gazetteer = places.load(root / "raw")
+
+def _inputs(actors: Path, root: Path):
+    """The actor registry and the gazetteer (every place coded in root/raw), read once per run."""
+    from . import places, registry_from_file
+
+    return registry_from_file(actors), places.load(root / "raw")
+
+
+def score(path: Path, root: Path, registry, gazetteer, verbose: bool = False) -> Score:
+    from . import draft_text
+
     total = Score()
     for item in load(path, root):
         published = item["published"] if isinstance(item["published"], dt.date) else dt.date.fromisoformat(item["published"])
@@ -136,12 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     args = [a for a in args if a != "-v"]
     folder = Path(args[0]) if args else Path("tests/draft_eval")
     root = Path(args[1]) if len(args) > 1 else Path(".")
-    actors = folder / "actors.yaml"
+    registry, gazetteer = _inputs(folder / "actors.yaml", root)
     total = Score()
     for part in ("dev", "heldout", "heldout2"):
         if part != "dev" and "--dev-only" in sys.argv:
             continue
-        s = run(folder / f"{part}.yaml", actors, root, verbose)
+        s = score(folder / f"{part}.yaml", root, registry, gazetteer, verbose)
         total.add(s)
         print(f"{part}: claims {s.tp}/{s.predicted} predicted correct, {s.tp}/{s.gold} labelled found; "
               f"claims_precision={s.precision:.3f} claims_recall={s.recall:.3f} dates_accuracy={s.dates_accuracy:.3f}")

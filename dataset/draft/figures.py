@@ -183,7 +183,7 @@ def _fill_victims(words: list[str], raw: list[str], figs: list[Figure], ctx: Con
 
 def _scope_victims(words: list[str], raw: list[str], ctx: Context) -> Victims | None:
     for i in range(len(words)):
-        p = next((s for s in SCOPE_WORDS if tuple(words[i:i + len(s)]) == s), None)
+        p = match_at(words, i, SCOPE_WORDS)
         if not p:
             continue
         j = i + len(p)

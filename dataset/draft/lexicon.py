@@ -24,9 +24,18 @@ def phrases(items) -> list[Phrase]:
 
 
 def match_at(words: list[str], i: int, options: list[Phrase]) -> Phrase | None:
+    """The first of `options` that starts at token i."""
     for p in options:
         if tuple(words[i:i + len(p)]) == p:
             return p
+    return None
+
+
+def named_at(words: list[str], i: int, options) -> tuple[Phrase, str] | None:
+    """(phrase, name) for the first of the (phrase, name) `options` that starts at token i."""
+    for p, name in options:
+        if tuple(words[i:i + len(p)]) == p:
+            return p, name
     return None
 
 
@@ -57,10 +66,7 @@ class Lexicon:
     event_types: list[dict]
 
     def noun_at(self, words: list[str], i: int) -> tuple[Phrase, str] | None:
-        for p, cls in self.nouns:
-            if tuple(words[i:i + len(p)]) == p:
-                return p, cls
-        return None
+        return named_at(words, i, self.nouns)
 
 
 @cache

@@ -158,16 +158,10 @@ def _review(d, add) -> None:
 def _candidates(d, add) -> None:
     add("#")
     add(f"# Candidate actors (registered): {', '.join(d.actors) or 'none'}")
-    if d.places:
-        add("# Candidate places: " + "; ".join(
-            f"{m.written} -> {m.place.name}, {m.place.country} ({m.place.origin}{', dateline' if m.dateline else ''})"
-            for m in d.places))
-    else:
-        add("# Candidate places: none found")
-    if d.dates:
-        add("# Candidate dates: " + "; ".join(
-            f"{c.text!r} -> {c.start}{'' if c.end == c.start else ' .. ' + str(c.end)} (precision {c.precision})"
-            for c in d.dates))
-    else:
-        add("# Candidate dates: none found")
+    add("# Candidate places: " + ("; ".join(
+        f"{m.written} -> {m.place.name}, {m.place.country} ({m.place.origin}{', dateline' if m.dateline else ''})"
+        for m in d.places) or "none found"))
+    add("# Candidate dates: " + ("; ".join(
+        f"{c.text!r} -> {c.start}{'' if c.end == c.start else ' .. ' + str(c.end)} (precision {c.precision})"
+        for c in d.dates) or "none found"))
     add("#")

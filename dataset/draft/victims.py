@@ -14,8 +14,9 @@ from schemas.vocab import CIVILIANS, UNKNOWN
 from .context import EXTERNAL, MILITIAS, NON_STATE_ARMED, Context
 from .lexicon import match_at
 
-CONJUNCTIONS = {"and", "et", "&", ","}
 MAX_GAP = 4  # modifiers allowed between a figure and its noun ("12 Malian army soldiers")
+# Non-state class nouns and the inter codes of the actors they may stand for.
+GROUP_CODES = {"armed_group": NON_STATE_ARMED, "militia": MILITIAS, "external": (EXTERNAL,)}
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def parse(words: list[str], raw: list[str], i: int, ctx: Context) -> Victims | N
 
 
 def _starts_with_number(words: list[str], i: int) -> bool:
-    return i < len(words) and (words[i].isdigit())
+    return i < len(words) and words[i].isdigit()
 
 
 def _join(parts: list[Victims], raw: list[str], i: int) -> Victims:
@@ -152,19 +153,17 @@ def resolve_class(cls: str, country: str | None, own: bool, ctx: Context) -> tup
         return ()
     if cls == "civilians":
         return (CIVILIANS,)
+    name = class_actor(cls, country, ctx)
+    return (name,) if name else (UNKNOWN,)
+
+
+def class_actor(cls: str, country: str | None, ctx: Context) -> str | None:
+    """The one registered actor a class noun stands for ("the army" of the country, "the rebels"
+    when the report names one rebel group), or None when the report leaves doubt."""
     if cls in ("military", "police"):
-        name = ctx.state_actor(cls, country)
-        return (name,) if name else (UNKNOWN,)
-    if cls == "armed_group":
-        name = ctx.only_mentioned(NON_STATE_ARMED)
-        return (name,) if name else (UNKNOWN,)
-    if cls == "militia":
-        name = ctx.only_mentioned(MILITIAS)
-        return (name,) if name else (UNKNOWN,)
-    if cls == "external":
-        name = ctx.only_mentioned((EXTERNAL,))
-        return (name,) if name else (UNKNOWN,)
-    return (UNKNOWN,)
+        return ctx.state_actor(cls, country)
+    codes = GROUP_CODES.get(cls)
+    return ctx.only_mentioned(codes) if codes else None
 
 
 _FUNCTION_WORDS = {"and", "in", "on", "at", "during", "near", "when", "after", "before", "while", "as",
