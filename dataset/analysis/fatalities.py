@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from schemas.frames import decoded
+
 from .periods import FREQS, period_labels, placeable
 
 FATALITY_COLUMNS = ["fatalities", "fatalities_low", "fatalities_best", "fatalities_high"]
@@ -101,18 +103,12 @@ def precision_coverage(events: pd.DataFrame) -> pd.DataFrame:
         frame = events.assign(freq=freq, placed=placeable(events, freq),
                               time_precision=events["time_precision"].astype("int64"))
         parts.append(totals(frame, ["freq", "time_precision", "placed"]))
-    out = pd.concat(parts, ignore_index=True)
-    out["freq"] = pd.Categorical(out["freq"], categories=list(FREQS), ordered=True)
-    out = out.sort_values(["freq", "time_precision"], kind="stable").reset_index(drop=True)
-    out["freq"] = out["freq"].astype("str")
-    return out
+    return pd.concat(parts, ignore_index=True)  # in FREQS order, each part sorted by time_precision
 
 
 def _plain(series: pd.Series) -> pd.Series:
     """Categoricals as their values, so groupings never invent empty categories."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.astype("str")
-    return series
+    return decoded(series) if isinstance(series.dtype, pd.CategoricalDtype) else series
 
 
 DEADLIEST_COLUMNS = ["event_id_cnty", "event_date", "time_precision", "country", "admin1", "location", "event_type",

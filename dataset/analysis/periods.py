@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from schemas.frames import per_distinct
+
 FREQS = ("week", "month", "year")
 # The coarsest time_precision (1 day, 2 week, 3 month) that a period of each length can hold.
 COARSEST_PRECISION = {"week": 2, "month": 3, "year": 3}
@@ -50,8 +52,10 @@ def period_labels(events: pd.DataFrame, freq: str) -> pd.Series:
     date = pd.to_datetime(events["event_date"])
     if freq == "year":
         return date.dt.year.astype("int64").rename("year")
-    labels = date.dt.strftime("%Y-%m" if freq == "month" else "%G-W%V")
-    return labels.astype("str").where(placeable(events, freq)).rename(freq)
+    fmt = "%Y-%m" if freq == "month" else "%G-W%V"
+    # Formatted once per distinct date: pandas' strftime runs per row and "%G-W%V" takes it off its fast path.
+    labels = per_distinct(date, lambda day: day.strftime(fmt), "str")
+    return labels.where(placeable(events, freq)).rename(freq)
 
 
 def period_start(labels: pd.Series, freq: str) -> pd.Series:

@@ -113,14 +113,11 @@ def fatalities_figure(table: pd.DataFrame, freq: str, by: str | None = "country"
     return fig
 
 
-def _period_ticks(ax: Axes, labels: list, axis: str = "x") -> None:
-    """Label at most ~12 periods on a categorical axis, evenly spaced."""
+def _period_ticks(ax: Axes, labels: list) -> None:
+    """Label at most ~12 periods on a categorical x axis, evenly spaced."""
     step = max(1, int(np.ceil(len(labels) / 12)))
     ticks = list(range(0, len(labels), step))
-    if axis == "x":
-        ax.set_xticks(ticks, [str(labels[i]) for i in ticks], rotation=45, ha="right", fontsize=8)
-    else:
-        ax.set_yticks(ticks, [str(labels[i]) for i in ticks], fontsize=8)
+    ax.set_xticks(ticks, [str(labels[i]) for i in ticks], rotation=45, ha="right", fontsize=8)
 
 
 def event_counts_figure(counts: pd.DataFrame, freq: str) -> Figure:

@@ -167,9 +167,10 @@ def _who(c: Collector, events: pd.DataFrame) -> Section:
 
 def _disagreement(c: Collector, events: pd.DataFrame, claims: pd.DataFrame) -> Section:
     section = Section("Source disagreement", [METHODS[3]])
-    dis = c.table(section, "disagreement.csv", sources.disagreement(claims, events),
+    whole = sources.whole_claims(claims)
+    dis = c.table(section, "disagreement.csv", sources.disagreement_whole(whole, events),
                   "One row per event row and victim group whose claims conflict.")
-    pairs = c.table(section, "own_vs_enemy.csv", sources.own_vs_enemy(claims, events),
+    pairs = c.table(section, "own_vs_enemy.csv", sources.own_vs_enemy_whole(whole, events),
                     "Own versus enemy claims about the same side's dead, per coded event.")
     c.table(section, "own_vs_enemy_summary.csv", sources.own_vs_enemy_summary(pairs),
             "How often the enemy claims more, the same or fewer of a side's dead.")

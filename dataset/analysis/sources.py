@@ -129,6 +129,19 @@ def conflicts(whole: pd.DataFrame) -> pd.DataFrame:
     return out[order].reset_index()
 
 
+def _example() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The claims and events of the examples below: one event in which the army admits two of its
+    dead and the rebels claim "dozens" (24, at least 12, at most 99)."""
+    claims = pd.DataFrame({"claim_id": ["r#e#1", "r#e#2"], "event_id_cnty": "MLI1", "event_key": "e",
+        "event_date": pd.to_datetime("2024-07-27"), "report_id": "r", "source": "AP", "claimant": ["Army", "Rebels"],
+        "claimant_actor": ["Army", "Rebels"], "stance": ["own", "enemy"], "victims": "Army", "victim_group": "side_b",
+        "killed": ["two", "dozens"], "fatalities_low": [2, 12], "fatalities_best": [2, 24], "fatalities_high": [2, 99],
+        "fatalities_acled": [2, 12], "n_days": 1})
+    events = pd.DataFrame({"event_id_cnty": ["MLI1"], "event_date": pd.to_datetime(["2024-07-27"]), "country": "Mali",
+        "admin1": "Kidal", "event_type": "Battles", "event_key": "e", "n_days": 1, "actor1": "Rebels", "actor2": "Army"})
+    return claims, events
+
+
 DISAGREEMENT_COLUMNS = ["event_id_cnty", "event_date", "country", "admin1", "event_type", "event_key", "n_days",
                         "victim_group"]
 
@@ -140,17 +153,21 @@ def disagreement(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     the event's figures on each of their days), who made each, the spread and every claim.
     Sorted by event_date, event_id_cnty and victim group.
 
-    >>> claims = pd.DataFrame({"claim_id": ["r#e#1", "r#e#2"], "event_id_cnty": "MLI1", "event_key": "e",
-    ...     "event_date": pd.to_datetime("2024-07-27"), "report_id": "r", "source": "AP", "claimant": ["Army", "Rebels"],
-    ...     "claimant_actor": ["Army", "Rebels"], "stance": ["own", "enemy"], "victims": "Army", "victim_group": "side_b",
-    ...     "killed": ["two", "dozens"], "fatalities_low": [2, 12], "fatalities_best": [2, 24], "fatalities_high": [2, 99],
-    ...     "fatalities_acled": [2, 12], "n_days": 1})
-    >>> events = pd.DataFrame({"event_id_cnty": ["MLI1"], "event_date": pd.to_datetime(["2024-07-27"]), "country": "Mali",
-    ...     "admin1": "Kidal", "event_type": "Battles", "event_key": "e", "n_days": 1})
+    >>> claims, events = _example()
     >>> disagreement(claims, events)[["event_id_cnty", "victim_group", "lowest_claim", "highest_claim", "spread"]].to_dict("records")
     [{'event_id_cnty': 'MLI1', 'victim_group': 'side_b', 'lowest_claim': 2, 'highest_claim': 24, 'spread': 22}]
     """
-    found = conflicts(whole_claims(claims))
+    return disagreement_whole(whole_claims(claims), events)
+
+
+def disagreement_whole(whole: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """`disagreement` from claims already added up by `whole_claims`, for callers that need them twice.
+
+    >>> claims, events = _example()
+    >>> disagreement_whole(whole_claims(claims), events).equals(disagreement(claims, events))
+    True
+    """
+    found = conflicts(whole)
     rows = events[DISAGREEMENT_COLUMNS[:-1]].copy()
     for col in ("event_id_cnty", "country", "admin1", "event_type", "event_key"):
         rows[col] = rows[col].astype("str")
@@ -175,17 +192,20 @@ def own_vs_enemy(claims: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     `difference` is enemy - own, `ratio` enemy / own (missing when own is 0). One row per coded
     event (`event_ids` lists its day rows), since claims are compared whole.
 
-    >>> claims = pd.DataFrame({"claim_id": ["r#e#1", "r#e#2"], "event_id_cnty": "MLI1", "event_key": "e",
-    ...     "event_date": pd.to_datetime("2024-07-27"), "report_id": "r", "source": "AP", "claimant": ["Army", "Rebels"],
-    ...     "claimant_actor": ["Army", "Rebels"], "stance": ["own", "enemy"], "victims": "Army", "victim_group": "side_b",
-    ...     "killed": ["two", "dozens"], "fatalities_low": [2, 12], "fatalities_best": [2, 24], "fatalities_high": [2, 99],
-    ...     "fatalities_acled": [2, 12], "n_days": 1})
-    >>> events = pd.DataFrame({"event_id_cnty": ["MLI1"], "event_date": pd.to_datetime(["2024-07-27"]), "country": "Mali",
-    ...     "event_key": "e", "actor1": "Rebels", "actor2": "Army"})
+    >>> claims, events = _example()
     >>> own_vs_enemy(claims, events)[["side_actor", "own_claim", "enemy_claim", "difference", "ratio"]].to_dict("records")
     [{'side_actor': 'Army', 'own_claim': 2, 'enemy_claim': 24, 'difference': 22, 'ratio': 12.0}]
     """
-    whole = whole_claims(claims)
+    return own_vs_enemy_whole(whole_claims(claims), events)
+
+
+def own_vs_enemy_whole(whole: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """`own_vs_enemy` from claims already added up by `whole_claims`, for callers that need them twice.
+
+    >>> claims, events = _example()
+    >>> own_vs_enemy_whole(whole_claims(claims), events).equals(own_vs_enemy(claims, events))
+    True
+    """
     toll = whole[whole["fatalities_best"].notna() & whole["victim_group"].isin(SIDES) & whole["stance"].isin(["own", "enemy"])]
     parts = {}
     for stance in ("own", "enemy"):
