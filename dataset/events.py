@@ -49,17 +49,33 @@ class Tables:
 FIGURE_COLUMNS = ["low", "best", "high", "acled", "rule", "text"]
 
 
-def read_figures(staged: Staged, kind: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Ranges for `kind` ("killed" or "wounded") of every staged claim, and unreadable phrases.
+def report_rows(staged: Staged, report_ids: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
+    """The staged reports, one row per report_id (its first), and the row of each of `report_ids`
+    among them (-1 where none). Compute once per build and pass on: at a million claims each
+    call costs half a second."""
+    reports = staged.reports.drop_duplicates("report_id").reset_index(drop=True)
+    return reports, positions(report_ids, reports["report_id"])
+
+
+def read_figures(staged: Staged) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Ranges for "killed" and "wounded" of every staged claim, and unreadable phrases.
 
     Each distinct (phrase, language) is read once and joined back, so a million claims cost as
     many parser calls as they have distinct phrasings. Explicit {low, best, high} mappings are
     used as given, their ACLED value defaulting to low.
     """
-    c = staged.claims
-    reports = staged.reports.drop_duplicates("report_id")
-    language = pd.Series(reports["language"].array.take(positions(c["report_id"], reports["report_id"]), allow_fill=True),
-                         index=c.index, dtype="str").fillna("en")
+    reports, at = report_rows(staged, staged.claims["report_id"])
+    language = pd.Series(reports["language"].array.take(at, allow_fill=True),
+                         index=staged.claims.index, dtype="str").fillna("en")
+    figures, problems = {}, []
+    for kind in ("killed", "wounded"):
+        figures[kind], found = _read_kind(staged.claims, language, kind)
+        problems += found
+    return figures, problems
+
+
+def _read_kind(c: pd.DataFrame, language: pd.Series, kind: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Ranges for `kind` of the claims `c`, read in each claim's `language`."""
     explicit = c[f"{kind}_low"].notna()
     phrase = c[kind].fillna("").astype("str")
     to_read = ~explicit & (phrase != "")
@@ -160,18 +176,17 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     return d
 
 
-def event_sources(staged: Staged, keys: pd.Series) -> pd.DataFrame:
+def event_sources(staged: Staged, keys: pd.Series, reports: pd.DataFrame, claim_report: np.ndarray) -> pd.DataFrame:
     """Per event key of `keys` (unique), aligned with it: outlets in order of first publication,
-    their scales, count and newest publication date.
+    their scales, count and newest publication date. `reports` and `claim_report` are from
+    `report_rows` for the staged claims.
 
     Keys and reports are coded as positions (pyarrow's hash index), so deduplicating, sorting
     and grouping three million (event, report) pairs run on integers; text is joined only for
     the few events with several outlets.
     """
-    reports = staged.reports.drop_duplicates("report_id").reset_index(drop=True)
     event = np.concatenate([positions(staged.events["event_key"], keys), positions(staged.claims["event_key"], keys)])
-    report = np.concatenate([positions(staged.events["report_id"], reports["report_id"]),
-                             positions(staged.claims["report_id"], reports["report_id"])])
+    report = np.concatenate([positions(staged.events["report_id"], reports["report_id"]), claim_report])
     pair = pd.Series(event * max(len(reports), 1) + report)
     keep = ((event >= 0) & (report >= 0) & ~pair.duplicated().to_numpy())
     event, report = event[keep], report[keep]
@@ -216,19 +231,18 @@ CLAIM_FIGURES = {"fatalities_low": ("killed", "low"), "fatalities_best": ("kille
                  "wounded_high": ("wounded", "high")}
 
 
-def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFrame],
-                resolve: dict[str, str]) -> pd.DataFrame:
-    """One row per staged claim: its definition, canonical victims, claimant actor, group, stance."""
+def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFrame], resolve: dict[str, str],
+                reports: pd.DataFrame, claim_report: np.ndarray) -> pd.DataFrame:
+    """One row per staged claim: its definition, canonical victims, claimant actor, group, stance
+    (`reports` and `claim_report` from `report_rows`)."""
     c = staged.claims
     out = pd.DataFrame(index=c.index)
     out["def"] = positions(c["event_key"], defs["event_key"])
     out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
     out["claimant_actor"] = canonical(c["claimant"], resolve, default="")
-    reports = staged.reports.drop_duplicates("report_id")
     outlet, outlets = pd.factorize(reports["source"])
     # The outlet as a category (a few dozen outlets for millions of claims): rows move as codes.
-    out["source"] = pd.Categorical.from_codes(outlet[np.maximum(positions(c["report_id"], reports["report_id"]), 0)],
-                                              categories=outlets)
+    out["source"] = pd.Categorical.from_codes(outlet[np.maximum(claim_report, 0)], categories=outlets)
     group, stance = claimants.classify(defs, out["def"].to_numpy(), out["victims"], out["claimant_actor"])
     out["victim_group"] = pd.Categorical.from_codes(group, dtype=schemas.pandas_dtypes(schemas.Claims)["victim_group"])
     out["stance"] = pd.Categorical.from_codes(stance, dtype=schemas.pandas_dtypes(schemas.Claims)["stance"])
@@ -256,19 +270,18 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures:
     defs = event_definitions(staged, resolve, inter)
     n_days = defs["n_days"].to_numpy()
     first_row = np.cumsum(n_days) - n_days
-    row_def = np.repeat(np.arange(len(defs)), n_days)
-    row_day = np.arange(len(row_def)) - first_row[row_def]
+    row_def, row_day = days.spread(n_days)  # one event row per day
     row_date = defs["date_start"].to_numpy()[row_def] + row_day.astype("timedelta64[D]")
     event_key = defs["event_key"].iloc[row_def].reset_index(drop=True)
     ids, registry = assign(pd.DataFrame({"event_key": event_key, "event_date": pd.Series(row_date).astype("datetime64[us]"),
                                          "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)}), registry)
 
-    claims = claim_table(staged, defs, figures, resolve)
+    reports, claim_report = report_rows(staged, staged.claims["report_id"])
+    claims = claim_table(staged, defs, figures, resolve, reports, claim_report)
     figures.clear()
     claim_def = claims["def"].to_numpy()
     reps = n_days[claim_def]
-    cr_claim = np.repeat(np.arange(len(claims)), reps)
-    cr_day = np.arange(len(cr_claim)) - np.repeat(np.cumsum(reps) - reps, reps)
+    cr_claim, cr_day = days.spread(reps)  # one claim row per day of its event
     cr_row = first_row[claim_def[cr_claim]] + cr_day
     cr_ndays = reps[cr_claim]
     split = {col: days.shares(claims[col].iloc[cr_claim].reset_index(drop=True), pd.Series(cr_ndays), pd.Series(cr_day))
@@ -279,7 +292,8 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures:
     order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    sources = event_sources(staged, defs["event_key"])
+    sources = event_sources(staged, defs["event_key"], reports, claim_report)
+    del reports, claim_report
     # The claims table first: its intermediate columns and the staged claims are freed before the
     # wide events table exists.
     claim_rows = _claims(staged, claims, cr_claim, cr_day, cr_ndays, cr_row, ids, row_date, split, rank[cr_row])

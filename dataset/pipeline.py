@@ -89,10 +89,8 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         staged, actors, found = joined.staged, joined.actors, found + joined.problems
     with stages.timed("normalize"):
         found += imports.relax(checks.run(staged, actors, today))
-        figures: dict[str, pd.DataFrame] = {}
-        for kind in ("killed", "wounded"):
-            figures[kind], kind_problems = read_figures(staged, kind)
-            found += kind_problems
+        figures, figure_problems = read_figures(staged)
+        found += figure_problems
         try:
             committed = ids.read(raw / ids.FILE, root=raw)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:

@@ -6,7 +6,6 @@ returns the failures as a table; `cross_table_failures` checks the rules between
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from schemas import STR
-from schemas.frames import isin, positions
+from schemas.frames import isin, per_distinct, positions
 
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame
@@ -141,7 +141,6 @@ def _convert(df: pd.DataFrame, spec: dict, required: list[str], rel: str, first_
              claim: pd.Series | None = None) -> tuple[dict[str, pd.Series], list[Problem]]:
     """Convert every known column; problems for bad and missing cells, located by row."""
     values: dict[str, pd.Series] = {}
-    bad_rows = pd.Series(False, index=df.index)
     found: list[Problem] = []
     rid = df["report_id"].astype(STR) if "report_id" in df else pd.Series("", index=df.index, dtype=STR)
     key = df["key"].astype(STR) if "key" in df else pd.Series("", index=df.index, dtype=STR)
@@ -158,10 +157,7 @@ def _convert(df: pd.DataFrame, spec: dict, required: list[str], rel: str, first_
         converted, bad, why = convert(df[name])
         located(bad, name, f"{why}, got {df[name][bad].iloc[0]!r}" if bad.any() else why)
         if name in required:
-            missing = col.blank(df[name])
-            located(missing, name, f"required field {name!r} is empty")
-            bad = bad | missing
-        bad_rows |= bad.fillna(False).astype(bool)
+            located(col.blank(df[name]), name, f"required field {name!r} is empty")
         values[name] = converted
     return values, found
 
@@ -267,8 +263,7 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
 
 def _sha256(texts: pd.Series) -> pd.Series:
     """sha256 of each text, computed once per distinct text (sheets rarely carry text)."""
-    lookup = {t: hashlib.sha256(t.encode("utf-8")).hexdigest() for t in pd.unique(texts.to_numpy())}
-    return texts.map(lookup)
+    return per_distinct(texts, lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest(), STR)
 
 
 def _counts(values: pd.Series, keys: pd.Series) -> pd.Series:

@@ -25,7 +25,6 @@ from schemas.vocab import STANCES, VICTIM_GROUPS
 
 from .claimants import TIER
 
-KEYS = ["event_id_cnty", "victim_group"]
 GROUPS = np.array(VICTIM_GROUPS, dtype=object)
 TIER_OF = np.array([TIER[s] for s in STANCES])
 

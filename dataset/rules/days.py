@@ -36,23 +36,12 @@ def shares(totals: pd.Series, n_days: pd.Series, day: pd.Series) -> pd.Series:
     return pd.Series(pd.array(out, dtype="Int64"), index=totals.index).mask(t.isna())
 
 
-def expand(frame: pd.DataFrame, start: str, n_days: str) -> pd.DataFrame:
-    """One row per day: repeats each row `n_days` times and adds `day` (0-based) and `event_date`.
+def spread(n_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One entry per day of things lasting `n_days`: (which thing, day 0-based), things in order.
 
-    Single-day rows (nearly all) are kept as they are; only multi-day rows are repeated, and
-    their day rows come after the single-day rows (callers sort the published table anyway).
+    [1, 3, 1] gives things [0, 1, 1, 1, 2] and days [0, 0, 1, 2, 0]. Used to expand events into
+    day rows and claims into claim-day rows without copying the rows themselves.
     """
-    counts = frame[n_days].astype("int64").to_numpy()
-    single = counts == 1
-    if single.all():
-        out = frame.reset_index(drop=True)
-        out["day"] = 0
-    else:
-        multi = frame[~single]
-        reps = counts[~single]
-        repeated = multi.iloc[np.repeat(np.arange(len(multi)), reps)]
-        day = np.arange(len(repeated)) - np.repeat(np.cumsum(reps) - reps, reps)
-        out = pd.concat([frame[single].assign(day=0), repeated.assign(day=day)], ignore_index=True)
-    out["day"] = out["day"].astype("int64")
-    out["event_date"] = out[start] + pd.to_timedelta(out["day"], unit="D")
-    return out
+    n_days = np.asarray(n_days, dtype=np.int64)
+    which = np.repeat(np.arange(len(n_days)), n_days)
+    return which, np.arange(len(which)) - (np.cumsum(n_days) - n_days)[which]
