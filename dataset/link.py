@@ -108,13 +108,13 @@ def link(staged: Staged, actors: pd.DataFrame, overrides: pd.DataFrame,
     if len(origins(staged)) < 2 and overrides.empty:  # nothing to compare: the usual case, made free
         return Linked(staged, finish(pd.DataFrame()), [])
     resolve = resolver(actors)
-    events = event_definitions(staged, actors)
+    events = event_definitions(staged, actors, resolve)
     cat = catalog(events, p)
     pairs = compare_pairs(cat, candidate_pairs(cat, p), p)
     defined = set(staged.events.loc[staged.events["defines"], "event_key"])
     splits, confirms, problems = _check_overrides(overrides, defined, events)
-    baseline = _groups(pairs, set(), [], events, p.threshold, notes_wanted=False)[0]
-    problems += _stale_splits(overrides, baseline)
+    if (overrides["action"] == "split").any():  # what the rule alone links, for splits to undo
+        problems += _stale_splits(overrides, _groups(pairs, set(), [], events, p.threshold, notes_wanted=False)[0])
     groups, rules, notes = _groups(pairs, splits, confirms, events, p.threshold)
     problems += _contradictions(groups, overrides)
     table = _table(pairs, cat, rules, notes, groups, overrides, p)
@@ -124,9 +124,9 @@ def link(staged: Staged, actors: pd.DataFrame, overrides: pd.DataFrame,
 
 # -- the events compared ---------------------------------------------------------------------
 
-def event_definitions(staged: Staged, actors: pd.DataFrame) -> dict[str, Event]:
-    """One Event per defined key whose date, place and actor1 are all readable."""
-    resolve = resolver(actors)
+def event_definitions(staged: Staged, actors: pd.DataFrame, resolve: dict[str, str]) -> dict[str, Event]:
+    """One Event per defined key whose date, place and actor1 are all readable (`resolve`: the
+    registry's `resolver`)."""
     inter = dict(zip(actors["name"], actors["inter"]))
     d = staged.events[staged.events["defines"]].sort_values(["file", "entry"], kind="stable").drop_duplicates("event_key")
     needed = ["date_start", "date_end", "time_precision", "geo_precision", "latitude", "longitude", "country", "actor1"]
@@ -180,10 +180,9 @@ class Catalog:
 def catalog(events: dict[str, Event], p: matching.Params) -> Catalog:
     ordered = sorted(events.values(), key=lambda e: e.rank)
     col = lambda f, dtype=None: np.array([f(e) for e in ordered], dtype=dtype)  # noqa: E731
-    max_window, max_radius = max(p.date_window.values()), max(p.radius.values())
     return Catalog(
         ordered, {e.key: i for i, e in enumerate(ordered)}, col(lambda e: e.start, np.int64), col(lambda e: e.end, np.int64),
-        col(lambda e: p.date_window.get(e.tp, max_window), np.int64), col(lambda e: p.radius.get(e.gp, max_radius), float),
+        col(lambda e: matching.window(e.tp, p), np.int64), col(lambda e: matching.radius(e.gp, p), float),
         col(lambda e: e.lat, float), col(lambda e: e.lon, float), col(lambda e: e.country, object),
         col(lambda e: e.published, np.int64))
 
@@ -213,10 +212,6 @@ def candidate_pairs(cat: Catalog, p: matching.Params) -> np.ndarray:
         m = b[b["origin"] == x].merge(b[b["origin"] == y], on=on)
         found.append(np.column_stack([np.minimum(m["i_x"], m["i_y"]), np.maximum(m["i_x"], m["i_y"])]))
     return np.unique(np.concatenate(found).astype(np.int64), axis=0)
-
-
-PAIR_COLUMNS = ["key_a", "key_b", "origin_a", "origin_b", "score", "date_score", "place_score", "actor_score",
-                "date_gap_days", "date_limit_days", "distance_km", "distance_limit_km", "within", "predates", "multi_day"]
 
 
 def compare_pairs(cat: Catalog, pairs: np.ndarray, p: matching.Params) -> pd.DataFrame:
@@ -429,15 +424,11 @@ def _table(pairs: pd.DataFrame, cat: Catalog, rules: pd.Series, notes: pd.Series
 
 def finish(t: pd.DataFrame) -> pd.DataFrame:
     """The table with the schema's columns and dtypes, sorted by its pair."""
-    dtypes = _dtypes()
+    dtypes = pandas_dtypes(Links)
     if t.empty:
         return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in dtypes.items()})
     out = t[list(dtypes)].astype(dtypes).sort_values(["key_a", "key_b"], kind="stable")
     return out.reset_index(drop=True)
-
-
-def _dtypes() -> dict:
-    return pandas_dtypes(Links)
 
 
 def with_event_ids(table: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:

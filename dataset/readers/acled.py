@@ -28,7 +28,8 @@ from schemas import vocab
 from ..problems import WARNING, Problem, problem
 from ..staged import Staged
 from . import imported, mapping, tabular
-from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers, numbers
+from .columns import number, text_list
+from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers
 
 FOLDER = "acled"
 DATASET = "ACLED"
@@ -90,7 +91,7 @@ def records(data: bytes, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
 
 def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
     c = g.rows
-    col = lambda name: c[name].astype(str).str.strip() if name in c.columns else pd.Series("", index=c.index, dtype=str)  # noqa: E731
+    col = g.text
     issues = RowIssues(c.index)
     ids = col("event_id_cnty")
     keys = ("acled:" + ids).where(ids != "", "")
@@ -120,7 +121,7 @@ def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
         inter[n] = code
 
     actors = {name: col(name) for name in ("actor1", "actor2")}
-    assoc = {name: imported.joined_list(col(name)) for name in ("assoc_actor_1", "assoc_actor_2")}
+    assoc = {name: text_list(col(name))[0] for name in ("assoc_actor_1", "assoc_actor_2")}
     issues.add(actors["actor1"] == "", "actor1", "actor1 is empty")
     for name, value in actors.items():
         reserved = value.str.casefold().isin([vocab.CIVILIANS.casefold(), vocab.UNKNOWN.casefold()])
@@ -132,7 +133,7 @@ def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
 
     country = mapping.countries(col("country"))
     issues.add(country == "", "country", "country " + col("country").map(repr) + " is not an ACLED country")
-    latitude, longitude = numbers(col("latitude")), numbers(col("longitude"))
+    latitude, longitude = number(col("latitude"))[0], number(col("longitude"))[0]
     issues.add(~latitude.between(-90, 90), "latitude", "latitude " + col("latitude").map(repr) + " is not a number within -90..90")
     issues.add(~longitude.between(-180, 180), "longitude", "longitude " + col("longitude").map(repr) + " is not a number within -180..180")
 
@@ -169,8 +170,8 @@ def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
         "inter_basis": "acled", "country": country, "admin1": admin1, "admin2": col("admin2"), "admin3": col("admin3"),
         "location": location, "latitude": latitude, "longitude": longitude,
         "geo_precision": precision["geo_precision"], "civilian_targeting": targeted.astype(bool),
-        "tags": imported.joined_list(col("tags")), "notes": notes,
-        "source": imported.joined_list(col("source")).where(col("source") != "", claimant),
+        "tags": text_list(col("tags"))[0], "notes": notes,
+        "source": text_list(col("source"))[0].where(col("source") != "", claimant),
         "source_scale": scale, "published": published,
         "headline": f"{DATASET} event " + ids + " (" + version_label + ")", "text_sha256": g.row_sha256,
         "claimant": claimant,
@@ -354,12 +355,8 @@ def _collapse_monadic(rows: pd.DataFrame, rel: str) -> tuple[pd.DataFrame, list[
     rows_of = rows.groupby(["key", "version"], sort=False)["row"].agg(lambda r: ", ".join(map(str, r))).reindex(first.index)
     out["headline"] = out["headline"] + " [monadic rows " + rows_of + "]"
     shas = rows.groupby(["key", "version"], sort=False)["text_sha256"].agg("".join).reindex(first.index)
-    out["text_sha256"] = shas.map(lambda s: imported_sha(s))
+    out["text_sha256"] = shas.map(lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest())
     return out.reset_index().astype(RECORD_COLUMNS)[list(RECORD_COLUMNS)], problems
-
-
-def imported_sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 # -- after collapsing ------------------------------------------------------------------------

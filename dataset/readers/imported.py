@@ -219,21 +219,10 @@ def integers(cells: pd.Series) -> pd.Series:
     return pd.Series(pd.array(number.where(whole).to_numpy(dtype=object), dtype="Int64"), index=cells.index).where(whole, pd.NA)
 
 
-def numbers(cells: pd.Series) -> pd.Series:
-    """Decimal numbers from text; anything else is NaN."""
-    number = pd.to_numeric(cells.str.strip().replace("", np.nan), errors="coerce").astype("float64")
-    return number.where(np.isfinite(number))
-
-
 def iso_dates(cells: pd.Series) -> pd.Series:
     """Dates written YYYY-MM-DD, optionally followed by a time (`2019-03-23 00:00:00.000`)."""
     head = cells.str.strip().str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T][0-9:.]*)?$")[0]
     return pd.to_datetime(head, format="%Y-%m-%d", errors="coerce").astype(DATETIME)
-
-
-def joined_list(cells: pd.Series, separator: str = ";") -> pd.Series:
-    """A separated list of names as the release writes it: stripped, '; '-joined, empty dropped."""
-    return cells.map(lambda s: LIST_SEP.join(p.strip() for p in s.split(separator) if p.strip())).astype(str)
 
 
 def first_filled(*columns: pd.Series) -> pd.Series:

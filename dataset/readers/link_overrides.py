@@ -20,6 +20,7 @@ import pandas as pd
 from schemas import STR
 
 from ..problems import Problem, problem
+from ..staged import frame
 from . import files, safe_yaml
 from .records import check_keys
 from .values import identifier, text
@@ -42,7 +43,7 @@ def read(raw: Path) -> tuple[pd.DataFrame, list[Problem]]:
 
 
 def empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in COLUMNS.items()})
+    return frame([], COLUMNS)
 
 
 def stage(doc) -> tuple[pd.DataFrame, list[Problem]]:
@@ -83,5 +84,4 @@ def stage(doc) -> tuple[pd.DataFrame, list[Problem]]:
         problems += found
         if not found:
             rows.append({"entry": index, "action": actions[0], "keys": names, "reason": reason})
-    out = pd.DataFrame(rows, columns=list(COLUMNS)) if rows else empty()
-    return out.astype({k: v for k, v in COLUMNS.items() if v is not object}), problems
+    return frame(rows, COLUMNS), problems

@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from schemas import vocab
+from schemas import STR, vocab
+from schemas.frames import per_distinct
 
 DIR = Path(__file__).with_name("mappings")
 
@@ -44,11 +45,11 @@ def _csv(name: str) -> list[dict[str, str]]:
 @cache
 def country_lookup() -> dict[str, str]:
     """Folded spelling -> ACLED country name: ACLED's own names, then the known other spellings."""
-    out = {_fold(name): name for name in vocab.country_names()}
+    out = {fold(name): name for name in vocab.country_names()}
     for row in _csv("country_names.csv"):
         if row["country"] not in out.values():
             raise LookupError(f"mappings/country_names.csv: {row['country']!r} is not an ACLED country")
-        out.setdefault(_fold(row["name"]), row["country"])
+        out.setdefault(fold(row["name"]), row["country"])
     return out
 
 
@@ -64,7 +65,8 @@ def gw_countries() -> dict[int, str]:
     return out
 
 
-def _fold(name: str) -> str:
+def fold(name: str) -> str:
+    """A name as the lookups compare it: curly apostrophe straightened, spaces collapsed, no case."""
     return re.sub(r"\s+", " ", name.replace("\u2019", "'")).strip().casefold()
 
 
@@ -79,13 +81,12 @@ def countries(names: pd.Series) -> pd.Series:
         bare = re.sub(r"\s*\(([^)]*)\)\s*$", "", name)
         inner = re.search(r"\(([^)]*)\)\s*$", name)
         for candidate in (name, bare, inner.group(1) if inner else ""):
-            hit = lookup.get(_fold(candidate))
+            hit = lookup.get(fold(candidate))
             if hit:
                 return hit
         return ""
 
-    distinct = {n: one(n) for n in pd.unique(names)}
-    return names.map(distinct).astype(str)
+    return per_distinct(names, one, STR)
 
 
 def inter_codes(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -93,10 +94,10 @@ def inter_codes(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Empty and 0 mean "no actor" and give a missing code without complaint.
     """
-    labels = {_fold(label): code for code, names in acled()["inter_labels"].items() for label in names}
+    labels = {fold(label): code for code, names in acled()["inter_labels"].items() for label in names}
     text = cells.str.strip()
     number = pd.to_numeric(text.where(text.str.fullmatch(r"\d+(\.0+)?")), errors="coerce")
-    from_label = text.map(lambda s: labels.get(_fold(s))).astype("float64")
+    from_label = text.map(lambda s: labels.get(fold(s))).astype("float64")
     code = number.where(number.notna(), from_label)
     bad = (text != "") & ~code.isin([0, *vocab.INTER_LABELS])
     code = code.where(code.isin(list(vocab.INTER_LABELS)))

@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
+
+from .columns import stripped
 
 MAX_BYTES = 4 * 1024 ** 3
 csv.field_size_limit(64 * 1024 * 1024)  # UCDP's source_article cells can be long
@@ -36,6 +38,15 @@ class Grid:
     row_number: pd.Series     # line each row starts on
     width_problem: pd.Series  # "" or why the row's field count differs from the header's
     row_sha256: pd.Series     # sha256 of the row's cells: identifies the exact version read
+    _text: dict[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
+
+    def text(self, name: str) -> pd.Series:
+        """A column's cells without surrounding space ("" in every row if the file has no such
+        column), stripped once however often an adapter asks. Read-only: callers derive new columns."""
+        if name not in self._text:
+            self._text[name] = (stripped(self.rows[name]) if name in self.rows.columns
+                                else pd.Series("", index=self.rows.index, dtype=str))
+        return self._text[name]
 
 
 def read_cells(data: bytes) -> tuple[Cells | None, str | None]:

@@ -29,7 +29,8 @@ from schemas import vocab
 from ..problems import WARNING, Problem, problem
 from ..staged import Staged
 from . import imported, mapping, tabular
-from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers, numbers
+from .columns import number, text_list
+from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers
 
 FOLDER = "ucdp"
 DATASET = "UCDP GED"
@@ -92,7 +93,7 @@ def records(data: bytes, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
 
 def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
     c = g.rows
-    col = lambda name: c[name].astype(str).str.strip() if name in c.columns else pd.Series("", index=c.index, dtype=str)  # noqa: E731
+    col = g.text
     table = mapping.ucdp()
     issues = RowIssues(c.index)
     issues.add(g.width_problem != "", "", g.width_problem)
@@ -120,7 +121,7 @@ def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
     country = _countries(col("country_id"), col("country"))
     issues.add(country == "", "country", "country " + col("country").map(repr) + " (country_id "
                + col("country_id").map(repr) + ") has no ACLED country in dataset/readers/mappings")
-    latitude, longitude = numbers(col("latitude")), numbers(col("longitude"))
+    latitude, longitude = number(col("latitude"))[0], number(col("longitude"))[0]
     issues.add(~latitude.between(-90, 90), "latitude", "latitude " + col("latitude").map(repr) + " is not a number within -90..90")
     issues.add(~longitude.between(-180, 180), "longitude", "longitude " + col("longitude").map(repr) + " is not a number within -180..180")
 
@@ -157,11 +158,11 @@ def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
     killed = ("best " + best.astype(str) + ", low " + col("low") + ", high " + col("high") + " (deaths_a " + col("deaths_a")
               + ", deaths_b " + col("deaths_b") + ", deaths_civilians " + col("deaths_civilians")
               + ", deaths_unknown " + col("deaths_unknown") + ")")
-    number, label = version(rel)
+    version_number, label = version(rel)
     published = _newest(col("source_date"), day)
     claimant = table["claimant"]
     out = pd.DataFrame({
-        "file": rel, "row": g.row_number, "key": keys, "version": number, "version_label": label,
+        "file": rel, "row": g.row_number, "key": keys, "version": version_number, "version_label": label,
         "date": day, "time_precision": time_precision,
         "event_type": violence.map({k: v["event_type"] for k, v in kinds.items()}).astype(str),
         "sub_event_type": violence.map({k: v["sub_event_type"] for k, v in kinds.items()}).astype(str),
@@ -173,7 +174,7 @@ def _convert(g: tabular.Grid, rel: str) -> tuple[pd.DataFrame, list[Problem]]:
         "geo_precision": where_prec.map(table["where_prec"]).astype("Int64"),
         "civilian_targeting": (violence == 3).fillna(False).astype(bool), "tags": "",
         "notes": _notes(col, label, start, end, day, kinds, violence),
-        "source": imported.joined_list(col("source_office")).where(col("source_office") != "", claimant),
+        "source": text_list(col("source_office"))[0].where(col("source_office") != "", claimant),
         "source_scale": table["source_scale"], "published": published,
         "headline": (f"{DATASET} {label.removeprefix('GED ')} event " + ident.astype(str)
                      + (": " + col("source_headline")).where(col("source_headline") != "", "")),

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
+from ..readers.mapping import country_lookup, fold
 
 RULES_FILE = Path(__file__).with_name("links.yaml")
 EARTH_RADIUS_KM = 6371.0088
@@ -52,14 +54,24 @@ def params() -> Params:
 
 # -- dates and places ------------------------------------------------------------------------
 
+def window(tp: int, p: Params) -> int:
+    """Days one dating of an incident may be off, by time precision (the widest if unknown)."""
+    return p.date_window.get(tp, max(p.date_window.values()))
+
+
+def radius(gp: int, p: Params) -> float:
+    """Kilometres one placing of an incident may be off, by geo precision (the widest if unknown)."""
+    return p.radius.get(gp, max(p.radius.values()))
+
+
 def date_limit(tp_a: int, tp_b: int, p: Params) -> int:
     """Most days two datings of one incident may lie apart."""
-    return p.date_window.get(tp_a, max(p.date_window.values())) + p.date_window.get(tp_b, max(p.date_window.values())) + p.date_slack
+    return window(tp_a, p) + window(tp_b, p) + p.date_slack
 
 
 def place_limit(gp_a: int, gp_b: int, p: Params) -> float:
     """Most kilometres two placings of one incident may lie apart."""
-    return p.radius.get(gp_a, max(p.radius.values())) + p.radius.get(gp_b, max(p.radius.values()))
+    return radius(gp_a, p) + radius(gp_b, p)
 
 
 def distance_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float:
@@ -72,8 +84,6 @@ def distance_km(lat_a: float, lon_a: float, lat_b: float, lon_b: float) -> float
 
 def distances_km(lat_a, lon_a, lat_b, lon_b):
     """`distance_km` over numpy arrays."""
-    import numpy as np
-
     pa, pb = np.radians(lat_a), np.radians(lat_b)
     dp, dl = pb - pa, np.radians(lon_b - lon_a)
     h = np.sin(dp / 2) ** 2 + np.cos(pa) * np.cos(pb) * np.sin(dl / 2) ** 2
@@ -96,8 +106,6 @@ class Actor:
 @cache
 def _country_names() -> tuple[re.Pattern, dict[str, str]]:
     """A pattern finding country names (ACLED's and other spellings) in an actor's name."""
-    from ..readers.mapping import country_lookup
-
     lookup = country_lookup()
     names = sorted(lookup, key=len, reverse=True)
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)"), lookup
@@ -113,8 +121,7 @@ def name_parts(name: str) -> tuple[frozenset[str], frozenset[str]]:
     names Mali; "JNIM: Group for Support of Islam and Muslims" has the distinctive word jnim."""
     p = params()
     pattern, lookup = _country_names()
-    folded = re.sub(r"\s+", " ", name.replace("\u2019", "'")).casefold()
-    found = pattern.findall(folded)
+    found = pattern.findall(fold(name))
     in_countries = {w for phrase in found for w in _words(phrase)}
     acronyms = {w.casefold() for w in re.findall(r"\b[A-Z][A-Z0-9]{1,9}\b", name)}
     distinct = {w for w in _words(name) if (len(w) >= p.min_word_length or w in acronyms)
