@@ -64,7 +64,7 @@ def write_release(folder: release.Folder, result: pipeline.Result, version: str,
         changing = pool.submit(diff.diff, previous.tables, tables) if previous else pool.submit(diff.added, tables)
         folder.write_tables(tables)
         folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.tables.registry)))
-        folder.write_bytes(link.FILE, link.csv_bytes(result.links if result.links is not None else link.published(None, result.tables.events)))
+        folder.write_bytes(link.FILE, release.csv_bytes(result.links))
         changes = changing.result()
     rows = {name: len(df) for name, df in tables.items()}
     folder.write("changes.csv", lambda sink: diff.write_changes_csv(changes, sink))

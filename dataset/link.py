@@ -38,7 +38,6 @@ from schemas.frames import isin
 from schemas.fields import pandas_dtypes
 from schemas.links import Links
 
-from . import release
 from .problems import WARNING, Problem, problem
 from .readers import acled, link_overrides, ucdp
 from .readers.actors import resolver
@@ -450,11 +449,6 @@ def published(table: pd.DataFrame | None, events: pd.DataFrame) -> pd.DataFrame:
     return with_event_ids(table if table is not None else finish(pd.DataFrame()), events)
 
 
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """links.csv from the published table, written as the release writes its tables."""
-    return release.csv_bytes(table)
-
-
 # -- rewriting the staged tables -------------------------------------------------------------
 
 def rewrite(staged: Staged, groups: dict[str, str], events: dict[str, Event],
@@ -554,4 +548,4 @@ def _pool_totals(claims: pd.DataFrame, heads: list[Event], resolve: dict[str, st
     return claims, problems
 
 
-__all__ = ["FILE", "Linked", "csv_bytes", "link", "origin", "published", "with_event_ids"]
+__all__ = ["FILE", "Linked", "link", "origin", "published", "with_event_ids"]

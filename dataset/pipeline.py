@@ -49,7 +49,7 @@ class Result:
     warnings: list[Problem]
     fingerprint: str
     new_ids: int
-    links: pd.DataFrame | None = None  # the links review table as published (links.csv)
+    links: pd.DataFrame  # the links review table as published (links.csv)
 
 
 def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
