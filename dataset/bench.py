@@ -43,11 +43,11 @@ Targets (issue 6) and where the builder stands:
 
 | target | status |
 |---|---|
-| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 39-42 s, 7.5-10x the floor (the floor itself varies 3.9-5.3 s between runs; was 65 s, 14x) |
+| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 35.3 s, 6.7x the floor (the floor itself varies 3.9-5.3 s between runs; was 65 s, 14x) |
 | peak memory under 3 GB at 1M events | not met: 4.6 GB in aggregate (staged input and both output tables held at once; parse stage 2.9 GB) |
-| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | time met (126 s, 3.2x of 1M); peak not met: 12.9 GB |
-| 100,000 YAML reports: full build under 30 s | met: 23-24 s (one noisy run 38 s) |
-| one edited report on 100,000 rebuilt under 5 s | met: 4.3-4.6 s in three consecutive runs (was 9.7 s); this machine is noisy, so expect +-0.5 s |
+| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | time met (126 s, 3.2x of the 1M time then; measured before the last review); peak not met: 12.9 GB |
+| 100,000 YAML reports: full build under 30 s | met: 23-27 s (one noisy run 38 s) |
+| one edited report on 100,000 rebuilt under 5 s | met: 4.3-4.6 s in four runs (was 9.7 s); this machine is noisy, so expect +-0.5 s |
 | dataset.load within 1.5x of pd.read_parquet | met: about 1.0x at 1M and 3M |
 """
 STAGES = ["parse", "normalize", "aggregate", "validate", "write"]
