@@ -256,14 +256,64 @@ def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFr
 
 # -- assembly --------------------------------------------------------------------------------
 
-def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> Tables:
-    """The published tables from checked staged tables and the readings of their figures
-    (`figures`: "killed" and "wounded", from read_figures).
+@dataclass
+class Assembly:
+    """Everything the published rows are taken from, worked out once over all events: codes,
+    IDs, per-row totals and the published order of event rows and claim rows.
 
-    Peak memory is the staged input and both output tables at once, so build consumes what it
-    no longer needs: `figures` is emptied once the claims are read, and `staged.claims` is
-    emptied once the claims table exists (half a gigabyte each at a million events). Callers
-    must not use them afterwards.
+    The wide rows are then taken a slice of the published order at a time (`claim_rows`,
+    `event_rows`), so a release can be validated and written part by part and memory is bounded
+    by the staged input and one part, not by the whole output. Any slicing gives the same rows.
+    """
+
+    staged: Staged
+    defs: pd.DataFrame
+    sources: pd.DataFrame
+    claims: pd.DataFrame | None  # claim_table, one row per staged claim; freed by drop_claims
+    registry: pd.DataFrame
+    reports: pd.DataFrame  # the published reports table
+    row_def: np.ndarray  # event rows in build order: definition, day of the event, date, ID
+    row_day: np.ndarray
+    row_date: np.ndarray
+    row_id: pd.Series
+    totals: dict[str, np.ndarray]
+    event_order: np.ndarray  # build-order event rows in published order
+    cr_claim: np.ndarray  # claim rows in published order: staged claim, day, days, event row
+    cr_day: np.ndarray
+    cr_ndays: np.ndarray
+    cr_row: np.ndarray
+    split: dict[str, pd.Series] | None  # each claim row's share of the claim's figures
+
+    @property
+    def n_events(self) -> int:
+        return len(self.event_order)
+
+    @property
+    def n_claims(self) -> int:
+        return len(self.cr_claim)
+
+    def claim_rows(self, start: int, stop: int) -> pd.DataFrame:
+        """Rows start..stop of the published claims table."""
+        sel = slice(start, stop)
+        return _claims(self.staged, self.claims, self.cr_claim[sel], self.cr_day[sel], self.cr_ndays[sel],
+                       self.cr_row[sel], self.row_id, self.row_date, {k: v.iloc[sel] for k, v in self.split.items()})
+
+    def drop_claims(self) -> None:
+        """Free what only the claims table needs (staged claims, readings): before the events."""
+        self.claims = self.split = None
+        self.staged.claims = self.staged.claims.iloc[:0]
+
+    def event_rows(self, start: int, stop: int) -> pd.DataFrame:
+        """Rows start..stop of the published events table."""
+        at = self.event_order[start:stop]
+        return _events(self.staged, self.defs, self.sources, self.row_def[at], self.row_day[at], self.row_date[at],
+                       self.row_id.iloc[at].reset_index(drop=True), {k: v[at] for k, v in self.totals.items()})
+
+
+def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> Assembly:
+    """The narrow, whole-table half of the event step (`figures`: "killed" and "wounded", from
+    read_figures). `figures` is emptied once read; `staged` is kept by the Assembly and its
+    claims are freed by `drop_claims`. Callers must not use them afterwards.
     """
     resolve = resolver(actors)
     inter = dict(zip(actors["name"], actors["inter"]))
@@ -294,18 +344,24 @@ def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures:
     rank[order] = np.arange(len(order))
     sources = event_sources(staged, defs["event_key"], reports, claim_report)
     del reports, claim_report
-    # The claims table first: its intermediate columns and the staged claims are freed before the
-    # wide events table exists.
-    claim_rows = _claims(staged, claims, cr_claim, cr_day, cr_ndays, cr_row, ids, row_date, split, rank[cr_row])
-    del claims, split
-    staged.claims = staged.claims.iloc[:0]
-    events = _events(staged, defs, sources, row_def[order], row_day[order], row_date[order],
-                     ids.iloc[order].reset_index(drop=True), {k: v[order] for k, v in per_row.items()})
-    reports = staged.reports.rename(columns={"file": "raw_path"})
-    if not reports["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
-        reports = reports.sort_values("report_id", kind="stable")
-    reports = _finish(reports, "reports")
-    return Tables(events, claim_rows, reports, registry)
+    # Claims in published order: by their event's row, then report, claim and day.
+    c = staged.claims
+    report_code = pd.factorize(c["report_id"], sort=True)[0]
+    c_order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
+    published = staged.reports.rename(columns={"file": "raw_path"})
+    if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
+        published = published.sort_values("report_id", kind="stable")
+    return Assembly(staged, defs, sources, claims, registry, _finish(published, "reports"), row_def, row_day,
+                    row_date, ids, per_row, order, cr_claim[c_order], cr_day[c_order], cr_ndays[c_order],
+                    cr_row[c_order], {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
+
+
+def build(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> Tables:
+    """The published tables, whole (see `assemble`, which consumes `figures` and staged claims)."""
+    a = assemble(staged, actors, registry, figures)
+    claims = a.claim_rows(0, a.n_claims)
+    a.drop_claims()
+    return Tables(a.event_rows(0, a.n_events), claims, a.reports, a.registry)
 
 
 def _events(staged: Staged, defs: pd.DataFrame, sources: pd.DataFrame, row_def: np.ndarray, row_day: np.ndarray,
@@ -361,14 +417,10 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
     return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
 
 
-def _claims(staged: Staged, claims: pd.DataFrame, cr_claim: np.ndarray, cr_day: np.ndarray, cr_ndays: np.ndarray,
-            cr_row: np.ndarray, row_id: pd.Series, row_date: np.ndarray, split: dict[str, pd.Series],
-            cr_rank: np.ndarray) -> pd.DataFrame:
-    """The claims table, one row per claim and day, ordered by event then report and claim."""
+def _claims(staged: Staged, claims: pd.DataFrame, src: np.ndarray, day: np.ndarray, ndays: np.ndarray,
+            row: np.ndarray, row_id: pd.Series, row_date: np.ndarray, split: dict[str, pd.Series]) -> pd.DataFrame:
+    """Claims table rows: staged claim `src`, day `day` of its `ndays`-day event, event row `row`."""
     c = staged.claims
-    report_code = pd.factorize(c["report_id"], sort=True)[0]
-    order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], cr_rank))
-    src, row = cr_claim[order], cr_row[order]
     take = lambda series: series.iloc[src].reset_index(drop=True)  # noqa: E731
     out = pd.DataFrame({"event_id_cnty": row_id.iloc[row].reset_index(drop=True),
                         "event_date": pd.Series(row_date[row]).astype("datetime64[us]")})
@@ -378,8 +430,8 @@ def _claims(staged: Staged, claims: pd.DataFrame, cr_claim: np.ndarray, cr_day: 
                 "wounded", "wounded_rule"):
         out[col] = take(claims[col])
     for col, values in split.items():
-        out[col] = values.iloc[order].reset_index(drop=True)
-    out["n_days"] = cr_ndays[order]
+        out[col] = values.reset_index(drop=True)
+    out["n_days"] = ndays
     out["claim_id"] = _claim_ids(out["report_id"], out["event_key"], c["claim"].to_numpy()[src],
                                  out["event_date"], out["n_days"].to_numpy() > 1)
     return _finish(out, "claims")
