@@ -8,7 +8,7 @@ and compares: identical -> nothing to do; different -> refuse (releases are neve
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,30 +55,84 @@ class Outcome:
     stages: dict[str, float] = field(default_factory=dict)
 
 
-def write_release(folder: release.Folder, result: pipeline.Result, version: str, previous: Previous | None = None) -> None:
-    """Write every file of the release into `folder`, manifest and checksums last."""
-    tables = result.tables.published()
-    # The change list is worked out on a second thread while the tables are encoded (both are
-    # mostly Arrow kernels, which release the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        changing = pool.submit(diff.diff, previous.tables, tables) if previous else pool.submit(diff.added, tables)
-        folder.write_tables(tables)
-        folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.tables.registry)))
-        folder.write_bytes(link.FILE, release.csv_bytes(result.links))
-        changes = changing.result()
-    rows = {name: len(df) for name, df in tables.items()}
-    folder.write("changes.csv", lambda sink: diff.write_changes_csv(changes, sink))
-    section = diff.changelog_section(changes, previous.version if previous else None, version, rows)
+class _Failed(Exception):
+    """An OSError carried past the handlers between where it happened and where it is told."""
+
+    def __init__(self, error: OSError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _ReadFailed(_Failed):
+    """The build failed reading its input: not an error of writing the release."""
+
+
+class _WriteFailed(_Failed):
+    """Writing a table into the release failed (disk full, permissions)."""
+
+
+class ReleaseSink:
+    """Where a build's tables go (a pipeline.Sink): each written into the release folder as its
+    parts come, and compared with the previous release on the way."""
+
+    def __init__(self, folder: release.Folder, previous: Previous | None):
+        self.folder = folder
+        self.writers: dict[str, release.TableWriter] = {}
+        self.changes = diff.Changes(previous.tables if previous else None)
+
+    def put(self, table: str, part: pd.DataFrame) -> None:
+        try:
+            if table not in self.writers:
+                self.writers[table] = release.TableWriter(self.folder, table)
+            self.writers[table].put(part)
+        except OSError as err:
+            raise _WriteFailed(err) from err
+        self.changes.add(table, part)
+
+    def close(self, table: str) -> None:
+        try:
+            self.writers.pop(table).close()
+        except OSError as err:
+            raise _WriteFailed(err) from err
+
+    def abort(self) -> None:
+        for writer in self.writers.values():
+            writer.abort()
+
+
+def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pipeline.Result], version: str,
+                  previous: Previous | None = None) -> pipeline.Result:
+    """Write every file of the release into `folder`, manifest and checksums last.
+
+    `compile` builds the tables into the sink it is given (pipeline.compile_release): the data
+    tables are written while they are made, the files that describe them once they are all known.
+    """
+    sink = ReleaseSink(folder, previous)
+    try:
+        result = compile(sink)
+    except _WriteFailed as failed:
+        sink.abort()
+        raise failed.error from None  # release.prepare tells it as a failed write
+    except OSError as err:  # reading raw/, not writing the release: told apart from release.prepare's
+        sink.abort()
+        raise _ReadFailed(err) from err
+    except BaseException:
+        sink.abort()
+        raise
+    folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.registry)))
+    folder.write_bytes(link.FILE, release.csv_bytes(result.links))
+    changes = sink.changes.result()
+    folder.write("changes.csv", lambda out: diff.write_changes_csv(changes, out))
+    section = diff.changelog_section(changes, previous.version if previous else None, version, result.rows)
     folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))
     folder.write_bytes("CODEBOOK.md", codebook.markdown(version).encode("utf-8"))
     folder.write_bytes(release.DATAPACKAGE, codebook.datapackage_bytes(version, folder.digests))
     folder.write_bytes(release.MANIFEST, release.manifest(
-        version, folder.digests, rows, result.fingerprint, result.warnings,
+        version, folder.digests, result.rows, result.fingerprint, result.warnings,
         extra={"phrase_rules_version": phrases.table().version,
                "previous_version": previous.version if previous else None}))
     folder.write_bytes(release.SUMS, release.sums(folder.digests))
-
-
+    return result
 
 
 def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
@@ -98,24 +152,27 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
     try:
         release.sweep(out)
         previous = [ids.read(r / ids.FILE) for r in release.releases(out)]
-        result = pipeline.compile_release(raw, previous, today=today, stages=stages, cache=out / CACHE)
         with stages.timed("write"):
             prev = previous_release(out, version)
-            rows = {name: len(df) for name, df in result.tables.published().items()}
-            target = out / version
+        target = out / version
+        built: list[pipeline.Result] = []
 
-            def write(folder: release.Folder) -> None:
-                write_release(folder, result, version, prev)
+        def write(folder: release.Folder) -> None:
+            built.append(write_release(folder, lambda sink: pipeline.compile_release(
+                raw, previous, today=today, stages=stages, cache=out / CACHE, sink=sink), version, prev))
 
-            if target.exists():
-                return _compare_existing(target, release.prepare(out, version, write), rows, result, stages)
-            path = release.publish(out, version, write)
-        return Outcome(path, True, rows, result.warnings, result.new_ids, stages.seconds)
+        if target.exists():
+            folder = release.prepare(out, version, write)
+            return _compare_existing(target, folder, built[0], stages)
+        path = release.publish(out, version, write)
+        return Outcome(path, True, built[0].rows, built[0].warnings, built[0].new_ids, stages.seconds)
+    except _ReadFailed as failed:
+        raise failed.error from None
     finally:
         lock.release()
 
 
-def _compare_existing(target: Path, folder: release.Folder, rows, result, stages) -> Outcome:
+def _compare_existing(target: Path, folder: release.Folder, result: pipeline.Result, stages) -> Outcome:
     """An identical release is up to date; a different one is refused. The rebuild is discarded."""
     try:
         existing = release.hash_files(target, folder.digests)  # each file hashed once, for both checks
@@ -128,7 +185,7 @@ def _compare_existing(target: Path, folder: release.Folder, rows, result, stages
         raise release.ReleaseError(
             f"release {target} already exists and differs from this build ({detail}). Releases are never "
             f"overwritten: build a new version with --version, or remove {target} explicitly to rebuild it")
-    return Outcome(target, False, rows, result.warnings, result.new_ids, stages.seconds)
+    return Outcome(target, False, result.rows, result.warnings, result.new_ids, stages.seconds)
 
 
 def report(problems: list[Problem], out: Path) -> list[Path]:

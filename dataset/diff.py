@@ -19,6 +19,7 @@ import schemas
 
 from . import release
 from .load import read
+from schemas.frames import isin, positions
 
 TABLES = tuple(schemas.TABLES)  # the data tables; review tables (links) are not diffed
 COLUMNS = ["table", "id", "event_key", "change", "field", "old", "new"]
@@ -93,8 +94,12 @@ def diff_table(name: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 def diff(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Every change from `old` to `new`, sorted by table, change, id and field."""
     parts = [diff_table(t, old[t], new[t]) for t in TABLES if t in old and t in new]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
-    out = out.astype("str")
+    return _sorted(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS))
+
+
+def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
+    """Changes in the published order: by table, change, id and field."""
+    out = changes.astype("str")
     order = out["table"].map({t: i for i, t in enumerate(TABLES)}), out["change"].map(ORDER)
     out = out.assign(_t=order[0], _c=order[1]).sort_values(["_t", "_c", "id", "field"], kind="stable")
     return out.drop(columns=["_t", "_c"]).reset_index(drop=True)
@@ -120,6 +125,47 @@ def added(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                                    "event_key": df["event_key"].astype("str") if "event_key" in df else blank,
                                    "change": _repeated(ADDED, len(df)), "field": blank, "old": blank, "new": blank}))
     return pd.concat(parts, ignore_index=True).astype("str") if parts else pd.DataFrame(columns=COLUMNS)
+
+
+class Changes:
+    """`diff(old, new)` (or `added(new)` when `old` is None) with the new tables given part by
+    part, as a release is written: each part is compared with the old rows of the same IDs, and
+    only the new IDs are kept to find the deleted rows at the end."""
+
+    def __init__(self, old: dict[str, pd.DataFrame] | None):
+        self.old = old
+        self.kept: dict[str, list[pd.DataFrame]] = {}  # per table: ID and event_key of each part
+        self.found: list[pd.DataFrame] = []  # changes found in the parts
+        self.columns: dict[str, pd.DataFrame] = {}  # per table: an empty frame with its columns
+
+    def add(self, name: str, part: pd.DataFrame) -> None:
+        if name not in TABLES:
+            return
+        key = schemas.PRIMARY_KEYS[name][0]
+        self.kept.setdefault(name, []).append(part[[key, "event_key"] if "event_key" in part else [key]])
+        self.columns.setdefault(name, part.iloc[:0])
+        if self.old is None or name not in self.old:
+            return
+        old = self.old[name]
+        at = positions(part[key], old[key])
+        found = diff_table(name, old.iloc[at[at >= 0]], part)
+        self.found.append(found[~found["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])])  # those: once, at the end
+
+    def result(self) -> pd.DataFrame:
+        new = {name: pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+               for name, parts in self.kept.items()}
+        if self.old is None:
+            return added(new)
+        parts = list(self.found)
+        for name, ids in new.items():
+            if name not in self.old:
+                continue
+            old, key = self.old[name], schemas.PRIMARY_KEYS[name][0]
+            # Rows that are in no part are deleted; the columns' changes come from empty frames.
+            gone = diff_table(name, old[~isin(old[key], ids[key]).to_numpy(dtype=bool)], ids.iloc[:0])
+            parts.append(gone[gone["change"] == DELETED])
+            parts.append(diff_table(name, old.iloc[:0], self.columns[name]))
+        return _sorted(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS))
 
 
 def _repeated(value: str, n: int) -> pd.Series:

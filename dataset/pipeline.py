@@ -14,13 +14,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
 import schemas
 
 from . import checks, ids, imports, link
-from .events import Tables, build, read_figures
+from .events import Assembly, Tables, assemble, read_figures
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
 from .readers import actors as actor_registry
@@ -43,13 +44,45 @@ class Stages:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
+# Rows of a table validated and handed on at a time: memory holds the staged input and a part
+# or two, not the whole output. Where the cuts fall changes no output byte.
+PART_ROWS = 262_144
+
+
+class Sink(Protocol):
+    """Where the validated tables go, part by part in published order, one table after another."""
+
+    def put(self, table: str, part: pd.DataFrame) -> None: ...
+
+    def close(self, table: str) -> None: ...
+
+
+class Collect:
+    """A Sink keeping every table whole in memory (tests, analyses, small builds)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[pd.DataFrame]] = {}
+
+    def put(self, table: str, part: pd.DataFrame) -> None:
+        self.parts.setdefault(table, []).append(part)
+
+    def close(self, table: str) -> None:
+        pass
+
+    def table(self, name: str) -> pd.DataFrame:
+        parts = self.parts[name]
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
 @dataclass
 class Result:
-    tables: Tables
+    tables: Tables | None  # the whole tables, when collected in memory (None when streamed to a sink)
     warnings: list[Problem]
     fingerprint: str
     new_ids: int
     links: pd.DataFrame  # the links review table as published (links.csv)
+    rows: dict[str, int]  # rows per published table
+    registry: pd.DataFrame  # the ID registry grown by this build's new IDs (event_ids.csv)
 
 
 def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
@@ -60,23 +93,28 @@ def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, l
 
 
 def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | None = None,
-                    stages: Stages | None = None, cache: Path | None = None) -> Result:
+                    stages: Stages | None = None, cache: Path | None = None, sink: Sink | None = None,
+                    part_rows: int | None = None) -> Result:
     """Build the validated tables from `raw`, or raise BuildFailed with every problem found.
 
     `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them);
-    `cache` is a folder for the readers' parse cache (an optimisation only).
+    `cache` is a folder for the readers' parse cache (an optimisation only). The tables go to
+    `sink` part by part as they are validated (events, claims, then reports); without a sink
+    they are kept whole in `Result.tables`. A sink may have received parts of a build that then
+    fails: it must discard them on BuildFailed.
     """
     stages = stages or Stages()
     today = today or dt.date.today()
     if not raw.is_dir():
         raise BuildFailed([problem("missing_folder", f"raw folder {raw} does not exist")])
     try:
-        return _compile(raw, previous, today, stages, cache)
+        return _compile(raw, previous, today, stages, cache, sink, part_rows or PART_ROWS)
     finally:
         parse_cache.wait()  # the parse cache is written while the build goes on
 
 
-def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: Stages, cache: Path | None) -> Result:
+def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: Stages, cache: Path | None,
+             sink: Sink | None, part_rows: int) -> Result:
     with stages.timed("parse"):
         staged, actors, found = stage(raw, cache)
     # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the
@@ -100,26 +138,85 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         raise BuildFailed(found)
     registry = ids.merge(committed, *previous)
     with stages.timed("aggregate"):
-        tables = build(staged, actors, registry, figures)  # consumes the figures and staged claims
-    links = link.published(joined.links, tables.events)
-    del staged, joined, figures  # the staged tables end here: free them before validation
+        assembly = assemble(staged, actors, registry, figures)  # consumes the figures; keeps staged
+    links_table = joined.links
+    del staged, joined, figures
+    out = sink if sink is not None else Collect()
+    kept = _put_parts(assembly, out, stages, found, part_rows)
     with stages.timed("validate"):
-        found += validation_problems(tables, links)
+        links = link.published(links_table, kept["events"])
+        found += _whole_table_problems(kept, assembly.reports, links)
+    with stages.timed("write"):
+        out.put("reports", assembly.reports)
+        out.close("reports")
     if errors(found):
         raise BuildFailed(found)
-    new_ids = len(tables.registry) - len(registry)
-    return Result(tables, found, raw_fingerprint.result(), new_ids, links)
+    rows = {"events": assembly.n_events, "claims": assembly.n_claims, "reports": len(assembly.reports)}
+    tables = Tables(out.table("events"), out.table("claims"), assembly.reports, assembly.registry) if sink is None else None
+    return Result(tables, found, raw_fingerprint.result(), len(assembly.registry) - len(registry), links, rows,
+                  assembly.registry)
+
+
+# The columns of the events and claims tables kept whole while the tables go out part by part:
+# what the checks across parts and tables read (keys, figures), and where a failure is located.
+KEPT = {"events": ["event_id_cnty", "event_key", "fatalities_high"],
+        "claims": ["claim_id", "event_id_cnty", "event_key", "report_id", "fatalities_best", "fatalities_high"]}
+
+
+def _put_parts(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], part_rows: int
+               ) -> dict[str, pd.DataFrame]:
+    """Events, then claims, made, checked (`found` grows) and handed to `sink` a part at a time.
+
+    Returns the KEPT columns of both tables, whole, for the checks that need a whole table
+    (`_whole_table_problems`); claims are checked against the whole events table here.
+    """
+    kept = {}
+    for name, n, make in (("events", a.n_events, a.event_rows), ("claims", a.n_claims, a.claim_rows)):
+        narrow = []
+        for start in range(0, max(n, 1), part_rows):
+            with stages.timed("aggregate"):
+                part = make(start, min(start + part_rows, n))
+            with stages.timed("validate"):
+                found += _located([schemas.validate(name, part, part=True)], {name: part})
+                if name == "claims":
+                    found += _located([schemas.claim_failures(kept["events"], part, a.reports)], {name: part})
+                narrow.append(part[KEPT[name]])
+            with stages.timed("write"):
+                sink.put(name, part)
+            del part
+        kept[name] = narrow[0] if len(narrow) == 1 else pd.concat(narrow, ignore_index=True)
+        with stages.timed("write"):
+            sink.close(name)
+        if name == "claims":
+            a.drop_claims()
+    return kept
 
 
 def validation_problems(tables: Tables, links: pd.DataFrame | None = None) -> list[Problem]:
-    """Schema and cross-table failures of the built tables (and the links review table, when
-    given), located by event key where possible."""
+    """Schema and cross-table failures of the whole built tables (and the links review table,
+    when given), located by event key where possible."""
     frames = tables.published()
     failures = [schemas.validate(name, df) for name, df in frames.items()]
     failures.append(schemas.cross_table_failures(*frames.values()))
     if links is not None:
         frames = {**frames, "links": links}
         failures.append(schemas.validate("links", links))
+    return _located(failures, frames)
+
+
+def _whole_table_problems(kept: dict[str, pd.DataFrame], reports: pd.DataFrame, links: pd.DataFrame) -> list[Problem]:
+    """What the parts of events and claims could not show (repeated IDs across parts, events
+    with fatalities but no toll claimed), and the reports and links tables in full."""
+    events, claims = kept["events"], kept["claims"]
+    failures = [schemas.unique_failures("events", events), schemas.unique_failures("claims", claims),
+                schemas.validate("reports", reports),
+                schemas.toll_failures(events, claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"]),
+                schemas.validate("links", links)]
+    return _located(failures, {**kept, "reports": reports, "links": links})
+
+
+def _located(failures: list[pd.DataFrame], frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Schema failures as problems, each named by the event key and report of its row."""
     out = []
     for f in failures:
         for rec in f.itertuples(index=False):

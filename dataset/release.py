@@ -13,8 +13,9 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,10 @@ def arrow_table(df: pd.DataFrame) -> pa.Table:
 
 def csv_table(df: pd.DataFrame) -> pa.Table:
     """The table as the CSV shows it: ISO dates (YYYY-MM-DD), categories as their text."""
-    table = arrow_table(df)
+    return csv_table_of(arrow_table(df))
+
+
+def csv_table_of(table: pa.Table) -> pa.Table:
     columns = []
     for field, column in zip(table.schema, table.columns):
         if pa.types.is_timestamp(field.type):
@@ -66,15 +70,18 @@ def csv_table(df: pd.DataFrame) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
+PARQUET_OPTIONS = dict(compression="zstd", write_statistics=True, use_dictionary=True)
+CSV_OPTIONS = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+
+
 def write_parquet(df: pd.DataFrame, sink) -> None:
     """Parquet with the pandas dtypes recorded (categoricals, nullable integers, dates)."""
-    pq.write_table(arrow_table(df), sink, compression="zstd", row_group_size=ROW_GROUP_ROWS,
-                   write_statistics=True, use_dictionary=True)
+    pq.write_table(arrow_table(df), sink, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
 
 
 def write_csv(df: pd.DataFrame, sink) -> None:
     """UTF-8 CSV, empty field for a missing number, "" for empty text."""
-    pacsv.write_csv(csv_table(df), sink, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
+    pacsv.write_csv(csv_table(df), sink, write_options=CSV_OPTIONS)
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -122,14 +129,19 @@ class Folder:
 
     def write(self, name: str, fill: Callable) -> Digest:
         """Write file `name` by calling `fill(sink)`, streaming: the file is never whole in memory."""
+        with self.opened(name) as sink:
+            fill(sink)
+        return self.digests[name]
+
+    @contextmanager
+    def opened(self, name: str) -> Iterator[_Hashing]:
+        """File `name` open for writing; hashed, fsynced and its digest kept when the block ends."""
         with open(self.path / name, "wb") as fh:
             sink = _Hashing(fh)
-            fill(sink)
+            yield sink
             fh.flush()
             os.fsync(fh.fileno())
-        digest = Digest(sink.hash.hexdigest(), sink.size)
-        self.digests[name] = digest
-        return digest
+        self.digests[name] = Digest(sink.hash.hexdigest(), sink.size)
 
     def write_tables(self, tables: dict[str, pd.DataFrame]) -> None:
         jobs = [(f"{name}.{ext}", df, writer) for name, df in tables.items()
@@ -137,6 +149,91 @@ class Folder:
         jobs.sort(key=lambda j: -len(j[1]))  # largest first, so two threads finish together
         with ThreadPoolExecutor(max_workers=THREADS) as pool:
             list(pool.map(lambda j: self.write(j[0], lambda sink: j[2](j[1], sink)), jobs))
+
+
+@dataclass
+class _OpenFile:
+    """A file of a Folder being written by a pyarrow writer."""
+
+    context: object  # the Folder.opened context: leaving it hashes, fsyncs and records the file
+    writer: object
+    wrote: bool = False  # a row group written yet (Parquet)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.context.__exit__(None, None, None)
+
+
+class TableWriter:
+    """One table written part by part as `name.csv` and `name.parquet`, byte for byte what
+    `write_csv` and `write_parquet` write for the whole table.
+
+    Each file is encoded on a thread of its own while the caller makes the next part (pyarrow
+    and hashlib release the GIL); at most one part per file waits, so memory holds two parts.
+    Parquet rows are regrouped into row groups of ROW_GROUP_ROWS, wherever the parts were cut.
+    """
+
+    def __init__(self, folder: Folder, name: str):
+        self.folder, self.name = folder, name
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.pending: list[Future] = []
+        self.csv: _OpenFile | None = None  # opened with the first part
+        self.parquet: _OpenFile | None = None
+        self.held: pa.Table | None = None  # Parquet rows not yet a whole row group
+
+    def put(self, df: pd.DataFrame) -> None:
+        table = arrow_table(df)
+        self._wait()
+        self.pending = [self.pool.submit(self._csv, table), self.pool.submit(self._parquet, table)]
+
+    def close(self) -> None:
+        self._wait()
+        try:
+            if self.parquet is not None and (self.held.num_rows or not self.parquet.wrote):
+                self.parquet.writer.write_table(self.held.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+            for opened in (self.csv, self.parquet):
+                if opened is not None:
+                    opened.close()
+        finally:
+            self.pool.shutdown()
+
+    def abort(self) -> None:
+        """Stop after a failed build: wait for the threads, close the files (then discarded)."""
+        for future in self.pending:
+            future.exception()
+        self.pending = []
+        for opened in (self.csv, self.parquet):
+            if opened is not None:
+                try:
+                    opened.close()
+                except Exception:  # noqa: BLE001 - the folder is being thrown away
+                    pass
+        self.pool.shutdown()
+
+    def _wait(self) -> None:
+        done, self.pending = self.pending, []
+        for future in done:
+            future.result()
+
+    def _open(self, ext: str, make: Callable) -> _OpenFile:
+        context = self.folder.opened(f"{self.name}.{ext}")
+        return _OpenFile(context, make(context.__enter__()))
+
+    def _csv(self, table: pa.Table) -> None:
+        part = csv_table_of(table)
+        if self.csv is None:
+            self.csv = self._open("csv", lambda sink: pacsv.CSVWriter(sink, part.schema, write_options=CSV_OPTIONS))
+        self.csv.writer.write_table(part)
+
+    def _parquet(self, table: pa.Table) -> None:
+        if self.parquet is None:
+            self.parquet = self._open("parquet", lambda sink: pq.ParquetWriter(sink, table.schema, **PARQUET_OPTIONS))
+        held = table if self.held is None else pa.concat_tables([self.held, table])
+        whole = held.num_rows // ROW_GROUP_ROWS * ROW_GROUP_ROWS
+        for begin in range(0, whole, ROW_GROUP_ROWS):
+            self.parquet.writer.write_table(held.slice(begin, ROW_GROUP_ROWS).combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+            self.parquet.wrote = True
+        self.held = held.slice(whole)
 
 
 def manifest(version: str, digests: dict[str, Digest], rows: dict[str, int], fingerprint: str,

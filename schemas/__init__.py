@@ -6,6 +6,8 @@ returns the failures as a table; `cross_table_failures` checks the rules between
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -31,8 +33,8 @@ FAILURE_COLUMNS = ["table", "column", "check", "row", "failure_case"]
 
 __all__ = [
     "Claims", "DATETIME", "Events", "FAILURE_COLUMNS", "Links", "PRIMARY_KEYS", "REVIEW_TABLES", "Reports",
-    "SCHEMA_VERSION", "STR", "TABLES", "cross_table_failures", "kind", "model", "pandas_dtype", "pandas_dtypes",
-    "validate",
+    "SCHEMA_VERSION", "STR", "TABLES", "claim_failures", "cross_table_failures", "kind", "model", "pandas_dtype",
+    "pandas_dtypes", "toll_failures", "unique_failures", "validate",
 ]
 
 
@@ -45,12 +47,16 @@ def model(name: str) -> type[pa.DataFrameModel]:
     raise ValueError(f"unknown table {name!r}; a release has {', '.join([*TABLES, *REVIEW_TABLES])}")
 
 
-def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """All failures of table `name` against its schema, one row each (empty when valid)."""
-    schema = model(name)
+def validate(name: str, df: pd.DataFrame, part: bool = False) -> pd.DataFrame:
+    """All failures of table `name` against its schema, one row each (empty when valid).
+
+    `part=True` checks a part of the table, rows cut anywhere: every check but uniqueness, which
+    only the whole table can show (`unique_failures` on the unique columns of all parts).
+    """
+    schema = _part_schema(name) if part else model(name)
     rows = [
         {"table": name, "column": "", "check": "exact_dtype", "row": -1, "failure_case": msg}
-        for msg in exact_dtype_problems(df, schema)
+        for msg in exact_dtype_problems(df, model(name))
     ]
     try:
         schema.validate(df, lazy=True)
@@ -68,24 +74,60 @@ def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
 
 
+def unique_columns(name: str) -> list[str]:
+    """The columns of table `name` whose values the schema says are unique."""
+    return [c for c, col in model(name).to_schema().columns.items() if col.unique]
+
+
+@functools.cache
+def _part_schema(name: str) -> pa.DataFrameSchema:
+    return model(name).to_schema().update_columns({c: {"unique": False} for c in unique_columns(name)})
+
+
+def unique_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Repeated values in the unique columns of table `name` (`df` may hold only those), as
+    pandera reports them: one failure per repeated row."""
+    rows = []
+    for col in unique_columns(name):
+        repeated = df[col].duplicated(keep=False)
+        for idx, value in df.loc[repeated.to_numpy(dtype=bool), col].items():
+            rows.append({"table": name, "column": col, "check": "field_uniqueness", "row": int(idx),
+                         "failure_case": str(value)})
+    return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
+
+
 def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
-    """Rules between tables: claims point at an event and a report; no claim exceeds its event's high."""
+    """Rules between tables: claims point at an event and a report; no claim exceeds its event's
+    high; an event without a death toll claimed has no fatalities."""
+    return pd.concat([claim_failures(events, claims, reports),
+                      toll_failures(events, claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])],
+                     ignore_index=True)
+
+
+def claim_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+    """The rules of each claim (any part of the claims table) against the whole events table
+    (event_id_cnty and fatalities_high are enough) and reports table (report_id)."""
     rows = []
 
-    def add(table: str, column: str, check: str, mask: pd.Series, values: pd.Series) -> None:
+    def add(column: str, check: str, mask: pd.Series, values: pd.Series) -> None:
         for idx, value in values[mask].items():
-            rows.append({"table": table, "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
+            rows.append({"table": "claims", "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
 
     event = positions(claims["event_id_cnty"], events["event_id_cnty"])  # each claim's event row, -1 if none
-    add("claims", "event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
-    add("claims", "report_id", "claim_points_at_report",
-        ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
+    add("event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
+    add("report_id", "claim_points_at_report", ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
     high = events["fatalities_high"].reset_index(drop=True)
     event_high = pd.Series(high.iloc[event].to_numpy() if (event >= 0).all() else  # as reindex: float only if some are missing
                            high.reindex(event).to_numpy(), index=claims.index)
-    add("claims", "fatalities_high", "claim_within_event_high",
+    add("fatalities_high", "claim_within_event_high",
         (claims["fatalities_high"] > event_high).fillna(False).astype(bool), claims["claim_id"])
-    no_toll = ~isin(events["event_id_cnty"], claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])
-    add("events", "fatalities_high", "no_claims_means_zero",
-        no_toll & (events["fatalities_high"] > 0), events["event_id_cnty"])
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
+
+
+def toll_failures(events: pd.DataFrame, tolled: pd.Series) -> pd.DataFrame:
+    """Events with fatalities_high > 0 although no claim about them gives a death toll
+    (`tolled`: the event_id_cnty of every claim that gives one)."""
+    bad = ~isin(events["event_id_cnty"], tolled) & (events["fatalities_high"] > 0)
+    return pd.DataFrame([{"table": "events", "column": "fatalities_high", "check": "no_claims_means_zero", "row": int(i),
+                          "failure_case": str(v)} for i, v in events.loc[bad.to_numpy(dtype=bool), "event_id_cnty"].items()],
+                        columns=FAILURE_COLUMNS)
