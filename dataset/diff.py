@@ -143,7 +143,8 @@ class Changes:
             return
         key = schemas.PRIMARY_KEYS[name][0]
         self.kept.setdefault(name, []).append(part[[key, "event_key"] if "event_key" in part else [key]])
-        self.columns.setdefault(name, part.iloc[:0])
+        if name not in self.columns:  # built anew: a slice of the part would keep all of the part alive
+            self.columns[name] = pd.DataFrame({c: pd.Series([], dtype=part[c].dtype) for c in part.columns})
         if self.old is None or name not in self.old:
             return
         old = self.old[name]

@@ -19,6 +19,7 @@ import schemas
 from schemas import vocab
 from schemas.frames import categorical, decoded, per_distinct, positions
 
+from . import memory
 from .ids import assign
 from .problems import Problem, problem
 from .release import ROW_GROUP_ROWS
@@ -318,6 +319,8 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     resolve = resolver(actors)
     inter = dict(zip(actors["name"], actors["inter"]))
     defs = event_definitions(staged, resolve, inter)
+    # The staged input is trimmed as the steps below finish with it: a third of it at a million events.
+    staged.events = staged.events[[*FROM_STAGED, "event_key", "report_id"]]  # the keys: for event_sources
     n_days = defs["n_days"].to_numpy()
     first_row = np.cumsum(n_days) - n_days
     row_def, row_day = days.spread(n_days)  # one event row per day
@@ -329,6 +332,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     reports, claim_report = report_rows(staged, staged.claims["report_id"])
     claims = claim_table(staged, defs, figures, resolve, reports, claim_report)
     figures.clear()
+    staged.claims = staged.claims[[*CLAIMS_FROM_STAGED, "claim"]]
     claim_def = claims["def"].to_numpy()
     reps = n_days[claim_def]
     cr_claim, cr_day = days.spread(reps)  # one claim row per day of its event
@@ -339,11 +343,14 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
 
     per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
                                claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
+    claims = claims[CLAIMS_FROM_TABLE]
+    memory.give_back()
     order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     sources = event_sources(staged, defs["event_key"], reports, claim_report)
     del reports, claim_report
+    staged.events = staged.events[FROM_STAGED]
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
     report_code = pd.factorize(c["report_id"], sort=True)[0]
@@ -351,6 +358,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     published = staged.reports.rename(columns={"file": "raw_path"})
     if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
         published = published.sort_values("report_id", kind="stable")
+    staged.reports = staged.reports.iloc[:0]
     return Assembly(staged, defs, sources, claims, registry, _finish(published, "reports"), row_def, row_day,
                     row_date, ids, per_row, order, cr_claim[c_order], cr_day[c_order], cr_ndays[c_order],
                     cr_row[c_order], {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
@@ -417,6 +425,12 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
     return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
 
 
+# Published claims columns copied from the staged claims as they are, and from claim_table.
+CLAIMS_FROM_STAGED = ["event_key", "report_id", "claimant", "quote"]
+CLAIMS_FROM_TABLE = ["source", "claimant_actor", "stance", "victims", "victim_group", "killed", "killed_rule",
+                 "wounded", "wounded_rule"]
+
+
 def _claims(staged: Staged, claims: pd.DataFrame, src: np.ndarray, day: np.ndarray, ndays: np.ndarray,
             row: np.ndarray, row_id: pd.Series, row_date: np.ndarray, split: dict[str, pd.Series]) -> pd.DataFrame:
     """Claims table rows: staged claim `src`, day `day` of its `ndays`-day event, event row `row`."""
@@ -424,10 +438,9 @@ def _claims(staged: Staged, claims: pd.DataFrame, src: np.ndarray, day: np.ndarr
     take = lambda series: series.iloc[src].reset_index(drop=True)  # noqa: E731
     out = pd.DataFrame({"event_id_cnty": row_id.iloc[row].reset_index(drop=True),
                         "event_date": pd.Series(row_date[row]).astype("datetime64[us]")})
-    for col in ("event_key", "report_id", "claimant", "quote"):
+    for col in CLAIMS_FROM_STAGED:
         out[col] = take(c[col])
-    for col in ("source", "claimant_actor", "stance", "victims", "victim_group", "killed", "killed_rule",
-                "wounded", "wounded_rule"):
+    for col in CLAIMS_FROM_TABLE:
         out[col] = take(claims[col])
     for col, values in split.items():
         out[col] = values.reset_index(drop=True)

@@ -19,8 +19,9 @@ from typing import Protocol
 import pandas as pd
 
 import schemas
+from schemas.frames import Keys
 
-from . import checks, ids, imports, link
+from . import checks, ids, imports, link, memory
 from .events import Assembly, Tables, assemble, read_figures
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
@@ -46,7 +47,7 @@ class Stages:
 
 # Rows of a table validated and handed on at a time: memory holds the staged input and a part
 # or two, not the whole output. Where the cuts fall changes no output byte.
-PART_ROWS = 262_144
+PART_ROWS = 131_072
 
 
 class Sink(Protocol):
@@ -117,6 +118,7 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
              sink: Sink | None, part_rows: int) -> Result:
     with stages.timed("parse"):
         staged, actors, found = stage(raw, cache)
+        memory.give_back()
     # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the
     # second core while the checks and the event step run here.
     hashing = ThreadPoolExecutor(max_workers=1)
@@ -141,8 +143,10 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         assembly = assemble(staged, actors, registry, figures)  # consumes the figures; keeps staged
     links_table = joined.links
     del staged, joined, figures
+    memory.give_back()
     out = sink if sink is not None else Collect()
     kept = _put_parts(assembly, out, stages, found, part_rows)
+    memory.give_back()
     with stages.timed("validate"):
         links = link.published(links_table, kept["events"])
         found += _whole_table_problems(kept, assembly.reports, links)
@@ -157,20 +161,20 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
                   assembly.registry)
 
 
-# The columns of the events and claims tables kept whole while the tables go out part by part:
-# what the checks across parts and tables read (keys, figures), and where a failure is located.
-KEPT = {"events": ["event_id_cnty", "event_key", "fatalities_high"],
-        "claims": ["claim_id", "event_id_cnty", "event_key", "report_id", "fatalities_best", "fatalities_high"]}
+# What is kept whole of the events and claims tables while they go out part by part: what the
+# checks that need whole tables read. Claims' IDs name their report and event key themselves;
+# "tolled" is the event_id_cnty of every claim that gives a death toll.
+KEPT = {"events": ["event_id_cnty", "event_key", "fatalities_high"], "claims": ["claim_id"]}
 
 
 def _put_parts(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], part_rows: int
                ) -> dict[str, pd.DataFrame]:
     """Events, then claims, made, checked (`found` grows) and handed to `sink` a part at a time.
 
-    Returns the KEPT columns of both tables, whole, for the checks that need a whole table
+    Returns the KEPT columns of both tables and "tolled", whole, for the checks that need a whole table
     (`_whole_table_problems`); claims are checked against the whole events table here.
     """
-    kept = {}
+    kept, tolled = {}, []
     for name, n, make in (("events", a.n_events, a.event_rows), ("claims", a.n_claims, a.claim_rows)):
         narrow = []
         for start in range(0, max(n, 1), part_rows):
@@ -179,16 +183,24 @@ def _put_parts(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], pa
             with stages.timed("validate"):
                 found += _located([schemas.validate(name, part, part=True)], {name: part})
                 if name == "claims":
-                    found += _located([schemas.claim_failures(kept["events"], part, a.reports)], {name: part})
-                narrow.append(part[KEPT[name]])
+                    found += _located([schemas.claim_failures(kept["events"], part, a.reports, *lookup)], {name: part})
+                narrow.append(part[KEPT[name]].copy(deep=True))  # copies: a view would keep the part alive
+                if name == "claims":
+                    tolled.append(part.loc[part["fatalities_best"].notna().to_numpy(dtype=bool), "event_id_cnty"].copy(deep=True))
             with stages.timed("write"):
                 sink.put(name, part)
             del part
+            memory.give_back()
         kept[name] = narrow[0] if len(narrow) == 1 else pd.concat(narrow, ignore_index=True)
+        if name == "events":
+            with stages.timed("validate"):
+                lookup = (Keys(kept["events"]["event_id_cnty"]), Keys(a.reports["report_id"]))
         with stages.timed("write"):
             sink.close(name)
         if name == "claims":
             a.drop_claims()
+            memory.give_back()
+    kept["tolled"] = pd.concat(tolled, ignore_index=True).to_frame()
     return kept
 
 
@@ -207,12 +219,11 @@ def validation_problems(tables: Tables, links: pd.DataFrame | None = None) -> li
 def _whole_table_problems(kept: dict[str, pd.DataFrame], reports: pd.DataFrame, links: pd.DataFrame) -> list[Problem]:
     """What the parts of events and claims could not show (repeated IDs across parts, events
     with fatalities but no toll claimed), and the reports and links tables in full."""
-    events, claims = kept["events"], kept["claims"]
-    failures = [schemas.unique_failures("events", events), schemas.unique_failures("claims", claims),
-                schemas.validate("reports", reports),
-                schemas.toll_failures(events, claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"]),
+    events = kept["events"]
+    failures = [schemas.unique_failures("events", events), schemas.unique_failures("claims", kept["claims"]),
+                schemas.validate("reports", reports), schemas.toll_failures(events, kept["tolled"]["event_id_cnty"]),
                 schemas.validate("links", links)]
-    return _located(failures, {**kept, "reports": reports, "links": links})
+    return _located(failures, {"events": events, "claims": kept["claims"], "reports": reports, "links": links})
 
 
 def _located(failures: list[pd.DataFrame], frames: dict[str, pd.DataFrame]) -> list[Problem]:

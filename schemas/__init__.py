@@ -10,11 +10,12 @@ import functools
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.compute as pc
 
 from .claims import Claims
 from .events import Events
 from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
-from .frames import isin, positions
+from .frames import Keys, as_arrow, isin, positions
 from .links import Links
 from .reports import Reports
 
@@ -89,6 +90,8 @@ def unique_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
     pandera reports them: one failure per repeated row."""
     rows = []
     for col in unique_columns(name):
+        if pc.count_distinct(as_arrow(df[col]), mode="all").as_py() == len(df):  # the usual case, without hashing to Python
+            continue
         repeated = df[col].duplicated(keep=False)
         for idx, value in df.loc[repeated.to_numpy(dtype=bool), col].items():
             rows.append({"table": name, "column": col, "check": "field_uniqueness", "row": int(idx),
@@ -104,18 +107,21 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
                      ignore_index=True)
 
 
-def claim_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+def claim_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame,
+                   event_ids: Keys | None = None, report_ids: Keys | None = None) -> pd.DataFrame:
     """The rules of each claim (any part of the claims table) against the whole events table
-    (event_id_cnty and fatalities_high are enough) and reports table (report_id)."""
+    (event_id_cnty and fatalities_high are enough) and reports table (report_id). `event_ids`
+    and `report_ids` are those columns' Keys, when many parts are checked against them."""
     rows = []
 
     def add(column: str, check: str, mask: pd.Series, values: pd.Series) -> None:
         for idx, value in values[mask].items():
             rows.append({"table": "claims", "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
 
-    event = positions(claims["event_id_cnty"], events["event_id_cnty"])  # each claim's event row, -1 if none
+    event = positions(claims["event_id_cnty"], event_ids or events["event_id_cnty"])  # each claim's event row, -1 if none
     add("event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
-    add("report_id", "claim_points_at_report", ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
+    add("report_id", "claim_points_at_report", ~isin(claims["report_id"], report_ids or reports["report_id"]),
+        claims["report_id"])
     high = events["fatalities_high"].reset_index(drop=True)
     event_high = pd.Series(high.iloc[event].to_numpy() if (event >= 0).all() else  # as reindex: float only if some are missing
                            high.reindex(event).to_numpy(), index=claims.index)

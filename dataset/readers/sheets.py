@@ -25,6 +25,7 @@ from schemas.frames import isin, per_distinct, positions
 
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame
+from .. import memory
 from . import columns as col
 from . import files
 
@@ -70,7 +71,10 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
             problems.append(problem("duplicate_sheet", f"batch has two {sheet} sheets", file=rel))
             continue
         batches[path.parent][sheet] = path
-    parts = [stage_batch(raw, sheets) for _, sheets in sorted(batches.items())]
+    parts = []
+    for _, sheets in sorted(batches.items()):
+        parts.append(stage_batch(raw, sheets))
+        memory.give_back()  # a batch's raw sheets are dropped once staged: give them back before the next
     staged = Staged.concat(parts)
     staged.problems = problems + staged.problems
     return staged
