@@ -15,7 +15,7 @@ from pathlib import Path
 import filelock
 import pandas as pd
 
-from . import codebook, diff, ids, link, pipeline, release
+from . import codebook, diff, ids, link, memory, pipeline, release
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
 
@@ -140,6 +140,7 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
     """Build release `version` from `raw` into `out`. Raises BuildFailed or release.ReleaseError."""
     release.check_version(version)
     stages = stages or pipeline.Stages()
+    memory.use_returning_pool()
     try:
         out.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(out / LOCK, timeout=0)

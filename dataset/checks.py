@@ -14,7 +14,7 @@ import pandas as pd
 import pycountry
 
 from schemas import vocab
-from schemas.frames import isin, per_distinct, positions
+from schemas.frames import filter_rows, isin, per_distinct, positions
 
 from . import geo
 from .problems import WARNING, Problem, problem
@@ -53,9 +53,14 @@ def _flags(values: pd.Series, predicate: Callable) -> pd.Series:
 
 
 def definitions(staged: Staged) -> pd.DataFrame:
-    """The entries that define events (all of them, without a copy, when none only refers)."""
-    defines = staged.events["defines"].to_numpy(dtype=bool)
-    return staged.events if defines.all() else staged.events[defines]
+    """The entries that define events (all of them, without a copy, when none only refers).
+
+    Without the notes: they are the widest column and left in chunks (staged.py), which every
+    row selection of the whole frame would first join into a transient copy.
+    """
+    events = staged.events.drop(columns="notes")
+    defines = events["defines"].to_numpy(dtype=bool)
+    return events if defines.all() else filter_rows(events, defines)
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -181,7 +186,12 @@ def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
 def conflicting_definitions(staged: Staged, ctx: Context) -> list[Problem]:
     """The same key defined twice must be defined the same way."""
     d = definitions(staged)
-    d = d[d["event_key"].duplicated(keep=False).to_numpy()].sort_values(["file", "entry"])
+    twice = d["event_key"].duplicated(keep=False).to_numpy()
+    if not twice.any():
+        return []
+    ev = staged.events  # with the notes, for the few entries of keys defined twice
+    d = filter_rows(ev, ev["defines"].to_numpy(dtype=bool) & isin(ev["event_key"], d.loc[twice, "event_key"]).to_numpy(dtype=bool))
+    d = d.sort_values(["file", "entry"])
     out = []
     for key, group in d.groupby("event_key", sort=True):
         first = group.iloc[0]
@@ -214,7 +224,7 @@ def _show(value) -> str:
 
 def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
     defined = definitions(staged)["event_key"]
-    refs = staged.events[~staged.events["defines"]]
+    refs = filter_rows(staged.events[["file", "report_id", "event_key", "entry"]], ~staged.events["defines"].to_numpy(dtype=bool))
     return located(refs, ~isin(refs["event_key"], defined), "undefined_event", "key",
                    lambda row: f"claims about event {row.event_key!r}, which no report defines")
 

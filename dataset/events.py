@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import schemas
 from schemas import vocab
 from schemas.frames import categorical, decoded, per_distinct, positions
+from schemas.frames import take as take_rows
 
 from . import memory
 from .ids import assign
@@ -272,7 +273,7 @@ class Assembly:
     sources: pd.DataFrame
     claims: pd.DataFrame | None  # claim_table, one row per staged claim; freed by drop_claims
     registry: pd.DataFrame
-    reports: pd.DataFrame  # the published reports table
+    reports: pd.DataFrame | None  # the published reports table, until it is handed on
     row_def: np.ndarray  # event rows in build order: definition, day of the event, date, ID
     row_day: np.ndarray
     row_date: np.ndarray
@@ -405,18 +406,19 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
     """
     multi = n_days > 1
     extra = pa.array([], type=pa.large_string())
+    source = pa.chunked_array(notes.array.__arrow_array__()).cast(pa.large_string())
     if multi.any():
         first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
         start = pd.Series(first).dt.strftime("%Y-%m-%d").tolist()
         end = pd.Series(first + (n_days[multi] - 1).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d").tolist()
         note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
                 zip(keys[multi].tolist(), start, end, row_day[multi].tolist(), n_days[multi].tolist())]
-        appended = (notes.iloc[at[multi]].fillna("").reset_index(drop=True) + " " + pd.Series(note, dtype="str")).str.strip()
+        own = pd.Series(pd.array(take_rows(source, at[multi]), dtype="str"))
+        appended = (own.fillna("") + " " + pd.Series(note, dtype="str")).str.strip()
         extra = pa.chunked_array(appended.array.__arrow_array__()).combine_chunks().cast(pa.large_string())
-    source = pa.chunked_array(notes.array.__arrow_array__()).cast(pa.large_string())
     blocks, done = [], 0
     for begin in range(0, len(at), ROW_GROUP_ROWS):
-        block = pc.take(source, pa.array(at[begin:begin + ROW_GROUP_ROWS])).combine_chunks()
+        block = take_rows(source, at[begin:begin + ROW_GROUP_ROWS])
         mask = multi[begin:begin + ROW_GROUP_ROWS]
         if mask.any():
             block = pc.replace_with_mask(block, pa.array(mask), extra.slice(done, int(mask.sum())))

@@ -127,8 +127,10 @@ def event_definitions(staged: Staged, actors: pd.DataFrame, resolve: dict[str, s
     """One Event per defined key whose date, place and actor1 are all readable (`resolve`: the
     registry's `resolver`)."""
     inter = dict(zip(actors["name"], actors["inter"]))
-    d = staged.events[staged.events["defines"]].sort_values(["file", "entry"], kind="stable").drop_duplicates("event_key")
     needed = ["date_start", "date_end", "time_precision", "geo_precision", "latitude", "longitude", "country", "actor1"]
+    d = staged.events.loc[staged.events["defines"].to_numpy(dtype=bool),
+                          ["event_key", "file", "entry", "assoc_actor_1", "actor2", "assoc_actor_2", *needed]]
+    d = d.sort_values(["file", "entry"], kind="stable").drop_duplicates("event_key")
     d = d[d[needed].notna().all(axis=1) & (d["event_key"] != "")]
     first = _first_published(staged)
     days = {c: ((d[c] - EPOCH) // pd.Timedelta(days=1)).astype("int64").tolist() for c in ("date_start", "date_end")}

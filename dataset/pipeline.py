@@ -19,7 +19,6 @@ from typing import Protocol
 import pandas as pd
 
 import schemas
-from schemas.frames import Keys
 
 from . import checks, ids, imports, link, memory
 from .events import Assembly, Tables, assemble, read_figures
@@ -100,7 +99,7 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
 
     `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them);
     `cache` is a folder for the readers' parse cache (an optimisation only). The tables go to
-    `sink` part by part as they are validated (events, claims, then reports); without a sink
+    `sink` part by part as they are validated (reports, claims, then events); without a sink
     they are kept whole in `Result.tables`. A sink may have received parts of a build that then
     fails: it must discard them on BuildFailed.
     """
@@ -131,6 +130,7 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         found += imports.relax(checks.run(staged, actors, today))
         figures, figure_problems = read_figures(staged)
         found += figure_problems
+        memory.give_back()
         try:
             committed = ids.read(raw / ids.FILE, root=raw)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
@@ -145,62 +145,61 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
     del staged, joined, figures
     memory.give_back()
     out = sink if sink is not None else Collect()
-    kept = _put_parts(assembly, out, stages, found, part_rows)
+    kept = _put_tables(assembly, out, stages, found, part_rows)
+    rows = {"events": assembly.n_events, "claims": assembly.n_claims, "reports": len(kept["reports"])}
+    grown = assembly.registry
+    del assembly  # the staged input ends here
     memory.give_back()
     with stages.timed("validate"):
         links = link.published(links_table, kept["events"])
-        found += _whole_table_problems(kept, assembly.reports, links)
-    with stages.timed("write"):
-        out.put("reports", assembly.reports)
-        out.close("reports")
+        found += _whole_table_problems(kept, links)
     if errors(found):
         raise BuildFailed(found)
-    rows = {"events": assembly.n_events, "claims": assembly.n_claims, "reports": len(assembly.reports)}
-    tables = Tables(out.table("events"), out.table("claims"), assembly.reports, assembly.registry) if sink is None else None
-    return Result(tables, found, raw_fingerprint.result(), len(assembly.registry) - len(registry), links, rows,
-                  assembly.registry)
+    tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
+    return Result(tables, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown)
 
 
-# What is kept whole of the events and claims tables while they go out part by part: what the
-# checks that need whole tables read. Claims' IDs name their report and event key themselves;
-# "tolled" is the event_id_cnty of every claim that gives a death toll.
-KEPT = {"events": ["event_id_cnty", "event_key", "fatalities_high"], "claims": ["claim_id"]}
+# What is kept whole of each table while the tables go out part by part: what the checks that
+# need whole tables read (IDs, keys across tables, figures), and where a failure is located.
+KEPT = {"reports": ["report_id"],
+        "claims": ["claim_id", "event_id_cnty", "event_key", "report_id", "fatalities_best", "fatalities_high"],
+        "events": ["event_id_cnty", "event_key", "fatalities_high"]}
 
 
-def _put_parts(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], part_rows: int
-               ) -> dict[str, pd.DataFrame]:
-    """Events, then claims, made, checked (`found` grows) and handed to `sink` a part at a time.
+def _put_tables(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], part_rows: int
+                ) -> dict[str, pd.DataFrame]:
+    """Reports, claims, then events, each made, checked (`found` grows) and handed to `sink` a
+    part at a time; what only the written table needed is freed before the next.
 
-    Returns the KEPT columns of both tables and "tolled", whole, for the checks that need a whole table
-    (`_whole_table_problems`); claims are checked against the whole events table here.
+    Returns the KEPT columns of each table, whole, for the checks that need whole tables
+    (`_whole_table_problems`).
     """
-    kept, tolled = {}, []
-    for name, n, make in (("events", a.n_events, a.event_rows), ("claims", a.n_claims, a.claim_rows)):
+    kept = {}
+    with stages.timed("validate"):
+        found += _located([schemas.validate("reports", a.reports)], {"reports": a.reports})
+        kept["reports"] = a.reports[KEPT["reports"]].copy(deep=True)
+    with stages.timed("write"):
+        sink.put("reports", a.reports)
+        sink.close("reports")
+    a.reports = None
+    for name, n, make in (("claims", a.n_claims, a.claim_rows), ("events", a.n_events, a.event_rows)):
         narrow = []
         for start in range(0, max(n, 1), part_rows):
             with stages.timed("aggregate"):
                 part = make(start, min(start + part_rows, n))
             with stages.timed("validate"):
                 found += _located([schemas.validate(name, part, part=True)], {name: part})
-                if name == "claims":
-                    found += _located([schemas.claim_failures(kept["events"], part, a.reports, *lookup)], {name: part})
                 narrow.append(part[KEPT[name]].copy(deep=True))  # copies: a view would keep the part alive
-                if name == "claims":
-                    tolled.append(part.loc[part["fatalities_best"].notna().to_numpy(dtype=bool), "event_id_cnty"].copy(deep=True))
             with stages.timed("write"):
                 sink.put(name, part)
             del part
             memory.give_back()
         kept[name] = narrow[0] if len(narrow) == 1 else pd.concat(narrow, ignore_index=True)
-        if name == "events":
-            with stages.timed("validate"):
-                lookup = (Keys(kept["events"]["event_id_cnty"]), Keys(a.reports["report_id"]))
         with stages.timed("write"):
             sink.close(name)
         if name == "claims":
             a.drop_claims()
             memory.give_back()
-    kept["tolled"] = pd.concat(tolled, ignore_index=True).to_frame()
     return kept
 
 
@@ -216,14 +215,13 @@ def validation_problems(tables: Tables, links: pd.DataFrame | None = None) -> li
     return _located(failures, frames)
 
 
-def _whole_table_problems(kept: dict[str, pd.DataFrame], reports: pd.DataFrame, links: pd.DataFrame) -> list[Problem]:
-    """What the parts of events and claims could not show (repeated IDs across parts, events
-    with fatalities but no toll claimed), and the reports and links tables in full."""
-    events = kept["events"]
-    failures = [schemas.unique_failures("events", events), schemas.unique_failures("claims", kept["claims"]),
-                schemas.validate("reports", reports), schemas.toll_failures(events, kept["tolled"]["event_id_cnty"]),
+def _whole_table_problems(kept: dict[str, pd.DataFrame], links: pd.DataFrame) -> list[Problem]:
+    """What parts of tables cannot show (IDs repeated across parts, the rules between tables),
+    checked on the kept columns, and the links review table."""
+    failures = [schemas.unique_failures("events", kept["events"]), schemas.unique_failures("claims", kept["claims"]),
+                schemas.cross_table_failures(kept["events"], kept["claims"], kept["reports"]),
                 schemas.validate("links", links)]
-    return _located(failures, {"events": events, "claims": kept["claims"], "reports": reports, "links": links})
+    return _located(failures, {**kept, "links": links})
 
 
 def _located(failures: list[pd.DataFrame], frames: dict[str, pd.DataFrame]) -> list[Problem]:

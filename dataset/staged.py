@@ -95,11 +95,13 @@ class Staged:
 
 
 def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
-    """`frames` joined (the list is emptied), each Arrow column one chunk (schemas.frames.solid)."""
+    """`frames` joined (the list is emptied), each Arrow column one chunk (schemas.frames.solid)
+    but the notes, the widest: combining them would briefly hold them twice, the peak of a
+    million-event parse. Their rows are selected with schemas.frames.take and filter_rows."""
     kept = [f for f in frames if len(f)]
     frames.clear()
     if not kept:
         return frame([], columns)
     out = pd.concat(kept, ignore_index=True).astype(columns)  # Arrow columns: the parts' chunks, not copies
     kept.clear()
-    return solid(out)
+    return solid(out, leave=("notes",))

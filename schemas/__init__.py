@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from .claims import Claims
 from .events import Events
 from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
-from .frames import Keys, as_arrow, isin, positions
+from .frames import as_arrow, isin, positions
 from .links import Links
 from .reports import Reports
 
@@ -34,8 +34,8 @@ FAILURE_COLUMNS = ["table", "column", "check", "row", "failure_case"]
 
 __all__ = [
     "Claims", "DATETIME", "Events", "FAILURE_COLUMNS", "Links", "PRIMARY_KEYS", "REVIEW_TABLES", "Reports",
-    "SCHEMA_VERSION", "STR", "TABLES", "claim_failures", "cross_table_failures", "kind", "model", "pandas_dtype",
-    "pandas_dtypes", "toll_failures", "unique_failures", "validate",
+    "SCHEMA_VERSION", "STR", "TABLES", "cross_table_failures", "kind", "model", "pandas_dtype", "pandas_dtypes",
+    "unique_failures", "validate",
 ]
 
 
@@ -100,40 +100,27 @@ def unique_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
-    """Rules between tables: claims point at an event and a report; no claim exceeds its event's
-    high; an event without a death toll claimed has no fatalities."""
-    return pd.concat([claim_failures(events, claims, reports),
-                      toll_failures(events, claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])],
-                     ignore_index=True)
+    """Rules between tables: claims point at an event and a report; no claim exceeds its event's high.
 
-
-def claim_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame,
-                   event_ids: Keys | None = None, report_ids: Keys | None = None) -> pd.DataFrame:
-    """The rules of each claim (any part of the claims table) against the whole events table
-    (event_id_cnty and fatalities_high are enough) and reports table (report_id). `event_ids`
-    and `report_ids` are those columns' Keys, when many parts are checked against them."""
+    Reads only event_id_cnty and fatalities_high of events; claim_id, event_id_cnty, report_id
+    and fatalities_best/high of claims; report_id of reports.
+    """
     rows = []
 
-    def add(column: str, check: str, mask: pd.Series, values: pd.Series) -> None:
+    def add(table: str, column: str, check: str, mask: pd.Series, values: pd.Series) -> None:
         for idx, value in values[mask].items():
-            rows.append({"table": "claims", "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
+            rows.append({"table": table, "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
 
-    event = positions(claims["event_id_cnty"], event_ids or events["event_id_cnty"])  # each claim's event row, -1 if none
-    add("event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
-    add("report_id", "claim_points_at_report", ~isin(claims["report_id"], report_ids or reports["report_id"]),
-        claims["report_id"])
+    event = positions(claims["event_id_cnty"], events["event_id_cnty"])  # each claim's event row, -1 if none
+    add("claims", "event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
+    add("claims", "report_id", "claim_points_at_report",
+        ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
     high = events["fatalities_high"].reset_index(drop=True)
     event_high = pd.Series(high.iloc[event].to_numpy() if (event >= 0).all() else  # as reindex: float only if some are missing
                            high.reindex(event).to_numpy(), index=claims.index)
-    add("fatalities_high", "claim_within_event_high",
+    add("claims", "fatalities_high", "claim_within_event_high",
         (claims["fatalities_high"] > event_high).fillna(False).astype(bool), claims["claim_id"])
+    no_toll = ~isin(events["event_id_cnty"], claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])
+    add("events", "fatalities_high", "no_claims_means_zero",
+        no_toll & (events["fatalities_high"] > 0), events["event_id_cnty"])
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
-
-
-def toll_failures(events: pd.DataFrame, tolled: pd.Series) -> pd.DataFrame:
-    """Events with fatalities_high > 0 although no claim about them gives a death toll
-    (`tolled`: the event_id_cnty of every claim that gives one)."""
-    bad = ~isin(events["event_id_cnty"], tolled) & (events["fatalities_high"] > 0)
-    return pd.DataFrame([{"table": "events", "column": "fatalities_high", "check": "no_claims_means_zero", "row": int(i),
-                          "failure_case": str(v)} for i, v in events.loc[bad.to_numpy(dtype=bool), "event_id_cnty"].items()],
-                        columns=FAILURE_COLUMNS)

@@ -23,26 +23,8 @@ def as_arrow(values) -> pa.Array:
     return arr
 
 
-class Keys:
-    """A column with its hash index built once, for looking up many parts of another table in
-    it (`positions` and `isin` accept it as their keys): pyarrow hashes its value set anew on
-    every call, a third of a second per million keys."""
-
-    def __init__(self, keys: pd.Series):
-        self.keys = keys
-        self.index = pd.Index(keys)
-
-    def positions(self, values: pd.Series) -> np.ndarray:
-        if not self.index.is_unique:  # get_indexer needs unique keys: first match, as positions()
-            return positions(values, self.keys)
-        return self.index.get_indexer(text(values) if isinstance(values.dtype, pd.CategoricalDtype) else values
-                                      ).astype(np.int64)
-
-
-def isin(values: pd.Series, allowed: Iterable | pd.Series | Keys) -> pd.Series:
+def isin(values: pd.Series, allowed: Iterable | pd.Series) -> pd.Series:
     """Boolean Series: is each value in `allowed`? Missing values are not."""
-    if isinstance(allowed, Keys):
-        return pd.Series((allowed.positions(values) >= 0) & values.notna().to_numpy(dtype=bool), index=values.index)
     if not isinstance(allowed, (pd.Series, pd.Index, np.ndarray, list)):
         allowed = list(allowed)
     # pyarrow's hash set takes repeated values as they are: no need to drop duplicates first
@@ -91,10 +73,8 @@ def text(values: pd.Series) -> pd.Series:
     return decoded(values) if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("str")
 
 
-def positions(values: pd.Series, keys: pd.Series | Keys) -> np.ndarray:
+def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
     """Position of each value in `keys` (first match), -1 where absent: pyarrow's hash index."""
-    if isinstance(keys, Keys):
-        return keys.positions(values)
     if len(values) == 0:
         return np.array([], dtype=np.int64)
     if len(keys) == 0:
@@ -106,7 +86,39 @@ def positions(values: pd.Series, keys: pd.Series | Keys) -> np.ndarray:
     return np.asarray(pc.fill_null(found, -1)).astype(np.int64)
 
 
-def solid(df: pd.DataFrame) -> pd.DataFrame:
+def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """The rows of `df` where `mask` holds, selected column by column.
+
+    A Series selects Arrow rows with pyarrow's filter, chunk by chunk; a DataFrame selects them
+    with take, which first joins each chunked column into one transient copy (see `take`).
+    """
+    return pd.DataFrame({c: df[c][mask] for c in df.columns})
+
+
+def take(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
+    """`column` at positions `at`, as one array, taken chunk by chunk.
+
+    pyarrow's take on a chunked column first joins all its chunks into one transient copy, on
+    every call; for a long text column (notes) that is half a gigabyte each time. Here each
+    chunk gives its own rows and one take of only the taken rows restores the order of `at`.
+    """
+    at = np.asarray(at, dtype=np.int64)
+    if column.num_chunks == 1:
+        return column.chunk(0).take(pa.array(at))
+    lengths = np.array([len(c) for c in column.chunks], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    which = np.searchsorted(starts, at, side="right") - 1
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(lengths) + 1))
+    pieces = [column.chunk(c).take(pa.array(at[order[bounds[c]:bounds[c + 1]]] - starts[c]))
+              for c in range(len(lengths)) if bounds[c + 1] > bounds[c]]
+    joined = pa.concat_arrays(pieces) if pieces else pa.array([], type=column.type)
+    inverse = np.empty(len(at), dtype=np.int64)
+    inverse[order] = np.arange(len(at))
+    return joined.take(pa.array(inverse))
+
+
+def solid(df: pd.DataFrame, leave: tuple[str, ...] = ()) -> pd.DataFrame:
     """Arrow-backed columns of `df` as one contiguous chunk each, combined in place.
 
     pyarrow takes rows from a chunked column by first concatenating all its chunks: a transient
@@ -114,8 +126,12 @@ def solid(df: pd.DataFrame) -> pd.DataFrame:
     rows is half a gigabyte allocated and thrown away each time. Combining once, when the parts
     are joined, pays that copy once, while memory is still low. In place and column by column,
     so a column's pieces are freed as soon as it is combined when `df` is their only holder.
+    Columns in `leave` stay in chunks (combining one briefly holds it twice): take their rows
+    with `take`.
     """
     for col in df.columns:
+        if col in leave:
+            continue
         chunked = getattr(df[col].array, "_pa_array", None)
         if isinstance(chunked, pa.ChunkedArray) and chunked.num_chunks > 1:
             df[col] = pd.Series(chunked.combine_chunks(), index=df.index, dtype=df[col].dtype)
