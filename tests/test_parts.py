@@ -1,0 +1,211 @@
+"""A release built part by part: where the parts are cut changes no output byte, and what
+only whole tables can show (IDs repeated across parts, rules between tables) is still caught."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import schemas
+from dataset import diff, events, pipeline, release
+from dataset.problems import BuildFailed
+from schemas.frames import filter_rows, take
+
+from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    """The published tables of raw_multi, built whole."""
+    return pipeline.compile_release(MULTI_RAW, [], today=TODAY).tables.published()
+
+
+def edited_copy(tmp_path: Path) -> Path:
+    """raw_multi with a report deleted, a claim edited and a report added (a second version)."""
+    raw = copy_raw(MULTI_RAW, tmp_path / "edited")
+    (raw / "reports/2023/wire-2023-11-20-jilib.yaml").unlink()
+    radio = raw / "reports/2024/radio-2024-03-06-djibo.yaml"
+    radio.write_text(radio.read_text().replace("killed: about 25", "killed: about 30"))
+    new = {"id": "new-2024-08-10", "source": "Test Wire", "source_scale": "International", "published": "2024-08-10",
+           "events": [{"key": "mli-kidal-2024-08-09", "date_start": "2024-08-07", "date_end": "2024-08-09",
+                       "time_precision": 1, "event_type": "Battles", "sub_event_type": "Armed clash",
+                       "actor1": "CSP-DPA", "actor2": "Military Forces of Mali (2021-)", "country": "Mali",
+                       "admin1": "Kidal", "location": "Kidal", "latitude": 18.4411, "longitude": 1.4078,
+                       "geo_precision": 1, "notes": "Three days of fighting.",
+                       "claims": [{"claimant": "CSP-DPA", "victims": ["Military Forces of Mali (2021-)"], "killed": 5}]}]}
+    (raw / "reports/2024/new.yaml").write_text(yaml.safe_dump(new))
+    return raw
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5])
+def test_parts_of_any_size_write_the_same_releases(tmp_path, monkeypatch, rows):
+    """Two versions (the second diffed against the first) built whole and in parts of `rows` rows."""
+    edited = edited_copy(tmp_path)
+    whole = [build(MULTI_RAW, tmp_path / "whole", "2024.07.0"), build(edited, tmp_path / "whole", "2024.08.0")]
+    monkeypatch.setattr(pipeline, "PART_ROWS", rows)
+    parts = [build(MULTI_RAW, tmp_path / "parts", "2024.07.0"), build(edited, tmp_path / "parts", "2024.08.0")]
+    for a, b in zip(whole, parts):
+        assert tree_bytes(a.release) == tree_bytes(b.release)
+        assert a.rows == b.rows
+    assert "deleted" in (parts[1].release / "changes.csv").read_text()
+
+
+def test_collected_tables_are_the_published_ones(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "PART_ROWS", 3)
+    result = pipeline.compile_release(MULTI_RAW, [], today=TODAY)
+    published = read_release(build(MULTI_RAW, tmp_path / "out").release)
+    for name, df in result.tables.published().items():
+        pd.testing.assert_frame_equal(df, published[name], check_dtype=False)
+        assert len(df) == result.rows[name]
+
+
+def test_an_event_id_repeated_in_another_part_fails_the_build(tmp_path, monkeypatch):
+    """Each part passes its own schema check; only the whole events table shows the repeat."""
+    real = events.Assembly.event_rows
+
+    def repeating(self, start, stop):
+        rows = real(self, start, stop)
+        if start > 0:  # every later part reuses the first row's ID
+            rows["event_id_cnty"] = real(self, 0, 1)["event_id_cnty"].iloc[0]
+        return rows
+
+    monkeypatch.setattr(pipeline, "PART_ROWS", 4)
+    monkeypatch.setattr(events.Assembly, "event_rows", repeating)
+    out = tmp_path / "out"
+    with pytest.raises(BuildFailed) as failed:
+        build(MULTI_RAW, out)
+    repeated = [p for p in failed.value.problems if p.code == "schema:field_uniqueness"]
+    assert repeated and {p.field for p in repeated} == {"event_id_cnty"}
+    assert all(p.event_key for p in repeated)  # located by the kept event keys
+    assert not (out / "2024.07.0").exists() and not [p for p in out.iterdir() if p.name.startswith(release.TMP_PREFIX)]
+
+
+def test_a_claim_exceeding_its_event_high_is_caught_across_parts(tmp_path, monkeypatch):
+    """The claims go out before the events: their rule against the events is checked at the end."""
+    real = events.Assembly.claim_rows
+
+    def inflated(self, start, stop):
+        rows = real(self, start, stop)
+        rows["fatalities_high"] = rows["fatalities_high"] + 1000
+        return rows
+
+    monkeypatch.setattr(pipeline, "PART_ROWS", 4)
+    monkeypatch.setattr(events.Assembly, "claim_rows", inflated)
+    with pytest.raises(BuildFailed) as failed:
+        build(MULTI_RAW, tmp_path / "out")
+    found = [p for p in failed.value.problems if p.code == "schema:claim_within_event_high"]
+    assert found and all(p.report_id and p.event_key for p in found)
+
+
+def test_unique_failures_name_every_repeated_row():
+    df = pd.DataFrame({"event_id_cnty": pd.Series(["MLI1", "MLI2", "MLI1", "BFA1"], dtype="str")})
+    failures = schemas.unique_failures("events", df)
+    assert failures["row"].tolist() == [0, 2] and set(failures["check"]) == {"field_uniqueness"}
+    assert schemas.unique_failures("events", df.iloc[[0, 1, 3]].reset_index(drop=True)).empty
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=5), st.data())
+def test_take_by_chunk_is_pyarrows_take(lengths, data):
+    """frames.take over any chunking gives what pyarrow's take gives on the joined column."""
+    values = [f"note {i}" if i % 4 else None for i in range(sum(lengths))]
+    chunks, start = [], 0
+    for n in lengths:
+        chunks.append(pa.array(values[start:start + n], type=pa.large_string()))
+        start += n
+    column = pa.chunked_array(chunks, type=pa.large_string())
+    at = data.draw(st.lists(st.integers(0, max(len(column) - 1, 0)), max_size=20) if len(column) else st.just([]))
+    got = take(column, np.array(at, dtype=np.int64))
+    assert got.equals(column.combine_chunks().take(pa.array(at, type=pa.int64())))
+
+
+def test_filter_rows_is_boolean_selection():
+    notes = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([["a", "b"], [None, "d"]]))).astype("str")
+    df = pd.DataFrame({"notes": notes, "n": [1, 2, 3, 4]})
+    mask = np.array([True, False, True, True])
+    pd.testing.assert_frame_equal(filter_rows(df, mask), df[mask])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=4))
+def test_table_writer_writes_what_the_whole_table_writes(tmp_path_factory, tables, cuts):
+    """Parts cut anywhere give the same CSV and Parquet bytes as the whole table written at once."""
+    table = tables["claims"]
+    whole = release.Folder(tmp_path_factory.mktemp("whole"))
+    whole.write_tables({"claims": table})
+    parts = release.Folder(tmp_path_factory.mktemp("parts"))
+    writer = release.TableWriter(parts, "claims")
+    bounds = sorted({0, len(table), *[min(c, len(table)) for c in cuts]})
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        writer.put(table.iloc[a:b].reset_index(drop=True))
+    writer.close()
+    assert whole.digests == parts.digests
+
+
+def test_table_writer_cuts_row_groups_where_the_whole_table_does(tmp_path, monkeypatch, tables):
+    monkeypatch.setattr(release, "ROW_GROUP_ROWS", 7)
+    table = tables["claims"]
+    whole = release.Folder(tmp_path)
+    whole.write_tables({"claims": table})
+    (tmp_path / "parts").mkdir()
+    parts = release.Folder(tmp_path / "parts")
+    writer = release.TableWriter(parts, "claims")
+    for a in range(0, len(table), 5):
+        writer.put(table.iloc[a:a + 5].reset_index(drop=True))
+    writer.close()
+    assert whole.digests == parts.digests
+    assert pq.ParquetFile(tmp_path / "parts" / "claims.parquet").metadata.num_row_groups == -(-len(table) // 7)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(1, 30), max_size=3), st.sets(st.integers(0, 40), max_size=5))
+def test_changes_part_by_part_are_diff(tables, cuts, dropped):
+    """diff.Changes fed parts cut anywhere gives what diff.diff gives for the whole tables."""
+    old = tables
+    new = {name: df.copy() for name, df in old.items()}
+    claims = new["claims"].drop(index=[i for i in dropped if i < len(new["claims"])]).reset_index(drop=True)
+    claims.loc[claims.index[:1], "quote"] = "a quote changed"
+    new["claims"] = claims
+    changes = diff.Changes(old)
+    for name, df in new.items():
+        bounds = sorted({0, len(df), *[min(c, len(df)) for c in cuts]})
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            changes.add(name, df.iloc[a:b].reset_index(drop=True))
+    pd.testing.assert_frame_equal(changes.result(), diff.diff(old, new))
+
+
+def test_changes_of_a_first_release_are_added(tables):
+    changes = diff.Changes(None)
+    for name, df in tables.items():
+        for a in range(0, len(df), 3):
+            changes.add(name, df.iloc[a:a + 3].reset_index(drop=True))
+    pd.testing.assert_frame_equal(changes.result(), diff.added(tables))
+
+
+def test_a_failed_part_write_leaves_the_previous_release(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    good = build(MULTI_RAW, out, "2024.07.0").release
+    before = tree_bytes(good)
+
+    def broken(self, table):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(release.TableWriter, "_csv", broken)
+    with pytest.raises(release.ReleaseError, match="No space left"):
+        build(MULTI_RAW, out, "2024.08.0")
+    assert tree_bytes(good) == before
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "build-report"))) == ["2024.07.0", "latest"]
+    shutil.rmtree(out)
