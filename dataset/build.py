@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +79,7 @@ class ReleaseSink:
     def __init__(self, folder: release.Folder, previous: Previous | None):
         self.folder = folder
         self.writers: dict[str, release.TableWriter] = {}
+        self.closing: list[Future] = []  # tables whose last part is still being encoded
         self.changes = diff.Changes(previous.tables if previous else None)
 
     def put(self, table: str, part: pd.DataFrame) -> None:
@@ -90,14 +92,18 @@ class ReleaseSink:
         self.changes.add(table, part)
 
     def close(self, table: str) -> None:
-        try:
-            self.writers.pop(table).close()
-        except OSError as err:
-            raise _WriteFailed(err) from err
+        self.closing.append(self.writers.pop(table).close_soon())
+
+    def finish(self) -> None:
+        """Wait until every table is written (its digest known); raises what writing raised."""
+        for closed in self.closing:
+            closed.result()
 
     def abort(self) -> None:
         for writer in self.writers.values():
             writer.abort()
+        for closed in self.closing:
+            closed.exception()
 
 
 def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pipeline.Result], version: str,
@@ -119,13 +125,16 @@ def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pip
     except BaseException:
         sink.abort()
         raise
-    folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.registry)))
-    folder.write_bytes(link.FILE, release.csv_bytes(result.links))
-    changes = sink.changes.result()
-    folder.write("changes.csv", lambda out: diff.write_changes_csv(changes, out))
-    section = diff.changelog_section(changes, previous.version if previous else None, version, result.rows)
-    folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))
-    folder.write_bytes("CODEBOOK.md", codebook.markdown(version).encode("utf-8"))
+    try:
+        folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.registry)))
+        folder.write_bytes(link.FILE, release.csv_bytes(result.links))
+        changes = sink.changes.result()
+        folder.write("changes.csv", lambda out: diff.write_changes_csv(changes, out))
+        section = diff.changelog_section(changes, previous.version if previous else None, version, result.rows)
+        folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))
+        folder.write_bytes("CODEBOOK.md", codebook.markdown(version).encode("utf-8"))
+    finally:
+        sink.finish()  # the tables' last parts were encoded meanwhile: every digest is known now
     folder.write_bytes(release.DATAPACKAGE, codebook.datapackage_bytes(version, folder.digests))
     folder.write_bytes(release.MANIFEST, release.manifest(
         version, folder.digests, result.rows, result.fingerprint, result.warnings,

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import categorical, decoded, per_distinct, positions
+from schemas.frames import categorical, decoded, per_distinct, positions, solid
 from schemas.frames import take as take_rows
 
 from . import memory
@@ -301,9 +301,15 @@ class Assembly:
                        self.cr_row[sel], self.row_id, self.row_date, {k: v.iloc[sel] for k, v in self.split.items()})
 
     def drop_claims(self) -> None:
-        """Free what only the claims table needs (staged claims, readings): before the events."""
+        """Free what only the claims table needs (staged claims, readings): before the events.
+
+        The staged notes are then joined into one chunk (staged.py leaves them in chunks): with
+        the claims gone there is room for the transient copy, and a take from one chunk is a
+        third faster than `take_rows` over several."""
         self.claims = self.split = None
         self.staged.claims = self.staged.claims.iloc[:0]
+        memory.give_back()
+        self.staged.events = solid(self.staged.events)
 
     def event_rows(self, start: int, stop: int) -> pd.DataFrame:
         """Rows start..stop of the published events table."""

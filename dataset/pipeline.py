@@ -199,7 +199,6 @@ def _put_tables(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], p
             sink.close(name)
         if name == "claims":
             a.drop_claims()
-            memory.give_back()
     return kept
 
 

