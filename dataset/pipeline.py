@@ -202,18 +202,6 @@ def _put_tables(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], p
     return kept
 
 
-def validation_problems(tables: Tables, links: pd.DataFrame | None = None) -> list[Problem]:
-    """Schema and cross-table failures of the whole built tables (and the links review table,
-    when given), located by event key where possible."""
-    frames = tables.published()
-    failures = [schemas.validate(name, df) for name, df in frames.items()]
-    failures.append(schemas.cross_table_failures(*frames.values()))
-    if links is not None:
-        frames = {**frames, "links": links}
-        failures.append(schemas.validate("links", links))
-    return _located(failures, frames)
-
-
 def _whole_table_problems(kept: dict[str, pd.DataFrame], links: pd.DataFrame) -> list[Problem]:
     """What parts of tables cannot show (IDs repeated across parts, the rules between tables),
     checked on the kept columns, and the links review table."""

@@ -1,7 +1,9 @@
 """pandera schemas of the published tables: the single source of truth for columns and dtypes.
 
 `validate` runs a schema lazily (every failure, not the first) plus the exact-dtype check, and
-returns the failures as a table; `cross_table_failures` checks the rules between tables.
+returns the failures as a table, for a whole table or a part of one; `unique_failures` checks
+the unique columns of a table given part by part; `cross_table_failures` checks the rules
+between tables.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ import yaml
 import dataset
 from dataset import link as linking
 from dataset import pipeline
-from dataset.events import Tables
 from dataset.problems import BuildFailed, WARNING
 from dataset.readers import link_overrides, mapping
 from dataset.rules import matching
@@ -133,15 +132,22 @@ def test_links_is_a_documented_validated_loadable_review_table(fixture_release):
     assert "## Table `links`" in (release / "CODEBOOK.md").read_text(encoding="utf-8")
 
 
-def test_a_links_table_off_its_schema_stops_the_build(fixture_release):
-    release, tables, _ = fixture_release
-    links = dataset.load(release, table="links")
-    links.loc[0, "score"] = 1.5
-    links.loc[1, "decision"] = "maybe"
-    built = Tables(*(dataset.load(release, table=t) for t in ("events", "claims", "reports")), registry=None)
-    found = pipeline.validation_problems(built, links)
-    assert {(p.file, p.field, p.event_key) for p in found} == {
-        ("<links>", "score", links.loc[0, "event_key"]), ("<links>", "decision", links.loc[1, "event_key"])}
+def test_a_links_table_off_its_schema_stops_the_build(fixture_release, monkeypatch, tmp_path):
+    _, tables, _ = fixture_release
+    published = linking.published
+
+    def off_schema(table, events):
+        links = published(table, events)
+        links.loc[0, "score"] = 1.5
+        links.loc[1, "decision"] = "maybe"
+        return links
+
+    monkeypatch.setattr(linking, "published", off_schema)
+    with pytest.raises(BuildFailed) as failed:
+        build(RAW, tmp_path / "out")
+    found = {(p.field, p.event_key) for p in failed.value.problems if p.file == "<links>"}
+    assert found == {("score", tables["links"].loc[0, "event_key"]), ("decision", tables["links"].loc[1, "event_key"])}
+    assert not (tmp_path / "out" / "2024.07.0").exists()
 
 
 # -- overrides -------------------------------------------------------------------------------
