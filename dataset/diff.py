@@ -19,7 +19,7 @@ import schemas
 
 from . import release
 from .load import read
-from schemas.frames import isin, positions
+from schemas.frames import isin, positions, solid
 
 TABLES = tuple(schemas.TABLES)  # the data tables; review tables (links) are not diffed
 COLUMNS = ["table", "id", "event_key", "change", "field", "old", "new"]
@@ -30,8 +30,9 @@ LISTED = 50  # changes listed by name per section of CHANGELOG.md; changes.csv h
 
 
 def read_tables(path: Path) -> dict[str, pd.DataFrame]:
-    """The data tables of the release at `path`, as `diff` compares them."""
-    return {t: read(path, t) for t in TABLES}
+    """The data tables of the release at `path`, as `diff` compares them: each column one chunk
+    (Parquet gives one per row group, and every row taken from a chunked column joins them)."""
+    return {t: solid(read(path, t)) for t in TABLES}
 
 
 def text(values: pd.Series) -> pd.Series:
@@ -137,6 +138,7 @@ class Changes:
         self.kept: dict[str, list[pd.DataFrame]] = {}  # per table: ID and event_key of each part
         self.found: list[pd.DataFrame] = []  # changes found in the parts
         self.columns: dict[str, pd.DataFrame] = {}  # per table: an empty frame with its columns
+        self.next: dict[str, int] = {}  # per table: the old row expected to come next
 
     def add(self, name: str, part: pd.DataFrame) -> None:
         if name not in TABLES:
@@ -148,8 +150,15 @@ class Changes:
         if self.old is None or name not in self.old:
             return
         old = self.old[name]
-        at = positions(part[key], old[key])
-        found = diff_table(name, old.iloc[at[at >= 0]], part)
+        start = self.next.get(name, 0)
+        same = old.iloc[start:start + len(part)]
+        if len(same) == len(part) and same[key].reset_index(drop=True).equals(part[key].reset_index(drop=True)):
+            rows, self.next[name] = same, start + len(part)  # the usual rebuild: the same rows in order
+        else:
+            at = positions(part[key], old[key])
+            rows = old.iloc[at[at >= 0]]
+            self.next[name] = int(at[at >= 0][-1]) + 1 if (at >= 0).any() else start
+        found = diff_table(name, rows, part)
         self.found.append(found[~found["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])])  # those: once, at the end
 
     def result(self) -> pd.DataFrame:

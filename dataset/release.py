@@ -160,8 +160,10 @@ class _OpenFile:
     wrote: bool = False  # a row group written yet (Parquet)
 
     def close(self) -> None:
-        self.writer.close()
-        self.context.__exit__(None, None, None)
+        try:
+            self.writer.close()
+        finally:
+            self.context.__exit__(None, None, None)
 
 
 class TableWriter:
@@ -215,7 +217,7 @@ class TableWriter:
                 try:
                     opened.close()
                 except Exception:  # noqa: BLE001 - the folder is being thrown away
-                    pass
+                    opened.writer.is_open = False  # else the ParquetWriter tries again when collected
         self.pool.shutdown()
 
     def _wait(self) -> None:
