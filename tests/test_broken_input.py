@@ -18,7 +18,7 @@ from dataset import pipeline
 from dataset.problems import ERROR, WARNING, BuildFailed
 from dataset.readers import yaml_reports
 
-from .conftest import ACTORS, FIXTURES, MULTI_RAW, ROOT, TODAY, build, report, write_raw
+from .conftest import ACTORS, FIXTURES, MULTI_RAW, ROOT, TODAY, build, event, report, write_raw
 
 BROKEN = FIXTURES / "broken"
 SETS = FIXTURES / "broken_sets"
@@ -137,6 +137,15 @@ def mutated_report(draw):
         else:
             target[field] = draw(VALUES)
     return doc
+
+
+def test_a_whole_number_too_large_for_the_table_is_an_error_not_a_crash(tmp_path):
+    """Found by the fuzz test below: 1.8e19 reads as a whole number but fits no int64 column."""
+    doc = report(events=[event(geo_precision=1.8446744073709552e+19, time_precision=10**30)])
+    with pytest.raises(BuildFailed) as failed:
+        pipeline.compile_release(write_raw(tmp_path, [doc]), [], today=TODAY)
+    found = {p.field: p.message for p in failed.value.problems if p.severity == ERROR}
+    assert "out of range" in found["geo_precision"] and "out of range" in found["time_precision"]
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -50,16 +50,24 @@ def date(value: Any) -> Result:
     return None, f"expected a date (YYYY-MM-DD), got {_describe(value)}"
 
 
+INT64 = range(-2**63, 2**63)  # what a table's integer column holds
+
+
 def integer(value: Any) -> Result:
     if isinstance(value, bool):
         return None, f"expected a whole number, got {_describe(value)}"
+    out = None
     if isinstance(value, int):
-        return value, None
-    if isinstance(value, float) and value.is_integer():
-        return int(value), None
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-        return int(value), None
-    return None, f"expected a whole number, got {_describe(value)}"
+        out = value
+    elif isinstance(value, float) and value.is_integer():
+        out = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        out = int(value)
+    if out is None:
+        return None, f"expected a whole number, got {_describe(value)}"
+    if out not in INT64:
+        return None, f"whole number out of range: {value!r}"
+    return out, None
 
 
 def number(value: Any) -> Result:
