@@ -31,7 +31,7 @@ class Previous:
     """The release a new one is compared with: its version, tables and changelog."""
 
     version: str
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, diff.ParquetTable]  # read a row group at a time as the new tables are compared
     changelog: str | None
 
 
@@ -41,7 +41,7 @@ def previous_release(out: Path, version: str) -> Previous | None:
     if not older:
         return None
     path = older[-1]
-    tables = diff.read_tables(path)
+    tables = diff.previous_tables(path)
     log = path / CHANGELOG
     return Previous(path.name, tables, log.read_text(encoding="utf-8") if log.exists() else None)
 

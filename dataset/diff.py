@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 import schemas
 
 from . import release
-from .load import read
+from .load import read, typed
 from schemas.frames import isin, positions, solid
 
 TABLES = tuple(schemas.TABLES)  # the data tables; review tables (links) are not diffed
@@ -128,13 +129,60 @@ def added(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).astype("str") if parts else pd.DataFrame(columns=COLUMNS)
 
 
+class Frame:
+    """An old table held whole in memory, as Changes reads it (see ParquetTable)."""
+
+    def __init__(self, name: str, df: pd.DataFrame):
+        self.keys = df[[c for c in (schemas.PRIMARY_KEYS[name][0], "event_key") if c in df]]
+        self.empty = df.iloc[:0]
+        self.df = df
+
+    def rows(self, at: np.ndarray) -> pd.DataFrame:
+        return self.df.iloc[at]
+
+
+class ParquetTable:
+    """A table of a published release read as Changes needs it: its ID (and event_key) whole,
+    other columns only for the rows asked, a Parquet row group at a time. The previous release
+    is then never in memory whole (two gigabytes at a million events)."""
+
+    def __init__(self, path: Path, name: str):
+        self.name, self.file = name, pq.ParquetFile(path / f"{name}.parquet")
+        columns = [c for c in (schemas.PRIMARY_KEYS[name][0], "event_key") if c in self.file.schema_arrow.names]
+        self.keys = typed(name, self.file.read(columns=columns).to_pandas())
+        self.empty = typed(name, self.file.schema_arrow.empty_table().to_pandas())
+        sizes = [self.file.metadata.row_group(i).num_rows for i in range(self.file.num_row_groups)]
+        self.starts = np.cumsum([0, *sizes])
+
+    def rows(self, at: np.ndarray) -> pd.DataFrame:
+        """The rows at positions `at`, in that order: the row groups holding them read one at a time."""
+        at = np.asarray(at, dtype=np.int64)
+        group = np.searchsorted(self.starts, at, side="right") - 1
+        pieces, order = [], []
+        for g in np.unique(group):
+            mine = np.flatnonzero(group == g)
+            rows = typed(self.name, self.file.read_row_group(int(g)).to_pandas())
+            pieces.append(rows.iloc[at[mine] - self.starts[g]])
+            order.append(mine)
+        if not pieces:
+            return self.empty
+        out = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        return out.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
+
+
+def previous_tables(path: Path) -> dict[str, ParquetTable]:
+    """The data tables of the release at `path`, for Changes."""
+    return {t: ParquetTable(path, t) for t in TABLES}
+
+
 class Changes:
     """`diff(old, new)` (or `added(new)` when `old` is None) with the new tables given part by
     part, as a release is written: each part is compared with the old rows of the same IDs, and
-    only the new IDs are kept to find the deleted rows at the end."""
+    only the new IDs are kept to find the deleted rows at the end. `old` holds whole frames or
+    ParquetTables (read a row group at a time)."""
 
-    def __init__(self, old: dict[str, pd.DataFrame] | None):
-        self.old = old
+    def __init__(self, old: dict[str, pd.DataFrame | ParquetTable] | None):
+        self.old = {n: Frame(n, t) if isinstance(t, pd.DataFrame) else t for n, t in old.items()} if old is not None else None
         self.kept: dict[str, list[pd.DataFrame]] = {}  # per table: ID and event_key of each part
         self.found: list[pd.DataFrame] = []  # changes found in the parts
         self.columns: dict[str, pd.DataFrame] = {}  # per table: an empty frame with its columns
@@ -151,14 +199,14 @@ class Changes:
             return
         old = self.old[name]
         start = self.next.get(name, 0)
-        same = old.iloc[start:start + len(part)]
-        if len(same) == len(part) and same[key].reset_index(drop=True).equals(part[key].reset_index(drop=True)):
-            rows, self.next[name] = same, start + len(part)  # the usual rebuild: the same rows in order
+        same = old.keys[key].iloc[start:start + len(part)]
+        if len(same) == len(part) and same.reset_index(drop=True).equals(part[key].reset_index(drop=True)):
+            at, self.next[name] = np.arange(start, start + len(part)), start + len(part)  # the usual rebuild
         else:
-            at = positions(part[key], old[key])
-            rows = old.iloc[at[at >= 0]]
-            self.next[name] = int(at[at >= 0][-1]) + 1 if (at >= 0).any() else start
-        found = diff_table(name, rows, part)
+            at = positions(part[key], old.keys[key])
+            at = at[at >= 0]
+            self.next[name] = int(at[-1]) + 1 if len(at) else start
+        found = diff_table(name, old.rows(at), part)
         self.found.append(found[~found["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])])  # those: once, at the end
 
     def result(self) -> pd.DataFrame:
@@ -172,9 +220,9 @@ class Changes:
                 continue
             old, key = self.old[name], schemas.PRIMARY_KEYS[name][0]
             # Rows that are in no part are deleted; the columns' changes come from empty frames.
-            gone = diff_table(name, old[~isin(old[key], ids[key]).to_numpy(dtype=bool)], ids.iloc[:0])
+            gone = diff_table(name, old.keys[~isin(old.keys[key], ids[key]).to_numpy(dtype=bool)], ids.iloc[:0])
             parts.append(gone[gone["change"] == DELETED])
-            parts.append(diff_table(name, old.iloc[:0], self.columns[name]))
+            parts.append(diff_table(name, old.empty, self.columns[name]))
         return _sorted(pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS))
 
 

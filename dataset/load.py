@@ -67,8 +67,13 @@ def read(path: Path, table: str, format: str = "parquet") -> pd.DataFrame:
     model = schemas.model(table)
     name = file_name(table, format)
     df = pd.read_parquet(path / name) if name.endswith(".parquet") else pd.read_csv(path / name, **csv_options(table))
-    dtypes = schemas.pandas_dtypes(model)
-    return df.astype({c: t for c, t in dtypes.items() if df[c].dtype != t})
+    return typed(table, df, model)
+
+
+def typed(table: str, df: pd.DataFrame, model=None) -> pd.DataFrame:
+    """`df` (rows of `table` as read from a release file) with the published dtypes."""
+    dtypes = schemas.pandas_dtypes(model or schemas.model(table))
+    return df.astype({c: t for c, t in dtypes.items() if c in df and df[c].dtype != t})
 
 
 def load(version: str | os.PathLike = "latest", table: str = "events", *, releases: str | os.PathLike | None = None,

@@ -209,3 +209,24 @@ def test_a_failed_part_write_leaves_the_previous_release(tmp_path, monkeypatch):
     assert tree_bytes(good) == before
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "build-report"))) == ["2024.07.0", "latest"]
     shutil.rmtree(out)
+
+
+def test_changes_against_a_published_release_read_by_row_group(tmp_path, monkeypatch, tables):
+    """The previous release read a row group at a time gives the changes diff.diff gives."""
+    monkeypatch.setattr(release, "ROW_GROUP_ROWS", 5)
+    release.Folder(tmp_path).write_tables(tables)
+    old = diff.previous_tables(tmp_path)
+    rng = np.random.default_rng(3)
+    at = rng.integers(0, len(tables["claims"]), 12)
+    assert old["claims"].rows(at).equals(tables["claims"].iloc[at].reset_index(drop=True))
+    new = {name: df.copy() for name, df in tables.items()}
+    new["events"] = new["events"].drop(index=[0, len(new["events"]) - 1]).reset_index(drop=True)
+    new["events"].loc[1, "notes"] = "notes changed"
+    new["claims"] = pd.concat([new["claims"].iloc[10:], new["claims"].iloc[:10]], ignore_index=True)  # out of order
+    changes = diff.Changes(old)
+    for name, df in new.items():
+        for a in range(0, len(df), 7):
+            changes.add(name, df.iloc[a:a + 7].reset_index(drop=True))
+    want = diff.diff(tables, new)
+    assert set(want["change"]) == {"deleted", "modified"}
+    pd.testing.assert_frame_equal(changes.result(), want)
