@@ -224,7 +224,7 @@ def _show(value) -> str:
 
 def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
     defined = definitions(staged)["event_key"]
-    refs = filter_rows(staged.events[["file", "report_id", "event_key", "entry"]], ~staged.events["defines"].to_numpy(dtype=bool))
+    refs = filter_rows(staged.events[["file", "report_id", "event_key"]], ~staged.events["defines"].to_numpy(dtype=bool))
     return located(refs, ~isin(refs["event_key"], defined), "undefined_event", "key",
                    lambda row: f"claims about event {row.event_key!r}, which no report defines")
 

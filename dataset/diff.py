@@ -17,10 +17,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import schemas
+from schemas.frames import isin, positions
 
 from . import release
 from .load import read, typed
-from schemas.frames import isin, positions, solid
 
 TABLES = tuple(schemas.TABLES)  # the data tables; review tables (links) are not diffed
 COLUMNS = ["table", "id", "event_key", "change", "field", "old", "new"]
@@ -31,9 +31,8 @@ LISTED = 50  # changes listed by name per section of CHANGELOG.md; changes.csv h
 
 
 def read_tables(path: Path) -> dict[str, pd.DataFrame]:
-    """The data tables of the release at `path`, as `diff` compares them: each column one chunk
-    (Parquet gives one per row group, and every row taken from a chunked column joins them)."""
-    return {t: solid(read(path, t)) for t in TABLES}
+    """The data tables of the release at `path`, as `diff` compares them."""
+    return {t: read(path, t) for t in TABLES}
 
 
 def text(values: pd.Series) -> pd.Series:
@@ -129,18 +128,6 @@ def added(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).astype("str") if parts else pd.DataFrame(columns=COLUMNS)
 
 
-class Frame:
-    """An old table held whole in memory, as Changes reads it (see ParquetTable)."""
-
-    def __init__(self, name: str, df: pd.DataFrame):
-        self.keys = df[[c for c in (schemas.PRIMARY_KEYS[name][0], "event_key") if c in df]]
-        self.empty = df.iloc[:0]
-        self.df = df
-
-    def rows(self, at: np.ndarray) -> pd.DataFrame:
-        return self.df.iloc[at]
-
-
 class ParquetTable:
     """A table of a published release read as Changes needs it: its ID (and event_key) whole,
     other columns only for the rows asked, a Parquet row group at a time. The previous release
@@ -155,19 +142,17 @@ class ParquetTable:
         self.starts = np.cumsum([0, *sizes])
 
     def rows(self, at: np.ndarray) -> pd.DataFrame:
-        """The rows at positions `at`, in that order: the row groups holding them read one at a time."""
+        """The rows at positions `at`, in that order, from the row groups holding them only."""
         at = np.asarray(at, dtype=np.int64)
-        group = np.searchsorted(self.starts, at, side="right") - 1
-        pieces, order = [], []
-        for g in np.unique(group):
-            mine = np.flatnonzero(group == g)
-            rows = typed(self.name, self.file.read_row_group(int(g)).to_pandas())
-            pieces.append(rows.iloc[at[mine] - self.starts[g]])
-            order.append(mine)
-        if not pieces:
+        groups = np.unique(np.searchsorted(self.starts, at, side="right") - 1)
+        if not len(groups):
             return self.empty
-        out = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
-        return out.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
+        read = self.file.read_row_groups(groups.tolist())
+        sizes = self.starts[groups + 1] - self.starts[groups]
+        # each position within the read groups: its offset in its group, plus the rows of the groups before
+        group = np.searchsorted(self.starts, at, side="right") - 1
+        local = at - self.starts[group] + (np.cumsum(sizes) - sizes)[np.searchsorted(groups, group)]
+        return typed(self.name, read.take(pa.array(local)).to_pandas())
 
 
 def previous_tables(path: Path) -> dict[str, ParquetTable]:
@@ -178,11 +163,10 @@ def previous_tables(path: Path) -> dict[str, ParquetTable]:
 class Changes:
     """`diff(old, new)` (or `added(new)` when `old` is None) with the new tables given part by
     part, as a release is written: each part is compared with the old rows of the same IDs, and
-    only the new IDs are kept to find the deleted rows at the end. `old` holds whole frames or
-    ParquetTables (read a row group at a time)."""
+    only the new IDs are kept to find the deleted rows at the end. `old`: previous_tables."""
 
-    def __init__(self, old: dict[str, pd.DataFrame | ParquetTable] | None):
-        self.old = {n: Frame(n, t) if isinstance(t, pd.DataFrame) else t for n, t in old.items()} if old is not None else None
+    def __init__(self, old: dict[str, ParquetTable] | None):
+        self.old = old
         self.kept: dict[str, list[pd.DataFrame]] = {}  # per table: ID and event_key of each part
         self.found: list[pd.DataFrame] = []  # changes found in the parts
         self.columns: dict[str, pd.DataFrame] = {}  # per table: an empty frame with its columns

@@ -15,7 +15,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,11 +114,8 @@ class _Hashing(io.RawIOBase):
 
 
 class Folder:
-    """A release folder being written: every file is hashed as it is written and fsynced.
-
-    Table files are written in parallel threads (pyarrow and hashlib release the GIL), streamed
-    to disk without holding whole files in memory.
-    """
+    """A release folder being written: every file is hashed as it is written and fsynced,
+    streamed to disk without holding whole files in memory (tables: TableWriter)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -143,27 +140,18 @@ class Folder:
             os.fsync(fh.fileno())
         self.digests[name] = Digest(sink.hash.hexdigest(), sink.size)
 
-    def write_tables(self, tables: dict[str, pd.DataFrame]) -> None:
-        jobs = [(f"{name}.{ext}", df, writer) for name, df in tables.items()
-                for ext, writer in (("csv", write_csv), ("parquet", write_parquet))]
-        jobs.sort(key=lambda j: -len(j[1]))  # largest first, so two threads finish together
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            list(pool.map(lambda j: self.write(j[0], lambda sink: j[2](j[1], sink)), jobs))
-
 
 @dataclass
 class _OpenFile:
     """A file of a Folder being written by a pyarrow writer."""
 
-    context: object  # the Folder.opened context: leaving it hashes, fsyncs and records the file
+    opened: ExitStack  # holds the Folder.opened context: closing it hashes, fsyncs and records the file
     writer: object
     wrote: bool = False  # a row group written yet (Parquet)
 
     def close(self) -> None:
-        try:
+        with self.opened:
             self.writer.close()
-        finally:
-            self.context.__exit__(None, None, None)
 
 
 class TableWriter:
@@ -177,7 +165,7 @@ class TableWriter:
 
     def __init__(self, folder: Folder, name: str):
         self.folder, self.name = folder, name
-        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.pool = ThreadPoolExecutor(max_workers=THREADS)
         self.pending: list[Future] = []
         self.csv: _OpenFile | None = None  # opened with the first part
         self.parquet: _OpenFile | None = None
@@ -226,8 +214,8 @@ class TableWriter:
             future.result()
 
     def _open(self, ext: str, make: Callable) -> _OpenFile:
-        context = self.folder.opened(f"{self.name}.{ext}")
-        return _OpenFile(context, make(context.__enter__()))
+        opened = ExitStack()
+        return _OpenFile(opened, make(opened.enter_context(self.folder.opened(f"{self.name}.{ext}"))))
 
     def _csv(self, table: pa.Table) -> None:
         part = csv_table_of(table)

@@ -90,32 +90,9 @@ def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """The rows of `df` where `mask` holds, selected column by column.
 
     A Series selects Arrow rows with pyarrow's filter, chunk by chunk; a DataFrame selects them
-    with take, which first joins each chunked column into one transient copy (see `take`).
+    with take, which first joins each chunked column into one transient copy (see `solid`).
     """
     return pd.DataFrame({c: df[c][mask] for c in df.columns})
-
-
-def take(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
-    """`column` at positions `at`, as one array, taken chunk by chunk.
-
-    pyarrow's take on a chunked column first joins all its chunks into one transient copy, on
-    every call; for a long text column (notes) that is half a gigabyte each time. Here each
-    chunk gives its own rows and one take of only the taken rows restores the order of `at`.
-    """
-    at = np.asarray(at, dtype=np.int64)
-    if column.num_chunks == 1:
-        return column.chunk(0).take(pa.array(at))
-    lengths = np.array([len(c) for c in column.chunks], dtype=np.int64)
-    starts = np.cumsum(lengths) - lengths
-    which = np.searchsorted(starts, at, side="right") - 1
-    order = np.argsort(which, kind="stable")
-    bounds = np.searchsorted(which[order], np.arange(len(lengths) + 1))
-    pieces = [column.chunk(c).take(pa.array(at[order[bounds[c]:bounds[c + 1]]] - starts[c]))
-              for c in range(len(lengths)) if bounds[c + 1] > bounds[c]]
-    joined = pa.concat_arrays(pieces) if pieces else pa.array([], type=column.type)
-    inverse = np.empty(len(at), dtype=np.int64)
-    inverse[order] = np.arange(len(at))
-    return joined.take(pa.array(inverse))
 
 
 def solid(df: pd.DataFrame, leave: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -126,8 +103,8 @@ def solid(df: pd.DataFrame, leave: tuple[str, ...] = ()) -> pd.DataFrame:
     rows is half a gigabyte allocated and thrown away each time. Combining once, when the parts
     are joined, pays that copy once, while memory is still low. In place and column by column,
     so a column's pieces are freed as soon as it is combined when `df` is their only holder.
-    Columns in `leave` stay in chunks (combining one briefly holds it twice): take their rows
-    with `take`.
+    Columns in `leave` stay in chunks (combining one briefly holds it twice): select their rows
+    with `filter_rows` until they are combined.
     """
     for col in df.columns:
         if col in leave:

@@ -16,7 +16,6 @@ import yaml
 
 import dataset
 from dataset import link as linking
-from dataset import pipeline
 from dataset.problems import BuildFailed, WARNING
 from dataset.readers import link_overrides, mapping
 from dataset.rules import matching

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import schemas
 from dataset import diff, events, pipeline, release
 from dataset.problems import BuildFailed
-from schemas.frames import filter_rows, take
+from schemas.frames import filter_rows
 
 from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
 
@@ -27,10 +27,29 @@ def tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+def write_whole(folder: release.Folder, tables: dict[str, pd.DataFrame]) -> None:
+    """Each table written at once by the whole-table writers, the reference for TableWriter."""
+    for name, df in tables.items():
+        folder.write(f"{name}.csv", lambda sink, df=df: release.write_csv(df, sink))
+        folder.write(f"{name}.parquet", lambda sink, df=df: release.write_parquet(df, sink))
+
+
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
     """The published tables of raw_multi, built whole."""
     return pipeline.compile_release(MULTI_RAW, [], today=TODAY).tables.published()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, tables) -> Path:
+    """`tables` written as a release's files, in Parquet row groups of 5 rows."""
+    folder, rows = tmp_path_factory.mktemp("published"), release.ROW_GROUP_ROWS
+    release.ROW_GROUP_ROWS = 5
+    try:
+        write_whole(release.Folder(folder), tables)
+    finally:
+        release.ROW_GROUP_ROWS = rows
+    return folder
 
 
 def edited_copy(tmp_path: Path) -> Path:
@@ -117,21 +136,6 @@ def test_unique_failures_name_every_repeated_row():
     assert schemas.unique_failures("events", df.iloc[[0, 1, 3]].reset_index(drop=True)).empty
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 6), min_size=1, max_size=5), st.data())
-def test_take_by_chunk_is_pyarrows_take(lengths, data):
-    """frames.take over any chunking gives what pyarrow's take gives on the joined column."""
-    values = [f"note {i}" if i % 4 else None for i in range(sum(lengths))]
-    chunks, start = [], 0
-    for n in lengths:
-        chunks.append(pa.array(values[start:start + n], type=pa.large_string()))
-        start += n
-    column = pa.chunked_array(chunks, type=pa.large_string())
-    at = data.draw(st.lists(st.integers(0, max(len(column) - 1, 0)), max_size=20) if len(column) else st.just([]))
-    got = take(column, np.array(at, dtype=np.int64))
-    assert got.equals(column.combine_chunks().take(pa.array(at, type=pa.int64())))
-
-
 def test_filter_rows_is_boolean_selection():
     notes = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([["a", "b"], [None, "d"]]))).astype("str")
     df = pd.DataFrame({"notes": notes, "n": [1, 2, 3, 4]})
@@ -145,7 +149,7 @@ def test_table_writer_writes_what_the_whole_table_writes(tmp_path_factory, table
     """Parts cut anywhere give the same CSV and Parquet bytes as the whole table written at once."""
     table = tables["claims"]
     whole = release.Folder(tmp_path_factory.mktemp("whole"))
-    whole.write_tables({"claims": table})
+    write_whole(whole, {"claims": table})
     parts = release.Folder(tmp_path_factory.mktemp("parts"))
     writer = release.TableWriter(parts, "claims")
     bounds = sorted({0, len(table), *[min(c, len(table)) for c in cuts]})
@@ -159,7 +163,7 @@ def test_table_writer_cuts_row_groups_where_the_whole_table_does(tmp_path, monke
     monkeypatch.setattr(release, "ROW_GROUP_ROWS", 7)
     table = tables["claims"]
     whole = release.Folder(tmp_path)
-    whole.write_tables({"claims": table})
+    write_whole(whole, {"claims": table})
     (tmp_path / "parts").mkdir()
     parts = release.Folder(tmp_path / "parts")
     writer = release.TableWriter(parts, "claims")
@@ -172,14 +176,14 @@ def test_table_writer_cuts_row_groups_where_the_whole_table_does(tmp_path, monke
 
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.integers(1, 30), max_size=3), st.sets(st.integers(0, 40), max_size=5))
-def test_changes_part_by_part_are_diff(tables, cuts, dropped):
+def test_changes_part_by_part_are_diff(tables, published, cuts, dropped):
     """diff.Changes fed parts cut anywhere gives what diff.diff gives for the whole tables."""
     old = tables
     new = {name: df.copy() for name, df in old.items()}
     claims = new["claims"].drop(index=[i for i in dropped if i < len(new["claims"])]).reset_index(drop=True)
     claims.loc[claims.index[:1], "quote"] = "a quote changed"
     new["claims"] = claims
-    changes = diff.Changes(old)
+    changes = diff.Changes(diff.previous_tables(published))
     for name, df in new.items():
         bounds = sorted({0, len(df), *[min(c, len(df)) for c in cuts]})
         for a, b in zip(bounds[:-1], bounds[1:]):
@@ -211,11 +215,9 @@ def test_a_failed_part_write_leaves_the_previous_release(tmp_path, monkeypatch):
     shutil.rmtree(out)
 
 
-def test_changes_against_a_published_release_read_by_row_group(tmp_path, monkeypatch, tables):
+def test_changes_against_a_published_release_read_by_row_group(tables, published):
     """The previous release read a row group at a time gives the changes diff.diff gives."""
-    monkeypatch.setattr(release, "ROW_GROUP_ROWS", 5)
-    release.Folder(tmp_path).write_tables(tables)
-    old = diff.previous_tables(tmp_path)
+    old = diff.previous_tables(published)
     rng = np.random.default_rng(3)
     at = rng.integers(0, len(tables["claims"]), 12)
     assert old["claims"].rows(at).equals(tables["claims"].iloc[at].reset_index(drop=True))
