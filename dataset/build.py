@@ -56,22 +56,6 @@ class Outcome:
     stages: dict[str, float] = field(default_factory=dict)
 
 
-class _Failed(Exception):
-    """An OSError carried past the handlers between where it happened and where it is told."""
-
-    def __init__(self, error: OSError):
-        super().__init__(str(error))
-        self.error = error
-
-
-class _ReadFailed(_Failed):
-    """The build failed reading its input: not an error of writing the release."""
-
-
-class _WriteFailed(_Failed):
-    """Writing a table into the release failed (disk full, permissions)."""
-
-
 class ReleaseSink:
     """Where a build's tables go (a pipeline.Sink): each written into the release folder as its
     parts come, and compared with the previous release on the way."""
@@ -83,12 +67,9 @@ class ReleaseSink:
         self.changes = diff.Changes(previous.tables if previous else None)
 
     def put(self, table: str, part: pd.DataFrame) -> None:
-        try:
-            if table not in self.writers:
-                self.writers[table] = release.TableWriter(self.folder, table)
-            self.writers[table].put(part)
-        except OSError as err:
-            raise _WriteFailed(err) from err
+        if table not in self.writers:
+            self.writers[table] = release.TableWriter(self.folder, table)
+        self.writers[table].put(part)
         self.changes.add(table, part)
 
     def close(self, table: str) -> None:
@@ -116,12 +97,6 @@ def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pip
     sink = ReleaseSink(folder, previous)
     try:
         result = compile(sink)
-    except _WriteFailed as failed:
-        sink.abort()
-        raise failed.error from None  # release.prepare tells it as a failed write
-    except OSError as err:  # reading raw/, not writing the release: told apart from release.prepare's
-        sink.abort()
-        raise _ReadFailed(err) from err
     except BaseException:
         sink.abort()
         raise
@@ -176,8 +151,6 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
             return _compare_existing(target, folder, built[0], stages)
         path = release.publish(out, version, write)
         return Outcome(path, True, built[0].rows, built[0].warnings, built[0].new_ids, stages.seconds)
-    except _ReadFailed as failed:
-        raise failed.error from None
     finally:
         lock.release()
 

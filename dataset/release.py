@@ -132,13 +132,21 @@ class Folder:
 
     @contextmanager
     def opened(self, name: str) -> Iterator[_Hashing]:
-        """File `name` open for writing; hashed, fsynced and its digest kept when the block ends."""
-        with open(self.path / name, "wb") as fh:
-            sink = _Hashing(fh)
-            yield sink
-            fh.flush()
-            os.fsync(fh.fileno())
+        """File `name` open for writing; hashed, fsynced and its digest kept when the block ends.
+        Failing to write it (disk full, permissions) raises ReleaseError."""
+        try:
+            with open(self.path / name, "wb") as fh:
+                sink = _Hashing(fh)
+                yield sink
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as err:
+            raise _write_error(self.path / name, err) from None
         self.digests[name] = Digest(sink.hash.hexdigest(), sink.size)
+
+
+def _write_error(path: Path, err: OSError) -> ReleaseError:
+    return ReleaseError(f"cannot write {path}: {err.strerror or err}")
 
 
 @dataclass
@@ -172,18 +180,20 @@ class TableWriter:
         self.held: pa.Table | None = None  # Parquet rows not yet a whole row group
 
     def put(self, df: pd.DataFrame) -> None:
+        """Hand on the next rows; raises ReleaseError if writing an earlier part failed."""
         table = arrow_table(df)
         self._wait()
-        self.pending = [self.pool.submit(self._csv, table), self.pool.submit(self._parquet, table)]
+        self.pending = [self.pool.submit(self._writing, self._csv, table),
+                        self.pool.submit(self._writing, self._parquet, table)]
 
     def close(self) -> None:
-        self._wait()
+        """Write the last rows and close both files; on failure the files are closed anyway."""
         try:
-            if self.parquet is not None and (self.held.num_rows or not self.parquet.wrote):
-                self.parquet.writer.write_table(self.held.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
-            for opened in (self.csv, self.parquet):
-                if opened is not None:
-                    opened.close()
+            self._wait()
+            self._writing(self._finish)
+        except BaseException:
+            self._close_files(quietly=True)
+            raise
         finally:
             self.pool.shutdown()
 
@@ -200,13 +210,36 @@ class TableWriter:
         for future in self.pending:
             future.exception()
         self.pending = []
-        for opened in (self.csv, self.parquet):
-            if opened is not None:
-                try:
-                    opened.close()
-                except Exception:  # noqa: BLE001 - the folder is being thrown away
-                    opened.writer.is_open = False  # else the ParquetWriter tries again when collected
+        self._close_files(quietly=True)
         self.pool.shutdown()
+
+    def _finish(self) -> None:
+        if self.parquet is not None and (self.held.num_rows or not self.parquet.wrote):
+            self.parquet.writer.write_table(self.held.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
+        self._close_files()
+
+    def _close_files(self, quietly: bool = False) -> None:
+        """Close the open files, each once. `quietly` (a failed build): errors are dropped, and a
+        Parquet writer that failed to close is marked closed, else it retries when collected."""
+        for attr in ("csv", "parquet"):
+            opened = getattr(self, attr)
+            setattr(self, attr, None)
+            if opened is None:
+                continue
+            try:
+                opened.close()
+            except Exception:
+                if not quietly:
+                    raise
+                if isinstance(opened.writer, pq.ParquetWriter):
+                    opened.writer.is_open = False
+
+    def _writing(self, step: Callable, *args) -> None:
+        """`step(*args)`, a failure to write told as Folder.opened tells it."""
+        try:
+            step(*args)
+        except OSError as err:
+            raise _write_error(self.folder.path / self.name, err) from None
 
     def _wait(self) -> None:
         done, self.pending = self.pending, []
@@ -272,16 +305,19 @@ def prepare(out: Path, version: str, write: Callable[[Folder], None]) -> Folder:
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
-        folder = Folder(tmp)
-        write(folder)
-        _fsync_dir(tmp)
+    except OSError as err:
+        raise ReleaseError(f"cannot write release {version} under {out}: {err.strerror or err}") from None
+    folder = Folder(tmp)
+    try:
+        write(folder)  # the folder's own write failures are ReleaseErrors; the rest is `write`'s own
+        try:
+            _fsync_dir(tmp)
+        except OSError as err:
+            raise _write_error(tmp, err) from None
         problems = verify(tmp, known=folder.digests)  # hashed as written: not read back again
         if problems:
             raise ReleaseError("the written release does not match its manifest: " + "; ".join(problems))
         return folder
-    except OSError as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ReleaseError(f"cannot write release {version} under {out}: {err.strerror or err}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
