@@ -103,7 +103,7 @@ def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pip
     try:
         folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.registry)))
         folder.write_bytes(link.FILE, release.csv_bytes(result.links))
-        changes = sink.changes.result()
+        changes = sink.changes.result(result.keys)
         folder.write("changes.csv", lambda out: diff.write_changes_csv(changes, out))
         section = diff.changelog_section(changes, previous.version if previous else None, version, result.rows)
         folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))

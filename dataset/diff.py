@@ -162,12 +162,12 @@ def previous_tables(path: Path) -> dict[str, ParquetTable]:
 
 class Changes:
     """`diff(old, new)` (or `added(new)` when `old` is None) with the new tables given part by
-    part, as a release is written: each part is compared with the old rows of the same IDs, and
-    only the new IDs are kept to find the deleted rows at the end. `old`: previous_tables."""
+    part, as a release is written: each part is compared with the old rows of the same IDs;
+    `result` takes the new tables' IDs (and event keys), whole, to find the deleted rows.
+    `old`: previous_tables."""
 
     def __init__(self, old: dict[str, ParquetTable] | None):
         self.old = old
-        self.kept: dict[str, list[pd.DataFrame]] = {}  # per table: ID and event_key of each part
         self.found: list[pd.DataFrame] = []  # changes found in the parts
         self.columns: dict[str, pd.DataFrame] = {}  # per table: an empty frame with its columns
         self.next: dict[str, int] = {}  # per table: the old row expected to come next
@@ -176,7 +176,6 @@ class Changes:
         if name not in TABLES:
             return
         key = schemas.PRIMARY_KEYS[name][0]
-        self.kept.setdefault(name, []).append(part[[key, "event_key"] if "event_key" in part else [key]])
         if name not in self.columns:  # built anew: a slice of the part would keep all of the part alive
             self.columns[name] = pd.DataFrame({c: pd.Series([], dtype=part[c].dtype) for c in part.columns})
         if self.old is None or name not in self.old:
@@ -193,9 +192,9 @@ class Changes:
         found = diff_table(name, old.rows(at), part)
         self.found.append(found[~found["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])])  # those: once, at the end
 
-    def result(self) -> pd.DataFrame:
-        new = {name: pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-               for name, parts in self.kept.items()}
+    def result(self, new: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """All changes; `new` holds each table's ID column (and event_key), whole."""
+        new = {name: ids for name, ids in new.items() if name in self.columns}
         if self.old is None:
             return added(new)
         parts = list(self.found)

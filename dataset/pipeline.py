@@ -83,6 +83,7 @@ class Result:
     links: pd.DataFrame  # the links review table as published (links.csv)
     rows: dict[str, int]  # rows per published table
     registry: pd.DataFrame  # the ID registry grown by this build's new IDs (event_ids.csv)
+    keys: dict[str, pd.DataFrame]  # per published table, the KEPT columns (its ID and event_key among them)
 
 
 def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
@@ -156,7 +157,7 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
     if errors(found):
         raise BuildFailed(found)
     tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
-    return Result(tables, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown)
+    return Result(tables, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept)
 
 
 # What is kept whole of each table while the tables go out part by part: what the checks that
