@@ -9,6 +9,7 @@ columns are computed from the vocabularies, never typed by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -50,23 +51,31 @@ class Tables:
 FIGURE_COLUMNS = ["low", "best", "high", "acled", "rule", "text"]
 
 
-def report_rows(staged: Staged, report_ids: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
-    """The staged reports, one row per report_id (its first), and the row of each of `report_ids`
-    among them (-1 where none). Compute once per build and pass on: at a million claims each
-    call costs half a second."""
-    reports = staged.reports.drop_duplicates("report_id").reset_index(drop=True)
-    return reports, positions(report_ids, reports["report_id"])
+class ReportRows(NamedTuple):
+    """The staged reports, one row per report_id (its first), and the row of each staged claim's
+    report among them (-1 where none)."""
+
+    reports: pd.DataFrame
+    claim_report: np.ndarray
 
 
-def read_figures(staged: Staged) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def report_rows(staged: Staged) -> ReportRows:
+    """Each staged claim's report. Computed once per build and passed on to the figures and the
+    event step: at a million claims each lookup costs half a second."""
+    reports = staged.reports
+    if reports["report_id"].duplicated().any():
+        reports = reports.drop_duplicates("report_id").reset_index(drop=True)
+    return ReportRows(reports.reset_index(drop=True), positions(staged.claims["report_id"], reports["report_id"]))
+
+
+def read_figures(staged: Staged, rows: ReportRows) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Ranges for "killed" and "wounded" of every staged claim, and unreadable phrases.
 
     Each distinct (phrase, language) is read once and joined back, so a million claims cost as
     many parser calls as they have distinct phrasings. Explicit {low, best, high} mappings are
     used as given, their ACLED value defaulting to low.
     """
-    reports, at = report_rows(staged, staged.claims["report_id"])
-    language = pd.Series(reports["language"].array.take(at, allow_fill=True),
+    language = pd.Series(rows.reports["language"].array.take(rows.claim_report, allow_fill=True),
                          index=staged.claims.index, dtype="str").fillna("en")
     figures, problems = {}, []
     for kind in ("killed", "wounded"):
@@ -137,16 +146,23 @@ FROM_STAGED = ["time_precision", "admin1", "admin2", "admin3", "location", "lati
                "geo_precision", "tags", "notes"]
 
 
-def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, int]) -> pd.DataFrame:
-    """One narrow row per event key (its first definition by file and entry), codes derived.
+def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, int]
+                      ) -> tuple[pd.DataFrame, np.ndarray]:
+    """One narrow row per event key (its first definition by file and entry), codes derived, and
+    each staged event's row among them (-1 for a key never defined).
 
-    `pos` is the definition's position in staged.events, for taking the wide columns later.
+    `pos` is the definition's position in staged.events, for taking the wide columns later. The
+    keys are coded once, so both results come from one hash of the key column.
     """
     ev = staged.events
+    key_code, key_names = pd.factorize(ev["event_key"])
     pos = np.flatnonzero(ev["defines"].to_numpy(dtype=bool))
     file_code = pd.factorize(ev["file"].iloc[pos], sort=True)[0]
     pos = pos[np.lexsort((ev["entry"].to_numpy()[pos], file_code))]
-    pos = pos[~ev["event_key"].iloc[pos].duplicated().to_numpy()]
+    pos = pos[~pd.Series(key_code[pos]).duplicated().to_numpy()]
+    def_of_key = np.full(len(key_names) + 1, -1, dtype=np.int64)  # the last: a missing key (code -1)
+    def_of_key[key_code[pos]] = np.arange(len(pos))
+    event_def = def_of_key[key_code]
     d = ev[DEF_COLUMNS].iloc[pos].reset_index(drop=True)
     d["pos"] = pos
     for col in ("actor1", "actor2"):
@@ -174,20 +190,22 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     dtypes = schemas.pandas_dtypes(schemas.Events)
     for col in ("disorder_type", "event_type", "sub_event_type", "region", "country"):
         d[col] = categorical(d[col], dtypes[col])
-    return d
+    return d, event_def
 
 
-def event_sources(staged: Staged, keys: pd.Series, reports: pd.DataFrame, claim_report: np.ndarray) -> pd.DataFrame:
-    """Per event key of `keys` (unique), aligned with it: outlets in order of first publication,
-    their scales, count and newest publication date. `reports` and `claim_report` are from
-    `report_rows` for the staged claims.
+def event_sources(staged: Staged, n_keys: int, event_def: np.ndarray, claim_def: np.ndarray,
+                  rows: ReportRows) -> pd.DataFrame:
+    """Per event definition (`n_keys` of them), in their order: outlets in order of first
+    publication, their scales, count and newest publication date. `event_def` and `claim_def`
+    give each staged event's and claim's definition (-1: none).
 
-    Keys and reports are coded as positions (pyarrow's hash index), so deduplicating, sorting
-    and grouping three million (event, report) pairs run on integers; text is joined only for
-    the few events with several outlets.
+    Events and reports come coded as positions, so deduplicating, sorting and grouping three
+    million (event, report) pairs run on integers; text is joined only for the few events with
+    several outlets.
     """
-    event = np.concatenate([positions(staged.events["event_key"], keys), positions(staged.claims["event_key"], keys)])
-    report = np.concatenate([positions(staged.events["report_id"], reports["report_id"]), claim_report])
+    reports = rows.reports
+    event = np.concatenate([event_def, claim_def])
+    report = np.concatenate([positions(staged.events["report_id"], reports["report_id"]), rows.claim_report])
     pair = pd.Series(event * max(len(reports), 1) + report)
     keep = ((event >= 0) & (report >= 0) & ~pair.duplicated().to_numpy())
     event, report = event[keep], report[keep]
@@ -203,8 +221,8 @@ def event_sources(staged: Staged, keys: pd.Series, reports: pd.DataFrame, claim_
     keyed, outlet = keyed.iloc[order].reset_index(drop=True), outlet[order]
     event = keyed["event"].to_numpy()
     first = keyed[~pd.Series(event * (outlet.max(initial=0) + 1) + outlet).duplicated().to_numpy()]
-    n = np.bincount(first["event"].to_numpy(), minlength=len(keys))
-    out = first.drop_duplicates("event").set_index("event")[["source", "source_scale"]].reindex(pd.RangeIndex(len(keys)))
+    n = np.bincount(first["event"].to_numpy(), minlength=n_keys)
+    out = first.drop_duplicates("event").set_index("event")[["source", "source_scale"]].reindex(pd.RangeIndex(n_keys))
     out["n_sources"] = n.astype("int64")
     several = first[n[first["event"].to_numpy()] > 1]
     if len(several):  # the few events with several outlets: join their names and scales
@@ -214,7 +232,7 @@ def event_sources(staged: Staged, keys: pd.Series, reports: pd.DataFrame, claim_
     joined = out["source_scale"].str.contains("-", regex=False).fillna(False).to_numpy(dtype=bool)
     if joined.any():
         out.loc[joined, "source_scale"] = out.loc[joined, "source_scale"].map(lambda s: _join_scales(pd.Series([s])))
-    newest = keyed.groupby("event")["published"].max().reindex(range(len(keys)))
+    newest = keyed.groupby("event")["published"].max().reindex(range(n_keys))
     out["timestamp"] = (newest - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
     return out
 
@@ -233,10 +251,10 @@ CLAIM_FIGURES = {"fatalities_low": ("killed", "low"), "fatalities_best": ("kille
 
 
 def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFrame], resolve: dict[str, str],
-                reports: pd.DataFrame, claim_report: np.ndarray) -> pd.DataFrame:
-    """One row per staged claim: its definition, canonical victims, claimant actor, group, stance
-    (`reports` and `claim_report` from `report_rows`)."""
+                rows: ReportRows) -> pd.DataFrame:
+    """One row per staged claim: its definition, canonical victims, claimant actor, group, stance."""
     c = staged.claims
+    reports, claim_report = rows
     out = pd.DataFrame(index=c.index)
     out["def"] = positions(c["event_key"], defs["event_key"])
     out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
@@ -315,16 +333,17 @@ class Assembly:
                        self.row_id.iloc[at].reset_index(drop=True), {k: v[at] for k, v in self.totals.items()})
 
 
-def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> Assembly:
+def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame],
+             rows: ReportRows) -> Assembly:
     """The narrow, whole-table half of the event step (`figures`: "killed" and "wounded", from
-    read_figures). `figures` is emptied once read; `staged` is kept by the Assembly and its
-    claims are freed by `drop_claims`. Callers must not use them afterwards.
+    read_figures; `rows` from report_rows). `figures` is emptied once read; `staged` is kept by
+    the Assembly and its claims are freed by `drop_claims`. Callers must not use them afterwards.
     """
     resolve = resolver(actors)
     inter = dict(zip(actors["name"], actors["inter"]))
-    defs = event_definitions(staged, resolve, inter)
+    defs, event_def = event_definitions(staged, resolve, inter)
     # The staged input is trimmed as the steps below finish with it: a third of it at a million events.
-    staged.events = staged.events[[*FROM_STAGED, "event_key", "report_id"]]  # the keys: for event_sources
+    staged.events = staged.events[[*FROM_STAGED, "report_id"]]  # the reports: for event_sources
     n_days = defs["n_days"].to_numpy()
     first_row = np.cumsum(n_days) - n_days
     row_def, row_day = days.spread(n_days)  # one event row per day
@@ -333,8 +352,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     ids, registry = assign(pd.DataFrame({"event_key": event_key, "event_date": pd.Series(row_date).astype("datetime64[us]"),
                                          "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)}), registry)
 
-    reports, claim_report = report_rows(staged, staged.claims["report_id"])
-    claims = claim_table(staged, defs, figures, resolve, reports, claim_report)
+    claims = claim_table(staged, defs, figures, resolve, rows)
     figures.clear()
     staged.claims = staged.claims[[*CLAIMS_FROM_STAGED, "claim"]]
     claim_def = claims["def"].to_numpy()
@@ -352,12 +370,14 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    sources = event_sources(staged, defs["event_key"], reports, claim_report)
-    del reports, claim_report
+    sources = event_sources(staged, len(defs), event_def, claim_def, rows)
     staged.events = staged.events[FROM_STAGED]
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
-    report_code = pd.factorize(c["report_id"], sort=True)[0]
+    report_code = rows.claim_report  # reports usually come sorted by ID: their rows rank the claims
+    if not (rows.reports["report_id"].is_monotonic_increasing and (report_code >= 0).all()):
+        report_code = pd.factorize(c["report_id"], sort=True)[0]
+    del rows, event_def
     c_order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
     published = staged.reports.rename(columns={"file": "raw_path"})
     if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then

@@ -21,7 +21,7 @@ import pandas as pd
 import schemas
 
 from . import checks, ids, imports, link, memory
-from .events import Assembly, Tables, assemble, read_figures
+from .events import Assembly, Tables, assemble, read_figures, report_rows
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
 from .readers import actors as actor_registry
@@ -129,7 +129,8 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         staged, actors, found = joined.staged, joined.actors, found + joined.problems
     with stages.timed("normalize"):
         found += imports.relax(checks.run(staged, actors, today))
-        figures, figure_problems = read_figures(staged)
+        rows = report_rows(staged)  # each claim's report, for the figures and the event step
+        figures, figure_problems = read_figures(staged, rows)
         found += figure_problems
         memory.give_back()
         try:
@@ -141,9 +142,9 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         raise BuildFailed(found)
     registry = ids.merge(committed, *previous)
     with stages.timed("aggregate"):
-        assembly = assemble(staged, actors, registry, figures)  # consumes the figures; keeps staged
+        assembly = assemble(staged, actors, registry, figures, rows)  # consumes the figures; keeps staged
     links_table = joined.links
-    del staged, joined, figures
+    del staged, joined, figures, rows
     memory.give_back()
     out = sink if sink is not None else Collect()
     kept = _put_tables(assembly, out, stages, found, part_rows)
