@@ -69,8 +69,9 @@ class ReleaseSink:
     def put(self, table: str, part: pd.DataFrame) -> None:
         if table not in self.writers:
             self.writers[table] = release.TableWriter(self.folder, table)
-        self.writers[table].put(part)
-        self.changes.add(table, part)
+        rows = release.arrow_table(part)  # once, for the files and the comparison
+        self.writers[table].put_table(rows)
+        self.changes.add(table, part, rows)
 
     def close(self, table: str) -> None:
         self.closing.append(self.writers.pop(table).close_soon())

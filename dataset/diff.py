@@ -141,13 +141,35 @@ class ParquetTable:
         sizes = [self.file.metadata.row_group(i).num_rows for i in range(self.file.num_row_groups)]
         self.starts = np.cumsum([0, *sizes])
 
-    def rows(self, at: np.ndarray) -> pd.DataFrame:
-        """The rows at positions `at`, in that order, from the row groups holding them only."""
+    def differing(self, start: int, rows: pa.Table) -> list[str] | None:
+        """The columns in which rows start.. of this table differ from `rows` (as
+        release.arrow_table makes them), or None when they cannot be compared so (other columns,
+        rows beyond the table). Compared in Arrow, without pandas frames: in the usual rebuild most
+        parts and most columns are unchanged. Categories are compared by their text, since a row
+        group read back has a dictionary of its own."""
+        stop = start + rows.num_rows
+        if rows.num_rows == 0 or stop > self.starts[-1]:
+            return None
+        first, last = np.searchsorted(self.starts, [start, stop - 1], side="right") - 1
+        old = self.file.read_row_groups(list(range(first, last + 1))).slice(start - self.starts[first], rows.num_rows)
+        if old.column_names != rows.column_names:
+            return None
+        out = []
+        for name, a, b in zip(rows.column_names, old.columns, rows.columns):
+            if pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type):
+                a, b = a.cast(b.type.value_type), b.cast(b.type.value_type)  # read back as string, made as large_string
+            if not a.equals(b):
+                out.append(name)
+        return out
+
+    def rows(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """The rows at positions `at`, in that order, from the row groups holding them only
+        (`columns` of them: all by default)."""
         at = np.asarray(at, dtype=np.int64)
         groups = np.unique(np.searchsorted(self.starts, at, side="right") - 1)
         if not len(groups):
-            return self.empty
-        read = self.file.read_row_groups(groups.tolist())
+            return self.empty if columns is None else self.empty[columns]
+        read = self.file.read_row_groups(groups.tolist(), columns=columns)
         sizes = self.starts[groups + 1] - self.starts[groups]
         # each position within the read groups: its offset in its group, plus the rows of the groups before
         group = np.searchsorted(self.starts, at, side="right") - 1
@@ -172,7 +194,9 @@ class Changes:
         self.columns: dict[str, pd.DataFrame] = {}  # per table: an empty frame with its columns
         self.next: dict[str, int] = {}  # per table: the old row expected to come next
 
-    def add(self, name: str, part: pd.DataFrame) -> None:
+    def add(self, name: str, part: pd.DataFrame, rows: pa.Table | None = None) -> None:
+        """Compare the next part of table `name` (`rows`: the part as release.arrow_table makes
+        it, when the caller has it: unchanged parts are then found without a pandas diff)."""
         if name not in TABLES:
             return
         key = schemas.PRIMARY_KEYS[name][0]
@@ -185,6 +209,14 @@ class Changes:
         same = old.keys[key].iloc[start:start + len(part)]
         if len(same) == len(part) and same.reset_index(drop=True).equals(part[key].reset_index(drop=True)):
             at, self.next[name] = np.arange(start, start + len(part)), start + len(part)  # the usual rebuild
+            differing = old.differing(start, rows) if rows is not None else None
+            if differing is not None:  # only those columns need a diff (none: the part is unchanged)
+                if not differing:
+                    return
+                columns = [c for c in part.columns if c == key or c == "event_key" or c in differing]
+                found = diff_table(name, old.rows(at, columns), part[columns])
+                self.found.append(found)
+                return
         else:
             at = positions(part[key], old.keys[key])
             at = at[at >= 0]

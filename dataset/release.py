@@ -181,7 +181,10 @@ class TableWriter:
 
     def put(self, df: pd.DataFrame) -> None:
         """Hand on the next rows; raises ReleaseError if writing an earlier part failed."""
-        table = arrow_table(df)
+        self.put_table(arrow_table(df))
+
+    def put_table(self, table: pa.Table) -> None:
+        """`put` for rows already converted by `arrow_table`."""
         self._wait()
         self.pending = [self.pool.submit(self._writing, self._csv, table),
                         self.pool.submit(self._writing, self._parquet, table)]

@@ -179,20 +179,28 @@ def test_table_writer_cuts_row_groups_where_the_whole_table_does(tmp_path, monke
     assert pq.ParquetFile(tmp_path / "parts" / "claims.parquet").metadata.num_row_groups == -(-len(table) // 7)
 
 
-@settings(max_examples=20, deadline=None)
-@given(st.lists(st.integers(1, 30), max_size=3), st.sets(st.integers(0, 40), max_size=5))
-def test_changes_part_by_part_are_diff(tables, published, cuts, dropped):
-    """diff.Changes fed parts cut anywhere gives what diff.diff gives for the whole tables."""
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(1, 30), max_size=3), st.sets(st.integers(0, 40), max_size=5),
+       st.sets(st.integers(0, 40), max_size=3), st.booleans())
+def test_changes_part_by_part_are_diff(tables, published, cuts, dropped, edited, arrow):
+    """diff.Changes fed parts cut anywhere gives what diff.diff gives for the whole tables, with or
+    without the parts' Arrow rows (with them, unchanged parts and columns are found in Arrow)."""
     old = tables
     new = {name: df.copy() for name, df in old.items()}
     claims = new["claims"].drop(index=[i for i in dropped if i < len(new["claims"])]).reset_index(drop=True)
     claims.loc[claims.index[:1], "quote"] = "a quote changed"
     new["claims"] = claims
+    events = new["events"]
+    rows = [i for i in edited if i < len(events)]
+    events.loc[rows, "fatalities"] += 1  # a number, a category and a text changed on the same rows
+    events.loc[rows, "event_type"] = events["event_type"].iloc[::-1].to_numpy()[rows]
+    events.loc[rows, "notes"] = "notes changed"
     changes = diff.Changes(diff.previous_tables(published))
     for name, df in new.items():
         bounds = sorted({0, len(df), *[min(c, len(df)) for c in cuts]})
         for a, b in zip(bounds[:-1], bounds[1:]):
-            changes.add(name, df.iloc[a:b].reset_index(drop=True))
+            part = df.iloc[a:b].reset_index(drop=True)
+            changes.add(name, part, release.arrow_table(part) if arrow else None)
     pd.testing.assert_frame_equal(changes.result(ids_of(new)), diff.diff(old, new))
 
 
