@@ -87,7 +87,7 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
         now.loc[stale, "sha256"] = [fresh.digests[rels[i]] for i in stale]
         staged = parse_cache.combine(known, fresh, now["file"], now["sha256"])
         parse_cache.save_soon(store, staged, now)
-        staged.digests = dict(zip(rels, now["sha256"]))
+        staged.digests = dict(zip(rels, now["sha256"].tolist()))  # tolist: iterating Arrow text one by one is slow
     staged.problems = problems + staged.problems
     return staged
 
