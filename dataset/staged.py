@@ -7,6 +7,7 @@ problem found later can still name where it came from.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -50,8 +51,14 @@ DEFINITION_FIELDS = [c for c in EVENT_COLUMNS if c not in ("file", "report_id", 
 
 def frame(rows: list[dict], columns: dict[str, object]) -> pd.DataFrame:
     """A frame with exactly `columns`, in order and typed, from dict rows (missing keys are NA)."""
-    df = pd.DataFrame.from_records(rows, columns=list(columns)) if rows else pd.DataFrame(columns=list(columns))
-    return df.astype(columns)
+    if not rows:  # a build makes dozens of empty frames: typing one costs 5 ms, copying a typed one 0.2 ms
+        return _empty(tuple(columns.items())).copy()
+    return pd.DataFrame.from_records(rows, columns=list(columns)).astype(columns)
+
+
+@functools.cache
+def _empty(columns: tuple[tuple[str, object], ...]) -> pd.DataFrame:
+    return pd.DataFrame(columns=[c for c, _ in columns]).astype(dict(columns))
 
 
 @dataclass
