@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dataset import export, pipeline
+from dataset import export, ids, pipeline
 from dataset.problems import BuildFailed
 from dataset.readers import files
 
@@ -83,6 +83,28 @@ def test_registry_symlinked_out_of_raw_is_refused(tmp_path):
     elsewhere.write_text("event_id_cnty,event_key,event_date\n")
     os.symlink(elsewhere, raw / "event_ids.csv")
     assert any("outside the raw folder" in p.message for p in problems_of(raw))
+
+
+@pytest.mark.parametrize("content", [
+    b"event_id_cnty,event_key,event_date\nMLI1,a,2024-01-01,extra\n",  # a ragged row
+    b"event_id_cnty,event_key,event_date\nMLI1,\xff\xfe,2024-01-01\n",  # not UTF-8
+    b"event_id_cnty,event_key\nMLI1,a\n",  # a column missing
+    b"",  # empty
+])
+def test_unreadable_committed_registry_is_a_located_problem(tmp_path, content):
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    (raw / "event_ids.csv").write_bytes(content)
+    found = [p for p in problems_of(raw) if p.file == "event_ids.csv"]
+    assert [p.code for p in found] == ["unreadable_file"] and found[0].message
+
+
+def test_committed_registry_with_a_bom_and_quotes_reads_as_written(tmp_path):
+    text = '\ufeffevent_id_cnty,event_key,event_date\nMLI7,"key, with comma",2024-01-01\nMLI8,"",2024-01-02\n'
+    path = tmp_path / "event_ids.csv"
+    path.write_text(text, encoding="utf-8")
+    registry = ids.read(path)
+    assert registry.to_dict("list") == {"event_id_cnty": ["MLI7", "MLI8"], "event_key": ["key, with comma", ""],
+                                        "event_date": ["2024-01-01", "2024-01-02"]}
 
 
 def test_too_many_files_are_refused_before_reading(tmp_path, monkeypatch):
