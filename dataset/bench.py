@@ -43,16 +43,17 @@ Targets (issue 6) and where the builder stands:
 
 | target | status |
 |---|---|
-| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 36.5-41.2 s over three runs, 6.2-7.5x the floor (the floor itself varies 3.9-6.3 s; was 65 s, 14x) |
-| peak memory under 3 GB at 1M events | met: 2.6-2.7 GB (was 4.6 GB): tables made, checked and written a part at a time |
-| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.3 GB (was 12.9 GB); time not met: 129 s, 3.5x the 1M time (every stage grows about 3.5x) |
-| 100,000 YAML reports: full build under 30 s | met: 24 s (23-27 s over runs; one noisy run 38 s) |
-| one edited report on 100,000 rebuilt under 5 s | met in four runs of five: 4.4-4.7 s, one noisy run 5.5 s (the old code measured 4.2-4.9 s interleaved with the new); this machine is noisy, so expect +-0.5 s |
-| dataset.load within 1.5x of pd.read_parquet | met: 0.8-1.0x at 1M and 3M |
+| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 36.3 s in the latest run, 6.8x the floor (36-41 s over the last four runs; the floor varies 3.9-6.3 s; was 65 s, 14x) |
+| peak memory under 3 GB at 1M events | met: 2.6 GB (was 4.6 GB): tables made, checked and written a part at a time |
+| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.3 GB (was 12.9 GB). Time met in the latest pair of runs, narrowly: 119 s, 3.29x the 1M run (the run before: 129 s, 3.5x); run-to-run noise here is about 5%, so expect either side of 3.3 |
+| 100,000 YAML reports: full build under 30 s | met: 22.6 s (22-27 s over runs; one noisy run 38 s) |
+| one edited report on 100,000 rebuilt under 5 s | met: 4.1 s timed inside the process (4.0-4.2 s over runs); 4.6 s for `python -m dataset build` timed from outside, which adds the interpreter, the imports (0.6 s) and its exit (0.2 s); by hand 4.6-4.9 s. This machine is noisy: expect +-0.5 s |
+| dataset.load within 1.5x of pd.read_parquet | met: 0.9-1.0x at 1M and 3M |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
-version over the first (every later release is compared with the one before): 37-43 s, peak
-3.2 GB, of which the previous releases' ID registries and the old IDs are the part above 3 GB.
+version over the first (every later release is compared with the one before): 36 s, peak
+3.1 GB (was 37-43 s, 3.2 GB), of which the previous releases' ID registries and the old IDs
+are the part above 3 GB. Unchanged parts and columns of the tables are now found in Arrow.
 """
 STAGES = ["parse", "normalize", "aggregate", "validate", "write"]
 
