@@ -207,21 +207,20 @@ class Changes:
         old = self.old[name]
         start = self.next.get(name, 0)
         same = old.keys[key].iloc[start:start + len(part)]
+        columns = None  # all
         if len(same) == len(part) and same.reset_index(drop=True).equals(part[key].reset_index(drop=True)):
             at, self.next[name] = np.arange(start, start + len(part)), start + len(part)  # the usual rebuild
             differing = old.differing(start, rows) if rows is not None else None
-            if differing is not None:  # only those columns need a diff (none: the part is unchanged)
-                if not differing:
-                    return
+            if differing == []:
+                return  # the part is unchanged
+            if differing is not None:  # only those columns need a diff
                 columns = [c for c in part.columns if c == key or c == "event_key" or c in differing]
-                found = diff_table(name, old.rows(at, columns), part[columns])
-                self.found.append(found)
-                return
+                part = part[columns]
         else:
             at = positions(part[key], old.keys[key])
             at = at[at >= 0]
             self.next[name] = int(at[-1]) + 1 if len(at) else start
-        found = diff_table(name, old.rows(at), part)
+        found = diff_table(name, old.rows(at, columns), part)
         self.found.append(found[~found["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])])  # those: once, at the end
 
     def result(self, new: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -45,6 +45,8 @@ def read(path: Path, root: Path | None = None) -> pd.DataFrame:
     with open(real, "rb") as fh:
         header = fh.readline(1024 * 1024).decode("utf-8", errors="replace").lstrip("\ufeff")
     names = next(csv.reader([header]), [])
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path.name}: the header names a column twice")
     table = pacsv.read_csv(real, convert_options=pacsv.ConvertOptions(
         column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False))
     missing = set(COLUMNS) - set(table.column_names)

@@ -90,6 +90,7 @@ def test_registry_symlinked_out_of_raw_is_refused(tmp_path):
     b"event_id_cnty,event_key,event_date\nMLI1,\xff\xfe,2024-01-01\n",  # not UTF-8
     b"event_id_cnty,event_key\nMLI1,a\n",  # a column missing
     b"",  # empty
+    b"event_id_cnty,event_key,event_date,event_key\nMLI1,a,2024-01-01,b\n",  # a column named twice
 ])
 def test_unreadable_committed_registry_is_a_located_problem(tmp_path, content):
     raw = copy_raw(MULTI_RAW, tmp_path / "raw")
