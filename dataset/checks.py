@@ -14,9 +14,10 @@ import pandas as pd
 import pycountry
 
 from schemas import vocab
-from schemas.frames import filter_rows, isin, per_distinct, positions
+from schemas.frames import filter_rows, isin, per_distinct
 
 from . import geo
+from .keys import Keys, coded, first, repeated, rows_of
 from .problems import WARNING, Problem, problem
 from .names import canonical, exploded
 from .readers.actors import resolver
@@ -27,6 +28,7 @@ from .staged import DEFINITION_FIELDS, Staged
 class Context:
     actors: dict[str, str]  # lower-cased name or alias -> registered name
     today: dt.date
+    keys: Keys  # the staged rows' keys as integers
 
 
 Check = Callable[[Staged, Context], list[Problem]]
@@ -63,11 +65,22 @@ def definitions(staged: Staged) -> pd.DataFrame:
     return events if defines.all() else filter_rows(events, defines)
 
 
+def first_definitions(staged: Staged, ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
+    """The first entry defining each key (as `definitions(...).drop_duplicates("event_key")`,
+    index kept), and each staged claim's row among them (-1 where none)."""
+    defines = staged.events["defines"].to_numpy(dtype=bool)
+    codes = ctx.keys.event_key[defines]
+    keep = first(codes)
+    d = definitions(staged)
+    return (d if keep.all() else filter_rows(d, keep)), rows_of(codes[keep], ctx.keys.n_keys)[ctx.keys.claim_key]
+
+
 # -- reports ---------------------------------------------------------------------------------
 
 def duplicate_report_ids(staged: Staged, ctx: Context) -> list[Problem]:
-    r = staged.reports[staged.reports["report_id"] != ""]
-    dup = r["report_id"].duplicated(keep=False)
+    kept = (staged.reports["report_id"] != "").to_numpy(dtype=bool)
+    r = staged.reports[kept]
+    dup = pd.Series(repeated(ctx.keys.report_id[kept]), index=r.index)
     files = r[dup].groupby("report_id")["file"].agg(list)
     return located(r, dup, "duplicate_report_id", "id",
                    lambda row: f"report id {row.report_id!r} is used by several files: {', '.join(files[row.report_id])}")
@@ -164,9 +177,12 @@ def event_places(staged: Staged, ctx: Context) -> list[Problem]:
 
 def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
     """Events happen before they are reported, and never after today."""
-    reports = staged.reports.drop_duplicates("report_id")
-    at = positions(staged.events["report_id"], reports["report_id"])
-    published = np.where(at >= 0, reports["published"].to_numpy(dtype="datetime64[us]")[np.maximum(at, 0)], np.datetime64("NaT"))
+    keys = ctx.keys
+    firsts = np.flatnonzero(first(keys.report_id))  # the first report of each report_id
+    at = rows_of(keys.report_id[firsts], keys.n_reports)[keys.event_report]  # each event's, among them
+    dates = staged.reports["published"].to_numpy(dtype="datetime64[us]")[firsts]
+    nat = np.datetime64("NaT", "us")
+    published = np.where(at >= 0, dates[np.maximum(at, 0)] if len(dates) else nat, nat)
     e = staged.events[["file", "report_id", "event_key", "defines", "date_end"]].assign(published=published)
     defs = e["defines"]
     out = located(e, defs & (e["date_end"] > pd.Timestamp(ctx.today)), "future_date", "date_end",
@@ -186,7 +202,7 @@ def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
 def conflicting_definitions(staged: Staged, ctx: Context) -> list[Problem]:
     """The same key defined twice must be defined the same way."""
     d = definitions(staged)
-    twice = d["event_key"].duplicated(keep=False).to_numpy()
+    twice = repeated(ctx.keys.event_key[staged.events["defines"].to_numpy(dtype=bool)])
     if not twice.any():
         return []
     ev = staged.events  # with the notes, for the few entries of keys defined twice
@@ -235,10 +251,11 @@ def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
     (event, actor) pairs are coded as integers (the event's position, the name's code), so the
     membership test runs on numbers rather than on millions of joined strings.
     """
-    d = definitions(staged).drop_duplicates("event_key").reset_index(drop=True)
+    d, claim_def = first_definitions(staged, ctx)
+    d = d.reset_index(drop=True)
     members = [canonical(exploded(d[col]), ctx.actors) for col in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")]
     c = staged.claims[["file", "report_id", "event_key", "claim", "victims"]]
-    event_of_claim = pd.Series(positions(c["event_key"], d["event_key"]), index=c.index)
+    event_of_claim = pd.Series(claim_def, index=c.index)
     if (event_of_claim < 0).any():  # claims about undefined events are another check's problem
         c, event_of_claim = c[event_of_claim >= 0], event_of_claim[event_of_claim >= 0]
     victims = exploded(c["victims"])
@@ -261,7 +278,7 @@ def duplicate_events(staged: Staged, ctx: Context) -> list[Problem]:
 
     The actor pair (in either order), country, location (any case) and day are compared as codes.
     """
-    d = definitions(staged).drop_duplicates("event_key")
+    d = first_definitions(staged, ctx)[0]
     actors = pd.factorize(pd.concat([canonical(d["actor1"], ctx.actors), canonical(d["actor2"], ctx.actors)],
                                     ignore_index=True))[0].reshape(2, -1)
     key = pd.DataFrame({"one": actors.min(axis=0), "other": actors.max(axis=0),
@@ -284,8 +301,9 @@ CHECKS: list[Check] = [
 ]
 
 
-def run(staged: Staged, actors: pd.DataFrame, today: dt.date) -> list[Problem]:
-    ctx = Context(resolver(actors), today)
+def run(staged: Staged, actors: pd.DataFrame, today: dt.date, keys: Keys | None = None) -> list[Problem]:
+    """Every check's problems; `keys`: keys.coded(staged), when the caller has it."""
+    ctx = Context(resolver(actors), today, keys if keys is not None else coded(staged))
     out: list[Problem] = []
     for check in CHECKS:
         out += check(staged, ctx)

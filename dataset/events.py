@@ -18,10 +18,11 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import categorical, decoded, per_distinct, positions, solid
+from schemas.frames import categorical, decoded, filter_rows, per_distinct, positions, solid
 
 from . import memory
 from .ids import assign
+from .keys import Keys, first, rows_of
 from .problems import Problem, problem
 from .release import ROW_GROUP_ROWS
 from .names import canonical, canonical_lists
@@ -53,19 +54,21 @@ FIGURE_COLUMNS = ["low", "best", "high", "acled", "rule", "text"]
 
 class ReportRows(NamedTuple):
     """The staged reports, one row per report_id (its first), and the row of each staged claim's
-    report among them (-1 where none)."""
+    and event's report among them (-1 where none)."""
 
     reports: pd.DataFrame
     claim_report: np.ndarray
+    event_report: np.ndarray
 
 
-def report_rows(staged: Staged) -> ReportRows:
-    """Each staged claim's report. Computed once per build and passed on to the figures and the
-    event step: at a million claims each lookup costs half a second."""
+def report_rows(staged: Staged, keys: Keys) -> ReportRows:
+    """Each staged claim's and event's report (`keys`: keys.coded(staged))."""
     reports = staged.reports
-    if reports["report_id"].duplicated().any():
-        reports = reports.drop_duplicates("report_id").reset_index(drop=True)
-    return ReportRows(reports.reset_index(drop=True), positions(staged.claims["report_id"], reports["report_id"]))
+    once = first(keys.report_id)
+    if not once.all():
+        reports = filter_rows(reports, once)
+    at = rows_of(keys.report_id[once], keys.n_reports)
+    return ReportRows(reports.reset_index(drop=True), at[keys.claim_report], at[keys.event_report])
 
 
 def read_figures(staged: Staged, rows: ReportRows) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
@@ -146,23 +149,19 @@ FROM_STAGED = ["time_precision", "admin1", "admin2", "admin3", "location", "lati
                "geo_precision", "tags", "notes"]
 
 
-def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, int]
+def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, int], keys: Keys
                       ) -> tuple[pd.DataFrame, np.ndarray]:
     """One narrow row per event key (its first definition by file and entry), codes derived, and
-    each staged event's row among them (-1 for a key never defined).
+    each key's row among them (indexed by the codes of `keys`; -1 for a key never defined).
 
-    `pos` is the definition's position in staged.events, for taking the wide columns later. The
-    keys are coded once, so both results come from one hash of the key column.
+    `pos` is the definition's position in staged.events, for taking the wide columns later.
     """
     ev = staged.events
-    key_code, key_names = pd.factorize(ev["event_key"])
     pos = np.flatnonzero(ev["defines"].to_numpy(dtype=bool))
     file_code = pd.factorize(ev["file"].iloc[pos], sort=True)[0]
     pos = pos[np.lexsort((ev["entry"].to_numpy()[pos], file_code))]
-    pos = pos[~pd.Series(key_code[pos]).duplicated().to_numpy()]
-    def_of_key = np.full(len(key_names) + 1, -1, dtype=np.int64)  # the last: a missing key (code -1)
-    def_of_key[key_code[pos]] = np.arange(len(pos))
-    event_def = def_of_key[key_code]
+    pos = pos[first(keys.event_key[pos])]
+    def_of_key = rows_of(keys.event_key[pos], keys.n_keys)
     d = ev[DEF_COLUMNS].iloc[pos].reset_index(drop=True)
     d["pos"] = pos
     for col in ("actor1", "actor2"):
@@ -190,11 +189,10 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     dtypes = schemas.pandas_dtypes(schemas.Events)
     for col in ("disorder_type", "event_type", "sub_event_type", "region", "country"):
         d[col] = categorical(d[col], dtypes[col])
-    return d, event_def
+    return d, def_of_key
 
 
-def event_sources(staged: Staged, n_keys: int, event_def: np.ndarray, claim_def: np.ndarray,
-                  rows: ReportRows) -> pd.DataFrame:
+def event_sources(n_keys: int, event_def: np.ndarray, claim_def: np.ndarray, rows: ReportRows) -> pd.DataFrame:
     """Per event definition (`n_keys` of them), in their order: outlets in order of first
     publication, their scales, count and newest publication date. `event_def` and `claim_def`
     give each staged event's and claim's definition (-1: none).
@@ -205,7 +203,7 @@ def event_sources(staged: Staged, n_keys: int, event_def: np.ndarray, claim_def:
     """
     reports = rows.reports
     event = np.concatenate([event_def, claim_def])
-    report = np.concatenate([positions(staged.events["report_id"], reports["report_id"]), rows.claim_report])
+    report = np.concatenate([rows.event_report, rows.claim_report])
     pair = pd.Series(event * max(len(reports), 1) + report)
     keep = ((event >= 0) & (report >= 0) & ~pair.duplicated().to_numpy())
     event, report = event[keep], report[keep]
@@ -250,13 +248,14 @@ CLAIM_FIGURES = {"fatalities_low": ("killed", "low"), "fatalities_best": ("kille
                  "wounded_high": ("wounded", "high")}
 
 
-def claim_table(staged: Staged, defs: pd.DataFrame, figures: dict[str, pd.DataFrame], resolve: dict[str, str],
-                rows: ReportRows) -> pd.DataFrame:
-    """One row per staged claim: its definition, canonical victims, claimant actor, group, stance."""
+def claim_table(staged: Staged, defs: pd.DataFrame, claim_def: np.ndarray, figures: dict[str, pd.DataFrame],
+                resolve: dict[str, str], rows: ReportRows) -> pd.DataFrame:
+    """One row per staged claim: its definition (`claim_def`), canonical victims, claimant actor,
+    group, stance."""
     c = staged.claims
-    reports, claim_report = rows
+    reports, claim_report = rows.reports, rows.claim_report
     out = pd.DataFrame(index=c.index)
-    out["def"] = positions(c["event_key"], defs["event_key"])
+    out["def"] = claim_def
     out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
     out["claimant_actor"] = canonical(c["claimant"], resolve, default="")
     outlet, outlets = pd.factorize(reports["source"])
@@ -334,16 +333,18 @@ class Assembly:
 
 
 def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame],
-             rows: ReportRows) -> Assembly:
+             rows: ReportRows, keys: Keys) -> Assembly:
     """The narrow, whole-table half of the event step (`figures`: "killed" and "wounded", from
-    read_figures; `rows` from report_rows). `figures` is emptied once read; `staged` is kept by
-    the Assembly and its claims are freed by `drop_claims`. Callers must not use them afterwards.
+    read_figures; `rows` from report_rows; `keys` from keys.coded). `figures` is emptied once
+    read; `staged` is kept by the Assembly and its claims are freed by `drop_claims`. Callers
+    must not use them afterwards.
     """
     resolve = resolver(actors)
     inter = dict(zip(actors["name"], actors["inter"]))
-    defs, event_def = event_definitions(staged, resolve, inter)
+    defs, def_of_key = event_definitions(staged, resolve, inter, keys)
+    event_def, claim_def = def_of_key[keys.event_key], def_of_key[keys.claim_key]
     # The staged input is trimmed as the steps below finish with it: a third of it at a million events.
-    staged.events = staged.events[[*FROM_STAGED, "report_id"]]  # the reports: for event_sources
+    staged.events = staged.events[FROM_STAGED]
     n_days = defs["n_days"].to_numpy()
     first_row = np.cumsum(n_days) - n_days
     row_def, row_day = days.spread(n_days)  # one event row per day
@@ -352,10 +353,9 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     ids, registry = assign(pd.DataFrame({"event_key": event_key, "event_date": pd.Series(row_date).astype("datetime64[us]"),
                                          "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)}), registry)
 
-    claims = claim_table(staged, defs, figures, resolve, rows)
+    claims = claim_table(staged, defs, claim_def, figures, resolve, rows)
     figures.clear()
     staged.claims = staged.claims[[*CLAIMS_FROM_STAGED, "claim"]]
-    claim_def = claims["def"].to_numpy()
     reps = n_days[claim_def]
     cr_claim, cr_day = days.spread(reps)  # one claim row per day of its event
     cr_row = first_row[claim_def[cr_claim]] + cr_day
@@ -370,8 +370,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    sources = event_sources(staged, len(defs), event_def, claim_def, rows)
-    staged.events = staged.events[FROM_STAGED]
+    sources = event_sources(len(defs), event_def, claim_def, rows)
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
     report_code = rows.claim_report  # reports usually come sorted by ID: their rows rank the claims

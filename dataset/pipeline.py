@@ -21,6 +21,7 @@ import pandas as pd
 import schemas
 
 from . import checks, ids, imports, link, memory
+from .keys import coded
 from .events import Assembly, Tables, assemble, read_figures, report_rows
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
@@ -128,8 +129,9 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         joined = imports.join(raw, staged, actors)
         staged, actors, found = joined.staged, joined.actors, found + joined.problems
     with stages.timed("normalize"):
-        found += imports.relax(checks.run(staged, actors, today))
-        rows = report_rows(staged)  # each claim's report, for the figures and the event step
+        keys = coded(staged)  # the keys as integers, for the checks and the event step
+        found += imports.relax(checks.run(staged, actors, today, keys))
+        rows = report_rows(staged, keys)  # each claim's and event's report
         figures, figure_problems = read_figures(staged, rows)
         found += figure_problems
         memory.give_back()
@@ -142,9 +144,9 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         raise BuildFailed(found)
     registry = ids.merge(committed, *previous)
     with stages.timed("aggregate"):
-        assembly = assemble(staged, actors, registry, figures, rows)  # consumes the figures; keeps staged
+        assembly = assemble(staged, actors, registry, figures, rows, keys)  # consumes the figures; keeps staged
     links_table = joined.links
-    del staged, joined, figures, rows
+    del staged, joined, figures, rows, keys
     memory.give_back()
     out = sink if sink is not None else Collect()
     kept = _put_tables(assembly, out, stages, found, part_rows)

@@ -1,0 +1,70 @@
+"""Event keys and report IDs coded as integers, once per build.
+
+The checks and the event step relate staged rows by key again and again: claims to their
+event's definition, events and claims to their report, keys and IDs given twice. Each lookup
+by text builds a hash table of millions of strings (half a second at a million events, and
+more than three times that at three million, once the tables outgrow the caches). Coding each
+key column once, over all the tables that use it, turns those lookups into array indexing.
+
+A missing key is coded like any other value. That is how pandas' `duplicated` and
+`drop_duplicates` treat it, and how pyarrow's `index_in` matches it, so the results equal the
+text lookups they replace exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .staged import Staged
+
+
+@dataclass(frozen=True, eq=False)
+class Keys:
+    """Codes of the staged rows' keys; equal codes exactly where the texts are equal. Valid for
+    the staged tables they were made from while their rows stay as they are (columns may go)."""
+
+    event_key: np.ndarray  # each staged event's event_key
+    claim_key: np.ndarray  # each staged claim's event_key
+    n_keys: int
+    report_id: np.ndarray  # each staged report's report_id
+    event_report: np.ndarray  # each staged event's report_id
+    claim_report: np.ndarray  # each staged claim's report_id
+    n_reports: int
+
+
+def coded(staged: Staged) -> Keys:
+    ev, cl, rp = staged.events, staged.claims, staged.reports
+    key, keys = _codes(ev["event_key"], cl["event_key"])
+    report, reports = _codes(rp["report_id"], ev["report_id"], cl["report_id"])
+    return Keys(key[:len(ev)], key[len(ev):], keys, report[:len(rp)], report[len(rp):len(rp) + len(ev)],
+                report[len(rp) + len(ev):], reports)
+
+
+def _codes(*columns: pd.Series) -> tuple[np.ndarray, int]:
+    values = pd.concat([c.reset_index(drop=True) for c in columns], ignore_index=True)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def first(codes: np.ndarray) -> np.ndarray:
+    """True at the first row of each code (what `~duplicated()` gives)."""
+    out = np.zeros(len(codes), dtype=bool)
+    out[np.unique(codes, return_index=True)[1]] = True
+    return out
+
+
+def repeated(codes: np.ndarray) -> np.ndarray:
+    """True at every row whose code occurs more than once (what `duplicated(keep=False)` gives)."""
+    counts = np.bincount(codes) if len(codes) else np.zeros(0, dtype=np.int64)
+    return counts[codes] > 1
+
+
+def rows_of(codes: np.ndarray, n: int) -> np.ndarray:
+    """For each of the `n` codes, its row in `codes` (which holds each at most once), -1 where
+    absent: indexed by the codes of other rows, it finds their row (what `positions` gives)."""
+    out = np.full(n, -1, dtype=np.int64)
+    out[codes] = np.arange(len(codes))
+    return out

@@ -1,0 +1,50 @@
+"""Keys coded as integers answer exactly what the text lookups they replace answer, missing
+keys included (pandas' duplicated treats them as equal, pyarrow's index_in matches them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dataset import keys
+from dataset.staged import Staged
+from schemas import STR
+from schemas.frames import positions
+
+texts = st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", "ev-1", "ev-2", "É"])), max_size=12)
+
+
+def column(values: list) -> pd.Series:
+    return pd.Series(values, dtype=STR)
+
+
+def staged_of(report_ids: list, event_keys: list, event_reports: list, claim_keys: list, claim_reports: list) -> Staged:
+    n, m = min(len(event_keys), len(event_reports)), min(len(claim_keys), len(claim_reports))
+    empty = Staged.empty()
+    return Staged(pd.DataFrame({"report_id": column(report_ids)}),
+                  pd.DataFrame({"event_key": column(event_keys[:n]), "report_id": column(event_reports[:n])}),
+                  pd.DataFrame({"event_key": column(claim_keys[:m]), "report_id": column(claim_reports[:m])}),
+                  actors=empty.actors)
+
+
+@given(texts, texts, texts, texts, texts)
+def test_codes_answer_what_the_texts_answer(report_ids, event_keys, event_reports, claim_keys, claim_reports):
+    staged = staged_of(report_ids, event_keys, event_reports, claim_keys, claim_reports)
+    k = keys.coded(staged)
+    ev, cl, rp = staged.events, staged.claims, staged.reports
+    assert (keys.first(k.event_key) == ~ev["event_key"].duplicated().to_numpy()).all()
+    assert (keys.repeated(k.report_id) == rp["report_id"].duplicated(keep=False).to_numpy()).all()
+    # each claim's first event with its key, and each event's first report with its id
+    once = keys.first(k.event_key)
+    at = keys.rows_of(k.event_key[once], k.n_keys)[k.claim_key]
+    assert (at == positions(cl["event_key"], ev["event_key"][once].reset_index(drop=True))).all()
+    once = keys.first(k.report_id)
+    at = keys.rows_of(k.report_id[once], k.n_reports)[k.event_report]
+    assert (at == positions(ev["report_id"], rp["report_id"][once].reset_index(drop=True))).all()
+    # equal codes exactly where the texts are equal, across tables
+    both = pd.concat([ev["event_key"], cl["event_key"]], ignore_index=True).fillna("\0missing")
+    codes = np.concatenate([k.event_key, k.claim_key])
+    assert pd.Series(codes).groupby(both.to_numpy()).nunique().le(1).all()
+    assert both.groupby(codes).nunique().le(1).all()
