@@ -17,7 +17,7 @@ from schemas import vocab
 from schemas.frames import filter_rows, isin, per_distinct
 
 from . import geo
-from .keys import Keys, coded, first, repeated, rows_of
+from .keys import Keys, ReportRows, first, repeated, rows_of
 from .problems import WARNING, Problem, problem
 from .names import canonical, exploded
 from .readers.actors import resolver
@@ -29,6 +29,7 @@ class Context:
     actors: dict[str, str]  # lower-cased name or alias -> registered name
     today: dt.date
     keys: Keys  # the staged rows' keys as integers
+    rows: ReportRows  # each staged event's and claim's report
 
 
 Check = Callable[[Staged, Context], list[Problem]]
@@ -177,10 +178,8 @@ def event_places(staged: Staged, ctx: Context) -> list[Problem]:
 
 def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
     """Events happen before they are reported, and never after today."""
-    keys = ctx.keys
-    firsts = np.flatnonzero(first(keys.report_id))  # the first report of each report_id
-    at = rows_of(keys.report_id[firsts], keys.n_reports)[keys.event_report]  # each event's, among them
-    dates = staged.reports["published"].to_numpy(dtype="datetime64[us]")[firsts]
+    at = ctx.rows.event_report
+    dates = ctx.rows.reports["published"].to_numpy(dtype="datetime64[us]")
     nat = np.datetime64("NaT", "us")
     published = np.where(at >= 0, dates[np.maximum(at, 0)] if len(dates) else nat, nat)
     e = staged.events[["file", "report_id", "event_key", "defines", "date_end"]].assign(published=published)
@@ -301,9 +300,9 @@ CHECKS: list[Check] = [
 ]
 
 
-def run(staged: Staged, actors: pd.DataFrame, today: dt.date, keys: Keys | None = None) -> list[Problem]:
-    """Every check's problems; `keys`: keys.coded(staged), when the caller has it."""
-    ctx = Context(resolver(actors), today, keys if keys is not None else coded(staged))
+def run(staged: Staged, actors: pd.DataFrame, today: dt.date, keys: Keys, rows: ReportRows) -> list[Problem]:
+    """Every check's problems (`keys` and `rows`: keys.coded and keys.report_rows of `staged`)."""
+    ctx = Context(resolver(actors), today, keys, rows)
     out: list[Problem] = []
     for check in CHECKS:
         out += check(staged, ctx)

@@ -9,7 +9,6 @@ columns are computed from the vocabularies, never typed by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,11 +17,11 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import categorical, decoded, filter_rows, per_distinct, positions, solid
+from schemas.frames import categorical, decoded, per_distinct, positions, solid
 
 from . import memory
 from .ids import assign
-from .keys import Keys, first, rows_of
+from .keys import Keys, ReportRows, first, rows_of
 from .problems import Problem, problem
 from .release import ROW_GROUP_ROWS
 from .names import canonical, canonical_lists
@@ -50,25 +49,6 @@ class Tables:
 # -- figures ---------------------------------------------------------------------------------
 
 FIGURE_COLUMNS = ["low", "best", "high", "acled", "rule", "text"]
-
-
-class ReportRows(NamedTuple):
-    """The staged reports, one row per report_id (its first), and the row of each staged claim's
-    and event's report among them (-1 where none)."""
-
-    reports: pd.DataFrame
-    claim_report: np.ndarray
-    event_report: np.ndarray
-
-
-def report_rows(staged: Staged, keys: Keys) -> ReportRows:
-    """Each staged claim's and event's report (`keys`: keys.coded(staged))."""
-    reports = staged.reports
-    once = first(keys.report_id)
-    if not once.all():
-        reports = filter_rows(reports, once)
-    at = rows_of(keys.report_id[once], keys.n_reports)
-    return ReportRows(reports.reset_index(drop=True), at[keys.claim_report], at[keys.event_report])
 
 
 def read_figures(staged: Staged, rows: ReportRows) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
@@ -335,7 +315,7 @@ class Assembly:
 def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame],
              rows: ReportRows, keys: Keys) -> Assembly:
     """The narrow, whole-table half of the event step (`figures`: "killed" and "wounded", from
-    read_figures; `rows` from report_rows; `keys` from keys.coded). `figures` is emptied once
+    read_figures; `rows` and `keys` from keys.report_rows and keys.coded). `figures` is emptied once
     read; `staged` is kept by the Assembly and its claims are freed by `drop_claims`. Callers
     must not use them afterwards.
     """

@@ -14,9 +14,12 @@ text lookups they replace exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+from schemas.frames import filter_rows
 
 from .staged import Staged
 
@@ -48,6 +51,26 @@ def _codes(*columns: pd.Series) -> tuple[np.ndarray, int]:
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     small = len(uniques) < np.iinfo(np.int32).max  # half the memory: 0.2 GB at three million events
     return codes.astype(np.int32 if small else np.int64, copy=False), len(uniques)
+
+
+class ReportRows(NamedTuple):
+    """The staged reports, one row per report_id (its first), and the row of each staged claim's
+    and event's report among them (-1 where none)."""
+
+    reports: pd.DataFrame
+    claim_report: np.ndarray
+    event_report: np.ndarray
+
+
+def report_rows(staged: Staged, keys: Keys) -> ReportRows:
+    """Each staged claim's and event's report (`keys`: coded(staged)), for the checks, the
+    figures and the event step."""
+    reports = staged.reports
+    once = first(keys.report_id)
+    if not once.all():
+        reports = filter_rows(reports, once)
+    at = rows_of(keys.report_id[once], keys.n_reports)
+    return ReportRows(reports.reset_index(drop=True), at[keys.claim_report], at[keys.event_report])
 
 
 def first(codes: np.ndarray) -> np.ndarray:

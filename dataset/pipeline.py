@@ -21,8 +21,8 @@ import pandas as pd
 import schemas
 
 from . import checks, ids, imports, link, memory
-from .keys import coded
-from .events import Assembly, Tables, assemble, read_figures, report_rows
+from .keys import coded, report_rows
+from .events import Assembly, Tables, assemble, read_figures
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
 from .readers import actors as actor_registry
@@ -130,8 +130,8 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         staged, actors, found = joined.staged, joined.actors, found + joined.problems
     with stages.timed("normalize"):
         keys = coded(staged)  # the keys as integers, for the checks and the event step
-        found += imports.relax(checks.run(staged, actors, today, keys))
-        rows = report_rows(staged, keys)  # each claim's and event's report
+        rows = report_rows(staged, keys)  # each event's and claim's report
+        found += imports.relax(checks.run(staged, actors, today, keys, rows))
         figures, figure_problems = read_figures(staged, rows)
         found += figure_problems
         memory.give_back()
