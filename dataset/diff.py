@@ -141,40 +141,38 @@ class ParquetTable:
         sizes = [self.file.metadata.row_group(i).num_rows for i in range(self.file.num_row_groups)]
         self.starts = np.cumsum([0, *sizes])
 
-    def differing(self, start: int, rows: pa.Table) -> list[str] | None:
-        """The columns in which rows start.. of this table differ from `rows` (as
-        release.arrow_table makes them), or None when they cannot be compared so (other columns,
-        rows beyond the table). Compared in Arrow, without pandas frames: in the usual rebuild most
-        parts and most columns are unchanged. Categories are compared by their text, since a row
-        group read back has a dictionary of its own."""
-        stop = start + rows.num_rows
-        if rows.num_rows == 0 or stop > self.starts[-1]:
-            return None
-        first, last = np.searchsorted(self.starts, [start, stop - 1], side="right") - 1
-        old = self.file.read_row_groups(list(range(first, last + 1))).slice(start - self.starts[first], rows.num_rows)
-        if old.column_names != rows.column_names:
-            return None
-        out = []
-        for name, a, b in zip(rows.column_names, old.columns, rows.columns):
-            if pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type):
-                a, b = a.cast(b.type.value_type), b.cast(b.type.value_type)  # read back as string, made as large_string
-            if not a.equals(b):
-                out.append(name)
-        return out
+    def slice(self, start: int, n: int) -> pa.Table:
+        """Rows start..start+n (within the table), read from the row groups holding them."""
+        first, last = np.searchsorted(self.starts, [start, start + n - 1], side="right") - 1
+        return self.file.read_row_groups(list(range(first, last + 1))).slice(start - self.starts[first], n)
 
-    def rows(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
-        """The rows at positions `at`, in that order, from the row groups holding them only
-        (`columns` of them: all by default)."""
+    def rows(self, at: np.ndarray) -> pd.DataFrame:
+        """The rows at positions `at`, in that order, from the row groups holding them only."""
         at = np.asarray(at, dtype=np.int64)
         groups = np.unique(np.searchsorted(self.starts, at, side="right") - 1)
         if not len(groups):
-            return self.empty if columns is None else self.empty[columns]
-        read = self.file.read_row_groups(groups.tolist(), columns=columns)
+            return self.empty
+        read = self.file.read_row_groups(groups.tolist())
         sizes = self.starts[groups + 1] - self.starts[groups]
         # each position within the read groups: its offset in its group, plus the rows of the groups before
         group = np.searchsorted(self.starts, at, side="right") - 1
         local = at - self.starts[group] + (np.cumsum(sizes) - sizes)[np.searchsorted(groups, group)]
         return typed(self.name, read.take(pa.array(local)).to_pandas())
+
+
+def _differing(old: pa.Table, new: pa.Table) -> list[str] | None:
+    """The columns in which two tables of the same rows differ (`new` as release.arrow_table
+    makes it), or None when their columns are not the same. Categories are compared by their
+    text, since a row group read back has a dictionary of its own (string, not large_string)."""
+    if old.column_names != new.column_names:
+        return None
+    out = []
+    for name, a, b in zip(new.column_names, old.columns, new.columns):
+        if pa.types.is_dictionary(a.type) and pa.types.is_dictionary(b.type):
+            a, b = a.cast(b.type.value_type), b.cast(b.type.value_type)
+        if not a.equals(b):
+            out.append(name)
+    return out
 
 
 def previous_tables(path: Path) -> dict[str, ParquetTable]:
@@ -207,20 +205,22 @@ class Changes:
         old = self.old[name]
         start = self.next.get(name, 0)
         same = old.keys[key].iloc[start:start + len(part)]
-        columns = None  # all
+        was = None  # the old rows, when read already
         if len(same) == len(part) and same.reset_index(drop=True).equals(part[key].reset_index(drop=True)):
             at, self.next[name] = np.arange(start, start + len(part)), start + len(part)  # the usual rebuild
-            differing = old.differing(start, rows) if rows is not None else None
-            if differing == []:
-                return  # the part is unchanged
-            if differing is not None:  # only those columns need a diff
-                columns = [c for c in part.columns if c == key or c == "event_key" or c in differing]
-                part = part[columns]
+            if rows is not None and len(part):  # compared in Arrow first: only the columns that differ go to pandas
+                read = old.slice(start, len(part))
+                differing = _differing(read, rows)
+                if differing == []:
+                    return  # the part is unchanged
+                if differing is not None:
+                    part = part[[c for c in part.columns if c in (key, "event_key") or c in differing]]
+                    was = typed(name, read.select(list(part.columns)).to_pandas())
         else:
             at = positions(part[key], old.keys[key])
             at = at[at >= 0]
             self.next[name] = int(at[-1]) + 1 if len(at) else start
-        found = diff_table(name, old.rows(at, columns), part)
+        found = diff_table(name, old.rows(at) if was is None else was, part)
         self.found.append(found[~found["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])])  # those: once, at the end
 
     def result(self, new: dict[str, pd.DataFrame]) -> pd.DataFrame:
