@@ -8,17 +8,17 @@ numbered per country after the highest number ever given, in (date, key) order.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from schemas import STR
 from schemas.frames import per_distinct, positions
+
+from .readers.files import text_csv
 
 FILE = "event_ids.csv"
 COLUMNS = {"event_id_cnty": STR, "event_key": STR, "event_date": STR}
@@ -41,14 +41,10 @@ def read(path: Path, root: Path | None = None) -> pd.DataFrame:
     if real.stat().st_size > MAX_BYTES:
         raise ValueError(f"{path.name} is larger than {MAX_BYTES:,} bytes; refused")
     # pyarrow's reader: a build reads every earlier release's registry, and pandas' takes 5x as long.
-    # Its errors (a ragged row, bytes that are not UTF-8) are ValueErrors, as the callers expect.
-    with open(real, "rb") as fh:
-        header = fh.readline(1024 * 1024).decode("utf-8", errors="replace").lstrip("\ufeff")
-    names = next(csv.reader([header]), [])
-    if len(set(names)) != len(names):
-        raise ValueError(f"{path.name}: the header names a column twice")
-    table = pacsv.read_csv(real, convert_options=pacsv.ConvertOptions(
-        column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False))
+    try:
+        table = text_csv(real)
+    except ValueError as err:  # a ragged row, bytes that are not UTF-8, a bad header
+        raise ValueError(f"{path.name}: {err}") from None
     missing = set(COLUMNS) - set(table.column_names)
     if missing:
         raise ValueError(f"{path}: the ID registry lacks column(s) {', '.join(sorted(missing))}")

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from ..problems import WARNING, Problem, problem
 
 # More report files than this are refused (within seconds, before any is read): bulk input
 # belongs in coding sheets, one file per batch.
 MAX_FILES = 500_000
+
+
+def text_csv(path: Path, read_options: pacsv.ReadOptions | None = None,
+             parse_options: pacsv.ParseOptions | None = None) -> pa.Table:
+    """A CSV file as it is written: every column text, blank cells "" (not missing), with
+    pyarrow's reader. Raises ValueError (pyarrow's errors are ValueErrors too) for a header row
+    that is not UTF-8, is empty or names a column twice."""
+    with open(path, "rb") as fh:
+        first = fh.readline(1024 * 1024)
+    try:
+        line = first.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        raise ValueError("the header row is not valid UTF-8") from None
+    names = next(csv.reader([line]), [])
+    if not names or len(set(names)) != len(names):
+        raise ValueError("the header row is empty or names a column twice")
+    return pacsv.read_csv(path, read_options=read_options, parse_options=parse_options,
+                          convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                               strings_can_be_null=False, quoted_strings_can_be_null=False))
 
 
 def relative(path: Path | str, root: Path) -> str:

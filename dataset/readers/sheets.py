@@ -8,7 +8,6 @@ the event key, the claim and the field.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
 from pathlib import Path
@@ -91,12 +90,8 @@ def load_sheet(path: Path, root: Path) -> pd.DataFrame:
         if path.suffix.lower() == ".parquet":
             table = pq.read_table(real)
         else:
-            names = _csv_header(real)
-            table = pacsv.read_csv(real, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
-                                   parse_options=pacsv.ParseOptions(newlines_in_values=True),
-                                   convert_options=pacsv.ConvertOptions(
-                                       column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-                                       quoted_strings_can_be_null=False))
+            table = files.text_csv(real, pacsv.ReadOptions(block_size=CSV_BLOCK),
+                                   pacsv.ParseOptions(newlines_in_values=True))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError, UnicodeDecodeError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         if "straddling" in first:  # pyarrow's words for a row that does not fit in one read block
@@ -104,19 +99,6 @@ def load_sheet(path: Path, root: Path) -> pd.DataFrame:
                      f"(pyarrow: {first})")
         raise ValueError(f"cannot read the sheet: {first}") from None
     return pd.DataFrame({name: _as_text(table.column(name)) for name in table.column_names})
-
-
-def _csv_header(path: Path) -> list[str]:
-    with open(path, "rb") as fh:
-        first = fh.readline(1024 * 1024)
-    try:
-        line = first.decode("utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError:
-        raise ValueError("the header row is not valid UTF-8") from None
-    names = next(csv.reader([line]), [])
-    if not names or len(set(names)) != len(names):
-        raise ValueError("the header row is empty or names a column twice")
-    return names
 
 
 def _as_text(column: pa.ChunkedArray) -> pd.Series:
