@@ -43,11 +43,11 @@ Targets (issue 6) and where the builder stands:
 
 | target | status |
 |---|---|
-| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 31.4 s in the latest run, 6.2x the floor (30.3-31.9 s over three runs; 36-41 s before keys were coded as integers; 65 s, 14x, at first) |
+| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 31.2 s in the latest run, 5.6x the floor (30.3-31.9 s over four runs; 36-41 s before keys were coded as integers; 65 s, 14x, at first) |
 | peak memory under 3 GB at 1M events | met: 2.7-2.8 GB (was 4.6 GB): tables made, checked and written a part at a time |
-| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.5 GB (was 12.9 GB). Time not met: 108 s, 3.46x the 1M run (108-123 s over three runs). Coding the keys took 5 s off the 1M build but proportionally less off the 3M one, so the ratio went from 3.3-3.5x to about 3.5x. Parse, which reads 2.7 GB of sheets, varies most from run to run |
-| 100,000 YAML reports: full build under 30 s | met: 24.9 s (22-27 s over runs; one noisy run 38 s) |
-| one edited report on 100,000 rebuilt under 5 s | met: 3.9 s timed inside the process (3.9-4.2 s over runs); 4.8 s for `python -m dataset build` timed from outside, which adds the interpreter, the imports (0.6 s) and its exit (0.2 s); by hand 4.6-4.9 s. This machine is noisy: expect +-0.5 s |
+| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.5 GB (was 12.9 GB). Time not met: 115 s, 3.7x the 1M run (108-123 s over four runs, 3.5-3.9x). Coding the keys took 5 s off the 1M build but proportionally less off the 3M one. Parse, which reads 2.7 GB of sheets, varies most from run to run |
+| 100,000 YAML reports: full build under 30 s | met: 22.5 s (22-27 s over runs; one noisy run 38 s) |
+| one edited report on 100,000 rebuilt under 5 s | met: 3.8 s timed inside the process (3.8-4.2 s over runs); 4.8 s for `python -m dataset build` timed from outside, which adds the interpreter, the imports (0.6 s) and its exit (0.2 s); by hand 4.6-4.9 s. This machine is noisy: expect +-0.5 s |
 | dataset.load within 1.5x of pd.read_parquet | met: 0.9-1.3x at 1M and 3M (1.42x in one noisy 3M run) |
 
 Not in `make bench` (measured by hand with /usr/bin/time, before keys were coded as
