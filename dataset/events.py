@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import categorical, decoded, per_distinct, positions, solid
+from schemas.frames import categorical, decoded, per_distinct, positions, solid, take_chunks
 
 from . import memory
 from .ids import assign
@@ -305,9 +305,10 @@ class Assembly:
     def event_rows(self, start: int, stop: int) -> pd.DataFrame:
         """Rows start..stop of the published events table."""
         at = self.event_order[start:stop]
-        # The staged notes come in chunks (staged.py) and every take from a chunked column joins
-        # them first: joined once here, after the claims are freed (a no-op from then on).
-        self.staged.events = solid(self.staged.events)
+        # Every take from a chunked column joins its chunks first: the other columns are joined
+        # once (a no-op when staged.py already did); the notes, the widest, stay in chunks and
+        # are taken chunk by chunk (_notes).
+        self.staged.events = solid(self.staged.events, leave=("notes",))
         return _events(self.staged, self.defs, self.sources, self.row_def[at], self.row_day[at], self.row_date[at],
                        self.row_id.iloc[at].reset_index(drop=True), {k: v[at] for k, v in self.totals.items()})
 
@@ -392,31 +393,28 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
            n_days: np.ndarray) -> pd.Series:
     """Each row's notes (`notes` at `at`), multi-day rows with NOTE_MULTI_DAY appended.
 
-    Notes are the widest column (half a gigabyte at a million events), so they are taken block
-    by block, one Parquet row group each: pyarrow grows a taken text column by doubling, and one
-    take of the whole column briefly holds nearly twice its size. Blocks cut at row-group
-    boundaries write the same Parquet bytes as one chunk. Multi-day rows' texts replace theirs
-    within their block.
+    Notes are the widest column (half a gigabyte at a million events), so they are never joined
+    into one array: they are taken chunk by chunk (take_chunks), block by block, one Parquet row
+    group each: pyarrow grows a taken text column by doubling, and one take of the whole column
+    briefly holds nearly twice its size. Blocks cut at row-group boundaries write the same
+    Parquet bytes as one chunk. Multi-day rows' texts are one more chunk after the notes, and
+    those rows are taken from it.
     """
+    source = pa.chunked_array(notes.array.__arrow_array__()).cast(pa.large_string())
     multi = n_days > 1
-    extra = pa.array([], type=pa.large_string())
     if multi.any():
         first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
         start = pd.Series(first).dt.strftime("%Y-%m-%d").tolist()
         end = pd.Series(first + (n_days[multi] - 1).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d").tolist()
         note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
                 zip(keys[multi].tolist(), start, end, row_day[multi].tolist(), n_days[multi].tolist())]
-        appended = (notes.iloc[at[multi]].fillna("").reset_index(drop=True) + " " + pd.Series(note, dtype="str")).str.strip()
-        extra = pa.chunked_array(appended.array.__arrow_array__()).combine_chunks().cast(pa.large_string())
-    source = pa.chunked_array(notes.array.__arrow_array__()).cast(pa.large_string())
-    blocks, done = [], 0
-    for begin in range(0, len(at), ROW_GROUP_ROWS):
-        block = pc.take(source, pa.array(at[begin:begin + ROW_GROUP_ROWS])).combine_chunks()
-        mask = multi[begin:begin + ROW_GROUP_ROWS]
-        if mask.any():
-            block = pc.replace_with_mask(block, pa.array(mask), extra.slice(done, int(mask.sum())))
-            done += int(mask.sum())
-        blocks.append(block)
+        own = pd.Series(pd.array(take_chunks(source, at[multi]), dtype="str"))
+        appended = (own.fillna("") + " " + pd.Series(note, dtype="str")).str.strip()
+        at = at.astype(np.int64)  # a copy: the caller's positions stay as they are
+        at[multi] = len(source) + np.arange(int(multi.sum()))
+        source = pa.chunked_array([*source.chunks, *appended.array.__arrow_array__().cast(pa.large_string()).chunks],
+                                  type=pa.large_string())
+    blocks = [take_chunks(source, at[begin:begin + ROW_GROUP_ROWS]) for begin in range(0, len(at), ROW_GROUP_ROWS)]
     return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
 
 

@@ -104,8 +104,8 @@ class Staged:
 def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
     """`frames` joined (the list is emptied), each Arrow column one chunk (schemas.frames.solid)
     but the notes, the widest: combining them would briefly hold them twice, the peak of a
-    million-event parse. The checks select their rows with filter_rows; the event step joins
-    them once the claims are freed (events.Assembly.event_rows)."""
+    million-event parse. The checks select their rows with filter_rows; the event step takes
+    them chunk by chunk (schemas.frames.take_chunks)."""
     kept = [f for f in frames if len(f)]
     frames.clear()
     if not kept:

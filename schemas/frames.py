@@ -86,6 +86,29 @@ def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
     return np.asarray(pc.fill_null(found, -1)).astype(np.int64)
 
 
+def take_chunks(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
+    """`column` at positions `at`, as one array, taken chunk by chunk.
+
+    pyarrow's take on a chunked column first joins all its chunks: for the notes, a copy of
+    the whole column on every call. Here each chunk gives the rows that fall in it, and one
+    more take of just the rows taken puts them back in the order of `at`.
+    """
+    at = np.asarray(at, dtype=np.int64)
+    if column.num_chunks == 1:
+        return column.chunk(0).take(pa.array(at))
+    if column.num_chunks == 0 or len(at) == 0:
+        return pa.array([], type=column.type)
+    bounds = np.cumsum([0] + [len(c) for c in column.chunks])
+    chunk = np.searchsorted(bounds, at, side="right") - 1
+    order = np.argsort(chunk, kind="stable")
+    cuts = np.searchsorted(chunk[order], np.arange(column.num_chunks + 1))
+    pieces = [column.chunk(c).take(pa.array(at[order[cuts[c]:cuts[c + 1]]] - bounds[c]))
+              for c in range(column.num_chunks) if cuts[c] < cuts[c + 1]]
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return pa.concat_arrays(pieces).take(pa.array(back))
+
+
 def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """The rows of `df` where `mask` holds, selected column by column.
 
@@ -104,7 +127,7 @@ def solid(df: pd.DataFrame, leave: tuple[str, ...] = ()) -> pd.DataFrame:
     are joined, pays that copy once, while memory is still low. In place and column by column,
     so a column's pieces are freed as soon as it is combined when `df` is their only holder.
     Columns in `leave` stay in chunks (combining one briefly holds it twice): select their rows
-    with `filter_rows` until they are combined.
+    with `filter_rows` and take them with `take_chunks`.
     """
     for col in df.columns:
         if col in leave:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import schemas
 from dataset import diff, events, pipeline, release
 from dataset.problems import BuildFailed
-from schemas.frames import filter_rows
+from schemas.frames import filter_rows, take_chunks
 
 from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
 
@@ -146,6 +146,19 @@ def test_filter_rows_is_boolean_selection():
     df = pd.DataFrame({"notes": notes, "n": [1, 2, 3, 4]})
     mask = np.array([True, False, True, True])
     pd.testing.assert_frame_equal(filter_rows(df, mask), df[mask])
+
+
+@given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=5)), max_size=6), max_size=5),
+       st.data())
+def test_take_chunks_is_take(chunks, data):
+    """Rows taken chunk by chunk are pyarrow's take of the joined column: any chunking, any
+    positions (repeated, out of order, none), nulls kept."""
+    column = pa.chunked_array([pa.array(c, type=pa.large_string()) for c in chunks], type=pa.large_string())
+    n = len(column)
+    at = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=12) if n else st.just([])), dtype=np.int64)
+    taken = take_chunks(column, at)
+    assert isinstance(taken, pa.Array)
+    assert taken.equals(column.combine_chunks().take(pa.array(at, type=pa.int64())))
 
 
 @settings(max_examples=15, deadline=None)
