@@ -91,3 +91,19 @@ def test_parquet_and_csv_give_the_same_frames(multi_release):
         pd.testing.assert_frame_equal(parquet, csv)
         pd.testing.assert_frame_equal(parquet, dataset.load(multi_release, table, format="csv"))
 
+
+
+def test_validate_reports_a_wrong_dtype_and_still_runs_the_value_checks(multi_release):
+    """Dtypes are checked exactly (schemas.fields), not by pandera: a date in nanoseconds, text
+    as Python objects and a category given as plain text each fail, and the value checks of the
+    other columns still run on the same frame."""
+    events = read_release(multi_release)["events"]
+    bad = events.assign(event_date=events["event_date"].astype("datetime64[ns]"),
+                        notes=events["notes"].astype(object), region=events["region"].astype("str"),
+                        fatalities_best=-1)
+    failures = schemas.validate("events", bad, part=True)
+    dtype_messages = " ".join(failures.loc[failures["check"] == "exact_dtype", "failure_case"])
+    for col in ("event_date", "notes", "region"):
+        assert f"column {col!r}" in dtype_messages
+    assert (failures["column"] == "fatalities_best").any()
+    assert schemas.validate("events", events, part=True).empty
