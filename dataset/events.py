@@ -348,20 +348,29 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
                                claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
     claims = claims[CLAIMS_FROM_TABLE]
     memory.give_back()
-    order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), row_date, defs["country_code"].to_numpy()[row_def]))
+    number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
+    order = np.lexsort((number, row_date, defs["country_code"].to_numpy()[row_def]))
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     sources = event_sources(len(defs), event_def, claim_def, rows)
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
-    report_code = rows.claim_report  # reports usually come sorted by ID: their rows rank the claims
-    if not (rows.reports["report_id"].is_monotonic_increasing and (report_code >= 0).all()):
+    # The reports in published order (by ID), and each claim's report ranked in it: the rows of
+    # the reports rank the claims when every claim has one, without coding the claims' IDs again.
+    published = staged.reports.rename(columns={"file": "raw_path"})
+    report_code = rows.claim_report
+    ranked = len(rows.reports) == len(published) and bool((report_code >= 0).all())
+    if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
+        by_id = published["report_id"].argsort(kind="stable").to_numpy()
+        published = published.iloc[by_id]
+        if ranked:
+            report_code = np.empty(len(by_id), dtype=np.int64)
+            report_code[by_id] = np.arange(len(by_id))
+            report_code = report_code[rows.claim_report]
+    if not ranked:
         report_code = pd.factorize(c["report_id"], sort=True)[0]
     del rows, event_def
     c_order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
-    published = staged.reports.rename(columns={"file": "raw_path"})
-    if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
-        published = published.sort_values("report_id", kind="stable")
     staged.reports = staged.reports.iloc[:0]
     return Assembly(staged, defs, sources, claims, registry, _finish(published, "reports"), row_def, row_day,
                     row_date, ids, per_row, order, cr_claim[c_order], cr_day[c_order], cr_ndays[c_order],

@@ -272,7 +272,8 @@ def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, events: pd.Da
     meta = meta[meta["report_id"] != ""]
     first = meta.drop_duplicates("report_id")
     for c in ("source", "source_scale", "published"):
-        for r in first[first[c].isna() | (first[c].astype(STR) == "")].itertuples():
+        empty = first[c].isna() if c == "published" else first[c].isna() | (first[c].astype(STR) == "")  # a date is never ""
+        for r in first[empty].itertuples():
             problems.append(problem("missing_field", f"row {r.row}: report {r.report_id!r} has no {c} (give the report's "
                                     "columns on its first row)", file=r.file, report_id=r.report_id, field=c))
     repeated = meta[meta["report_id"].duplicated(keep=False)]
