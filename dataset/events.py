@@ -187,8 +187,8 @@ def event_sources(n_keys: int, event_def: np.ndarray, claim_def: np.ndarray, row
     pair = pd.Series(event * max(len(reports), 1) + report)
     keep = ((event >= 0) & (report >= 0) & ~pair.duplicated().to_numpy())
     event, report = event[keep], report[keep]
-    keyed = pd.DataFrame({"event": event, "source": reports["source"].iloc[report].to_numpy(),
-                          "source_scale": reports["source_scale"].iloc[report].to_numpy(),
+    keyed = pd.DataFrame({"event": event, "source": reports["source"].iloc[report].reset_index(drop=True),
+                          "source_scale": reports["source_scale"].iloc[report].reset_index(drop=True),
                           "published": reports["published"].to_numpy()[report]})
     several = keyed["source"].str.contains(vocab.LIST_SEP, regex=False)
     if several.any():  # imported records list several outlets in one source: count each once
