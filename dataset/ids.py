@@ -84,8 +84,8 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
     wanted, registered = _pair_codes(days["event_key"], day, registry["event_key"], registry["event_date"])
     at = positions(pd.Series(wanted), pd.Series(registered))
     known = registry["event_id_cnty"].astype(STR)
-    found = pd.Series(known.iloc[np.maximum(at, 0)].to_numpy() if len(known) else [""] * len(at),
-                      index=days.index, dtype=STR).where(at >= 0)
+    found = (known.iloc[np.maximum(at, 0)].set_axis(days.index) if len(known)  # Arrow text, no Python objects
+             else pd.Series(np.nan, index=days.index, dtype=STR)).where(at >= 0)
     found = found.where(found.str.slice(0, 3) == days["iso3"])
     missing = found.isna().to_numpy()
     if missing.any():
@@ -94,7 +94,11 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
         prefix, number = known.str.slice(0, 3), pd.to_numeric(known.str.slice(3), errors="coerce")
         highest = number.groupby(prefix).max() if len(known) else pd.Series(dtype="float64")
         start = per_distinct(new["iso3"], highest.to_dict(), "float64").fillna(0).astype("int64")
-        ids = new["iso3"] + (start + new.groupby("iso3").cumcount() + 1).astype("str")
+        text = pa.large_string()
+        number = pa.array((start + new.groupby("iso3").cumcount() + 1).astype("Int64")).cast(text)
+        ids = pd.Series(pd.array(pc.binary_join_element_wise(new["iso3"].astype(STR).array.__arrow_array__().cast(text),
+                                                             number, pa.scalar("", text)), dtype=STR),
+                        index=new.index)  # iso3 + number, joined in Arrow (missing where either is)
         filled = np.arange(len(found))
         filled[days.index.get_indexer(new.index)] = len(found) + np.arange(len(new))
         found = pd.concat([found, ids], ignore_index=True).iloc[filled].set_axis(days.index)

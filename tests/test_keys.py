@@ -69,3 +69,19 @@ def test_new_ids_are_numbered_in_the_order_of_their_texts(rows):
                      "event_key": pa.array([r[2] for r in rows], type=pa.string())})
     want = pc.sort_indices(text, sort_keys=[("iso3", "ascending"), ("day", "ascending"), ("event_key", "ascending")])
     assert ids._numbering_order(new).tolist() == want.to_numpy().tolist()
+
+
+def test_new_ids_are_country_and_a_whole_number_even_beside_an_event_without_country():
+    """A new event without a country gets no ID, and the others still get MLI1, MLI2 (not MLI1.0:
+    the numbers once became floats when one was missing); a second assignment keeps them and
+    numbers a new event after the highest."""
+    days = pd.DataFrame({"event_key": ["a", "b", "c", "d"],
+                         "event_date": pd.Series(pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-01", "2024-01-01"]),
+                                                 dtype="datetime64[us]"),
+                         "iso3": pd.Series(["MLI", "MLI", None, "NGA"], dtype=STR)})
+    found, registry = ids.assign(days, ids.empty())
+    assert found.tolist()[:2] == ["MLI2", "MLI1"] and pd.isna(found[2]) and found[3] == "NGA1"
+    assert found.dtype == STR
+    more = pd.concat([days.iloc[[0, 1, 3]], days.iloc[[0]].assign(event_key="e")], ignore_index=True)
+    again, _ = ids.assign(more, registry)
+    assert again.tolist() == ["MLI2", "MLI1", "NGA1", "MLI3"]
