@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow.compute as pc
@@ -131,7 +132,13 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
                            high.reindex(event).to_numpy(), index=claims.index)
     add("claims", "fatalities_high", "claim_within_event_high",
         (claims["fatalities_high"] > event_high).fillna(False).astype(bool), claims["claim_id"])
-    no_toll = ~isin(events["event_id_cnty"], claims.loc[claims["fatalities_best"].notna(), "event_id_cnty"])
+    # Events some claim with a toll points at, from the claims' event rows: marked at the first
+    # row of each event ID, then read by every row holding that ID (IDs repeat only in a failing build).
+    # (positions matches a missing ID with a missing ID; membership never does.)
+    tolled = np.zeros(len(events), dtype=bool)
+    tolled[event[(event >= 0) & claims["fatalities_best"].notna().to_numpy() & claims["event_id_cnty"].notna().to_numpy()]] = True
+    first_row = positions(events["event_id_cnty"], events["event_id_cnty"])
+    no_toll = pd.Series(events["event_id_cnty"].isna().to_numpy() | ~tolled[first_row], index=events.index)
     add("events", "fatalities_high", "no_claims_means_zero",
         no_toll & (events["fatalities_high"] > 0), events["event_id_cnty"])
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)

@@ -258,3 +258,26 @@ def test_changes_against_a_published_release_read_by_row_group(tables, published
     want = diff.diff(tables, new)
     assert set(want["change"]) == {"deleted", "modified"}
     pd.testing.assert_frame_equal(changes.result(ids_of(new)), want)
+
+
+ids_ = st.one_of(st.none(), st.sampled_from(["MLI1", "MLI2", "NGA1", "SYR7"]))
+
+
+@given(st.lists(st.tuples(ids_, st.integers(0, 3)), max_size=8),
+       st.lists(st.tuples(ids_, st.one_of(st.none(), st.integers(0, 3))), max_size=10))
+def test_no_claims_means_zero_is_the_membership_rule(events, claims):
+    """An event with a toll fails when no claim with a best figure points at its ID: the same
+    rows as the plain membership rule, with repeated and missing IDs on either side."""
+    ev = pd.DataFrame({"event_id_cnty": pd.Series([e[0] for e in events], dtype="str"),
+                       "fatalities_high": pd.Series([e[1] for e in events], dtype="int64")})
+    cl = pd.DataFrame({"claim_id": pd.Series([f"c{i}" for i in range(len(claims))], dtype="str"),
+                       "event_id_cnty": pd.Series([c[0] for c in claims], dtype="str"),
+                       "report_id": pd.Series(["r"] * len(claims), dtype="str"),
+                       "fatalities_best": pd.Series([c[1] for c in claims], dtype="Int64"),
+                       "fatalities_high": pd.Series([c[1] for c in claims], dtype="Int64")})
+    reports = pd.DataFrame({"report_id": pd.Series(["r"], dtype="str")})
+    failures = schemas.cross_table_failures(ev, cl, reports)
+    got = failures.loc[failures["check"] == "no_claims_means_zero", "row"].tolist()
+    with_toll = set(cl.loc[cl["fatalities_best"].notna() & cl["event_id_cnty"].notna(), "event_id_cnty"])
+    want = [i for i, (eid, high) in enumerate(events) if high > 0 and (eid is None or eid not in with_toll)]
+    assert got == want
