@@ -249,7 +249,18 @@ def claim_table(staged: Staged, defs: pd.DataFrame, claim_def: np.ndarray, figur
     for kind in ("killed", "wounded"):
         out[kind] = figures[kind]["text"]
         out[f"{kind}_rule"] = figures[kind]["rule"]
+    # Few distinct texts in millions of rows: held as categories, each part takes small codes and
+    # decodes them (_finish) instead of taking text from a column of millions of rows.
+    for col in ("victims", "claimant_actor", "killed", "killed_rule", "wounded", "wounded_rule"):
+        out[col] = _coded(out[col])
     return out
+
+
+def _coded(text: pd.Series) -> pd.Series:
+    """A text column as a category of its distinct values (pyarrow's hash; missing stays missing)."""
+    codes, uniques = pd.factorize(text)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str")), index=text.index,
+                     name=text.name)
 
 
 # -- assembly --------------------------------------------------------------------------------
