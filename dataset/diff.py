@@ -149,13 +149,13 @@ class ParquetTable:
     def rows(self, at: np.ndarray) -> pd.DataFrame:
         """The rows at positions `at`, in that order, from the row groups holding them only."""
         at = np.asarray(at, dtype=np.int64)
-        groups = np.unique(np.searchsorted(self.starts, at, side="right") - 1)
+        group = np.searchsorted(self.starts, at, side="right") - 1
+        groups = np.unique(group)
         if not len(groups):
             return self.empty
         read = self.file.read_row_groups(groups.tolist())
         sizes = self.starts[groups + 1] - self.starts[groups]
         # each position within the read groups: its offset in its group, plus the rows of the groups before
-        group = np.searchsorted(self.starts, at, side="right") - 1
         local = at - self.starts[group] + (np.cumsum(sizes) - sizes)[np.searchsorted(groups, group)]
         return typed(self.name, read.take(pa.array(local)).to_pandas())
 

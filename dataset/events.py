@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import categorical, decoded, per_distinct, positions, solid, take_chunks
+from schemas.frames import as_category, categorical, decoded, per_distinct, positions, solid, take_chunks
 
 from . import memory
 from .ids import assign
@@ -252,15 +252,8 @@ def claim_table(staged: Staged, defs: pd.DataFrame, claim_def: np.ndarray, figur
     # Few distinct texts in millions of rows: held as categories, each part takes small codes and
     # decodes them (_finish) instead of taking text from a column of millions of rows.
     for col in ("victims", "claimant_actor", "killed", "killed_rule", "wounded", "wounded_rule"):
-        out[col] = _coded(out[col])
+        out[col] = as_category(out[col])
     return out
-
-
-def _coded(text: pd.Series) -> pd.Series:
-    """A text column as a category of its distinct values (pyarrow's hash; missing stays missing)."""
-    codes, uniques = pd.factorize(text)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str")), index=text.index,
-                     name=text.name)
 
 
 # -- assembly --------------------------------------------------------------------------------
@@ -316,10 +309,6 @@ class Assembly:
     def event_rows(self, start: int, stop: int) -> pd.DataFrame:
         """Rows start..stop of the published events table."""
         at = self.event_order[start:stop]
-        # Every take from a chunked column joins its chunks first: the other columns are joined
-        # once (a no-op when staged.py already did); the notes, the widest, stay in chunks and
-        # are taken chunk by chunk (_notes).
-        self.staged.events = solid(self.staged.events, leave=("notes",))
         return _events(self.staged, self.defs, self.sources, self.row_def[at], self.row_day[at], self.row_date[at],
                        self.row_id.iloc[at].reset_index(drop=True), {k: v[at] for k, v in self.totals.items()})
 
@@ -336,7 +325,10 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     defs, def_of_key = event_definitions(staged, resolve, inter, keys)
     event_def, claim_def = def_of_key[keys.event_key], def_of_key[keys.claim_key]
     # The staged input is trimmed as the steps below finish with it: a third of it at a million events.
-    staged.events = staged.events[FROM_STAGED]
+    # Every take from a chunked column joins its chunks first: the columns the event parts take
+    # are joined here, once (a no-op when staged.py did), but the notes, the widest, which
+    # _notes takes chunk by chunk.
+    staged.events = solid(staged.events[FROM_STAGED], leave=("notes",))
     n_days = defs["n_days"].to_numpy()
     first_row = np.cumsum(n_days) - n_days
     row_def, row_day = days.spread(n_days)  # one event row per day
@@ -361,24 +353,20 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     memory.give_back()
     number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
     order = np.lexsort((number, row_date, defs["country_code"].to_numpy()[row_def]))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
+    rank = rows_of(order, len(order))  # each event row's place in the published order
     sources = event_sources(len(defs), event_def, claim_def, rows)
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
     # The reports in published order (by ID), and each claim's report ranked in it: the rows of
     # the reports rank the claims when every claim has one, without coding the claims' IDs again.
     published = staged.reports.rename(columns={"file": "raw_path"})
-    report_code = rows.claim_report
-    ranked = len(rows.reports) == len(published) and bool((report_code >= 0).all())
+    by_id = np.arange(len(published))
     if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
         by_id = published["report_id"].argsort(kind="stable").to_numpy()
         published = published.iloc[by_id]
-        if ranked:
-            report_code = np.empty(len(by_id), dtype=np.int64)
-            report_code[by_id] = np.arange(len(by_id))
-            report_code = report_code[rows.claim_report]
-    if not ranked:
+    if len(rows.reports) == len(by_id) and (rows.claim_report >= 0).all():  # rows.reports are the staged reports
+        report_code = rows_of(by_id, len(by_id))[rows.claim_report]
+    else:
         report_code = pd.factorize(c["report_id"], sort=True)[0]
     del rows, event_def
     c_order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))

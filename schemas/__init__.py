@@ -123,7 +123,9 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
         for idx, value in values[mask].items():
             rows.append({"table": table, "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
 
-    event = positions(claims["event_id_cnty"], events["event_id_cnty"])  # each claim's event row, -1 if none
+    # Each claim's event row, -1 if none. A missing ID points at no event: pyarrow's lookup would
+    # match it with an event whose ID is missing too (membership tests never match missing values).
+    event = np.where(claims["event_id_cnty"].isna().to_numpy(), -1, positions(claims["event_id_cnty"], events["event_id_cnty"]))
     add("claims", "event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
     add("claims", "report_id", "claim_points_at_report",
         ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
@@ -134,11 +136,9 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
         (claims["fatalities_high"] > event_high).fillna(False).astype(bool), claims["claim_id"])
     # Events some claim with a toll points at, from the claims' event rows: marked at the first
     # row of each event ID, then read by every row holding that ID (IDs repeat only in a failing build).
-    # (positions matches a missing ID with a missing ID; membership never does.)
     tolled = np.zeros(len(events), dtype=bool)
-    tolled[event[(event >= 0) & claims["fatalities_best"].notna().to_numpy() & claims["event_id_cnty"].notna().to_numpy()]] = True
-    first_row = positions(events["event_id_cnty"], events["event_id_cnty"])
-    no_toll = pd.Series(events["event_id_cnty"].isna().to_numpy() | ~tolled[first_row], index=events.index)
+    tolled[event[(event >= 0) & claims["fatalities_best"].notna().to_numpy()]] = True
+    no_toll = pd.Series(~tolled[positions(events["event_id_cnty"], events["event_id_cnty"])], index=events.index)
     add("events", "fatalities_high", "no_claims_means_zero",
         no_toll & (events["fatalities_high"] > 0), events["event_id_cnty"])
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)

@@ -61,6 +61,14 @@ def categorical(values: pd.Series, dtype: pd.CategoricalDtype) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, dtype=dtype), index=values.index, name=values.name)
 
 
+def as_category(values: pd.Series) -> pd.Series:
+    """Text as a category of its own distinct values, coded by pyarrow's hash kernel (missing
+    stays missing); `astype("category")` goes through Python objects."""
+    codes, uniques = pd.factorize(values)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str")), index=values.index,
+                     name=values.name)
+
+
 def decoded(values: pd.Series) -> pd.Series:
     """A categorical column of text as a plain "str" column (`astype("str")` goes through Python objects)."""
     cats = values.cat.categories

@@ -267,7 +267,8 @@ ids_ = st.one_of(st.none(), st.sampled_from(["MLI1", "MLI2", "NGA1", "SYR7"]))
        st.lists(st.tuples(ids_, st.one_of(st.none(), st.integers(0, 3))), max_size=10))
 def test_no_claims_means_zero_is_the_membership_rule(events, claims):
     """An event with a toll fails when no claim with a best figure points at its ID: the same
-    rows as the plain membership rule, with repeated and missing IDs on either side."""
+    rows as the plain membership rule, with repeated and missing IDs on either side. Claims
+    pointing at no event follow the same rule."""
     ev = pd.DataFrame({"event_id_cnty": pd.Series([e[0] for e in events], dtype="str"),
                        "fatalities_high": pd.Series([e[1] for e in events], dtype="int64")})
     cl = pd.DataFrame({"claim_id": pd.Series([f"c{i}" for i in range(len(claims))], dtype="str"),
@@ -281,3 +282,7 @@ def test_no_claims_means_zero_is_the_membership_rule(events, claims):
     with_toll = set(cl.loc[cl["fatalities_best"].notna() & cl["event_id_cnty"].notna(), "event_id_cnty"])
     want = [i for i, (eid, high) in enumerate(events) if high > 0 and (eid is None or eid not in with_toll)]
     assert got == want
+    # and a claim points at an event only by an ID that is there: a missing ID points at none
+    pointing = failures.loc[failures["check"] == "claim_points_at_event", "row"].tolist()
+    known = {e[0] for e in events if e[0] is not None}
+    assert pointing == [i for i, (eid, _) in enumerate(claims) if eid is None or eid not in known]
