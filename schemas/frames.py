@@ -82,7 +82,11 @@ def text(values: pd.Series) -> pd.Series:
 
 
 def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
-    """Position of each value in `keys` (first match), -1 where absent: pyarrow's hash index."""
+    """Position of each value in `keys` (first match), -1 where absent: pyarrow's hash index.
+
+    A missing value matches the first missing key, as pyarrow's index_in does (keys.py relies on
+    it); a caller for whom a missing value must point nowhere masks it (cross_table_failures).
+    """
     if len(values) == 0:
         return np.array([], dtype=np.int64)
     if len(keys) == 0:
