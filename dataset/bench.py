@@ -54,6 +54,21 @@ Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets re
 version over the first (every later release is compared with the one before): 38 s, peak 2.9
 GB (was 36-43 s and 3.1-3.2 GB). Unchanged parts and columns of the tables are found in Arrow;
 the previous release's IDs stay Arrow text, not Python objects.
+
+Where the time goes besides Python (perf and getrusage, measured by hand): a quarter of the
+build's CPU time (a third at 3M) is the kernel's, filling pages of memory on first use. At 1M: user
+28-30 s, system 10-11 s, 2.9M page faults; at 3M: user 91-99 s (3.3x the 1M run: linear),
+system 40-46 s (4.3x), 9.0M faults. Each fault costs 3.5 us at 1M and 5 us at 3M. On this
+virtual machine (its balloon reports free pages to the host, which takes them back) writing
+memory a process never used costs 1.5-2 s per GB; memory freed and taken again at once 0.1 s
+per GB in 2 MB pages and 0.4 s in 4 KB pages; taken again 10 s after, 0.4 s per GB in 2 MB
+pages. The bigger the build, the more of its memory comes fresh. Half the faults are Arrow
+copying text into new buffers (take, concatenate, the CSV reader). Allocator settings change
+little: jemalloc keeping every freed page (dirty_decay_ms -1) cuts the faults to 1.0-1.3M and
+system time by 3-4 s at 1M, but the peak grows to 4.0-4.2 GB; a 5 s decay with glibc keeping
+its heap ran 3M in 100.6-108.3 s against 103.5-116.0 s (three runs each, alternated), and made
+no difference beyond noise at 1M. Arrow's jemalloc reads its settings only when pyarrow loads,
+so they would have to come from the environment, not from the builder.
 """
 STAGES = ["parse", "normalize", "aggregate", "validate", "write"]
 
