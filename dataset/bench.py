@@ -62,7 +62,8 @@ system 40-46 s (4.3x), 9.0M faults. Each fault costs 3.5 us at 1M and 5 us at 3M
 virtual machine (its balloon reports free pages to the host, which takes them back) writing
 memory a process never used costs 1.5-2 s per GB; memory freed and taken again at once 0.1 s
 per GB in 2 MB pages and 0.4 s in 4 KB pages; taken again 10 s after, 0.4 s per GB in 2 MB
-pages. The bigger the build, the more of its memory comes fresh. Half the faults are Arrow
+pages. Faults grow 3.1x from 1M to 3M and their cost 4.3x: more of a bigger build's memory
+is, we infer, memory the host took back. Half the faults are Arrow
 copying text into new buffers (take, concatenate, the CSV reader). Allocator settings change
 little: jemalloc keeping every freed page (dirty_decay_ms -1) cuts the faults to 1.0-1.3M and
 system time by 3-4 s at 1M, but the peak grows to 4.0-4.2 GB; a 5 s decay with glibc keeping
