@@ -103,7 +103,8 @@ def take_chunks(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
 
     pyarrow's take on a chunked column first joins all its chunks: for the notes, a copy of
     the whole column on every call. Here each chunk gives the rows that fall in it, and one
-    more take of just the rows taken puts them back in the order of `at`.
+    more take of just the rows taken puts them back in the order of `at`, unless they already
+    are (raw rows in published order).
     """
     at = np.asarray(at, dtype=np.int64)
     if column.num_chunks == 1:
@@ -116,6 +117,8 @@ def take_chunks(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
     cuts = np.searchsorted(chunk[order], np.arange(column.num_chunks + 1))
     pieces = [column.chunk(c).take(pa.array(at[order[cuts[c]:cuts[c + 1]]] - bounds[c]))
               for c in range(column.num_chunks) if cuts[c] < cuts[c + 1]]
+    if (chunk[1:] >= chunk[:-1]).all():  # rows in the order of the chunks (sources sorted as published): joined as they are
+        return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return pa.concat_arrays(pieces).take(pa.array(back))

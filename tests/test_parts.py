@@ -156,9 +156,10 @@ def test_take_chunks_is_take(chunks, data):
     column = pa.chunked_array([pa.array(c, type=pa.large_string()) for c in chunks], type=pa.large_string())
     n = len(column)
     at = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=12) if n else st.just([])), dtype=np.int64)
-    taken = take_chunks(column, at)
-    assert isinstance(taken, pa.Array)
-    assert taken.equals(column.combine_chunks().take(pa.array(at, type=pa.int64())))
+    for rows in (at, np.sort(at)):  # sorted: the rows come in the order of the chunks, joined without a reorder
+        taken = take_chunks(column, rows)
+        assert isinstance(taken, pa.Array)
+        assert taken.equals(column.combine_chunks().take(pa.array(rows, type=pa.int64())))
 
 
 @settings(max_examples=15, deadline=None)
