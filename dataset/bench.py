@@ -4,8 +4,9 @@
 N events (skewed countries, the 25 sub-event types with their event types, thousands of actors,
 several claims per event in mixed phrasings, multi-day events, long notes), then in separate
 processes measures (1) the floor: pyarrow reading the same events and claims sheets and writing
-Parquet and CSV, and (2) the real build, with time and peak memory per stage. `--reports N`
-does the same for N YAML reports, then edits one report and rebuilds with the parse cache.
+Parquet and CSV, and (2) the real build, with time, peak memory, CPU (user and system) and page
+faults per stage. `--reports N` does the same for N YAML reports, then edits one report and
+rebuilds with the parse cache.
 Synthetic data lives in a scratch folder, never in raw/.
 """
 
@@ -15,11 +16,13 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -266,34 +269,53 @@ class Memory:
         self._thread.join()
 
 
+def _cpu() -> tuple[float, float, int]:
+    """This process's CPU seconds in user and in system (kernel) mode, and its page faults so far.
+
+    Every thread counts: pyarrow's readers and writers, as well as the stage's own thread."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime, r.ru_stime, r.ru_minflt + r.ru_majflt
+
+
+def _since(start: tuple[float, float, int]) -> list[float]:
+    return [now - then for now, then in zip(_cpu(), start)]
+
+
 def measure_floor(raw: Path, out: Path) -> dict:
     """pyarrow alone: read every events and claims sheet, write each as Parquet and CSV."""
     with Memory() as mem:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu()
         out.mkdir(parents=True, exist_ok=True)
         for name in ("events", "claims"):
             tables = [pacsv.read_csv(p) for p in sorted(raw.glob(f"sheets/*/{name}.csv"))]
             table = pa.concat_tables(tables) if tables else pa.table({})
             pq.write_table(table, out / f"{name}.parquet", compression="zstd")
             pacsv.write_csv(table, out / f"{name}.csv")
-        seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_mb": max(mem.peaks.values())}
+        seconds, used = time.perf_counter() - start, _since(cpu)
+    return {"seconds": seconds, "peak_mb": max(mem.peaks.values()), "cpu": used}
 
 
 def measure_build(raw: Path, out: Path, version: str) -> dict:
     from . import build, pipeline
 
+    stage_cpu: dict[str, list[float]] = {}
+
     class Timed(pipeline.Stages):
-        def timed(self, name):  # noqa: D102 - also tells the memory sampler the stage
-            mem.stage = name
-            return super().timed(name)
+        @contextmanager
+        def timed(self, name):  # noqa: D102 - also tells the memory sampler the stage, and counts its CPU
+            mem.stage, cpu = name, _cpu()
+            try:
+                with super().timed(name):
+                    yield
+            finally:
+                stage_cpu[name] = [a + b for a, b in zip(stage_cpu.get(name, [0.0, 0.0, 0]), _since(cpu))]
 
     with Memory() as mem:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu()
         outcome = build.run(raw, out, version, stages=(stages := Timed()))
-        seconds = time.perf_counter() - start
+        seconds, used = time.perf_counter() - start, _since(cpu)
     return {"seconds": seconds, "stages": stages.seconds, "stage_peak_mb": mem.peaks,
-            "peak_mb": max(mem.peaks.values()), "rows": outcome.rows}
+            "peak_mb": max(mem.peaks.values()), "rows": outcome.rows, "stage_cpu": stage_cpu, "cpu": used}
 
 
 def measure_load(release: Path) -> dict:
@@ -322,12 +344,19 @@ def _child(kind: str, raw: Path, out: Path, version: str = "2024.07.0") -> dict:
 
 
 def table(result: dict, floor: dict | None) -> str:
-    lines = [f"{'stage':<10} {'seconds':>8} {'peak MB':>8}"]
+    """Wall seconds and peak memory per stage; then the process's CPU in user and system mode
+    (every thread) and its page faults in thousands: system time is the kernel filling fresh
+    pages, which grows faster than the rows on some machines (bench/RESULTS.md)."""
+    def row(label: str, seconds: float, peak: float, cpu) -> str:
+        user, system, faults = cpu if cpu else (0.0, 0.0, 0)
+        return f"{label:<10} {seconds:8.2f} {peak:8.0f} {user:8.2f} {system:8.2f} {faults / 1000:9.0f}"
+
+    lines = [f"{'stage':<10} {'seconds':>8} {'peak MB':>8} {'user s':>8} {'system s':>8} {'faults k':>9}"]
     for s in STAGES:
-        lines.append(f"{s:<10} {result['stages'].get(s, 0):8.2f} {result['stage_peak_mb'].get(s, 0):8.0f}")
-    lines.append(f"{'build':<10} {result['seconds']:8.2f} {result['peak_mb']:8.0f}")
+        lines.append(row(s, result["stages"].get(s, 0), result["stage_peak_mb"].get(s, 0), result["stage_cpu"].get(s)))
+    lines.append(row("build", result["seconds"], result["peak_mb"], result["cpu"]))
     if floor:
-        lines.append(f"{'floor':<10} {floor['seconds']:8.2f} {floor['peak_mb']:8.0f}")
+        lines.append(row("floor", floor["seconds"], floor["peak_mb"], floor["cpu"]))
     return "\n".join(lines)
 
 

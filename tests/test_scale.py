@@ -199,3 +199,21 @@ def test_joining_staged_parts_consumes_them_and_keeps_their_rows_in_order():
     assert joined.claims["file"].tolist() == expected["file"].tolist()
     chunks = [getattr(joined.claims[c].array, "_pa_array", None) for c in joined.claims.columns]
     assert all(c is None or c.num_chunks <= 1 for c in chunks)
+
+
+def test_bench_measures_every_stage_with_its_cpu(tmp_path):
+    """The benchmark's build measurement on the multi-report raw set: wall time, peak memory and
+    the process's CPU (user, system) and page faults for every stage, summed over the stages'
+    interleaved parts, within the whole build's. Measured, never asserted against a speed."""
+    from dataset import bench
+
+    result = bench.measure_build(MULTI_RAW, tmp_path / "out", "2024.07.0")
+    assert set(bench.STAGES) <= set(result["stage_cpu"]) and result["rows"]["events"] > 0
+    for stage in bench.STAGES:
+        user, system, faults = result["stage_cpu"][stage]
+        assert user >= 0 and system >= 0 and faults >= 0
+    total = [sum(result["stage_cpu"][s][i] for s in result["stage_cpu"]) for i in range(3)]
+    assert all(part <= whole + 1e-6 for part, whole in zip(total, result["cpu"]))
+    lines = bench.table(result, None).splitlines()
+    assert lines[0].split() == ["stage", "seconds", "peak", "MB", "user", "s", "system", "s", "faults", "k"]
+    assert [line.split()[0] for line in lines[1:]] == [*bench.STAGES, "build"]
