@@ -26,7 +26,8 @@ eval: $(STAMP)
 	$(PY) -m dataset.draft.evaluate tests/draft_eval .
 
 # Benchmark (not a test): synthetic raw sets of EVENTS events (coding sheets) against the pyarrow
-# I/O floor; REPORTS=N also benchmarks N YAML reports (full build, then one edited report).
+# I/O floor; EVENTS="1000000 3000000" runs both sizes and says how build and floor grew;
+# REPORTS=N also benchmarks N YAML reports (full build, then one edited report).
 bench: $(STAMP)
 	$(PY) -m dataset.bench --events $(EVENTS) $(if $(REPORTS),--reports $(REPORTS),)
 

@@ -5,8 +5,9 @@ N events (skewed countries, the 25 sub-event types with their event types, thous
 several claims per event in mixed phrasings, multi-day events, long notes), then in separate
 processes measures (1) the floor: pyarrow reading the same events and claims sheets and writing
 Parquet and CSV, and (2) the real build, with time, peak memory, CPU (user and system) and page
-faults per stage. `--reports N` does the same for N YAML reports, then edits one report and
-rebuilds with the parse cache.
+faults per stage. Several sizes (`--events 1000000 3000000`) run in turn, and each later one
+says how build and floor grew from the first. `--reports N` does the same for N YAML reports,
+then edits one report and rebuilds with the parse cache.
 Synthetic data lives in a scratch folder, never in raw/.
 """
 
@@ -371,7 +372,9 @@ def _generated(work: Path, folder: str, n: int, write, what: str) -> Path:
     return raw
 
 
-def bench_events(n: int, work: Path) -> str:
+def bench_events(n: int, work: Path, before: tuple[int, dict, dict] | None = None) -> tuple[str, dict, dict]:
+    """(report, build result, floor result) for n events. `before` is (events, build, floor) of a
+    smaller size measured in the same invocation: the report then says how build and floor grew."""
     raw, out = _generated(work, "sheets", n, write_sheets, "events"), work / f"out-{n}"
     shutil.rmtree(out, ignore_errors=True)
     floor = _child("floor", raw, work / f"floor-{n}")
@@ -380,9 +383,21 @@ def bench_events(n: int, work: Path) -> str:
     ratio = result["seconds"] / floor["seconds"]
     last = f"build_s={result['seconds']:.2f} floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={result['peak_mb']:.0f}"
     rows = ", ".join(f"{v:,} {k}" for k, v in result["rows"].items())
-    load_line = (f"loading all tables: pd.read_parquet {loading['read_parquet']:.2f} s, dataset.load "
-                 f"{loading['dataset_load']:.2f} s ({loading['dataset_load'] / loading['read_parquet']:.2f}x)")
-    return f"events={n:,} ({rows})\n{table(result, floor)}\n{load_line}\n{last}"
+    lines = [f"events={n:,} ({rows})", table(result, floor),
+             f"loading all tables: pd.read_parquet {loading['read_parquet']:.2f} s, dataset.load "
+             f"{loading['dataset_load']:.2f} s ({loading['dataset_load'] / loading['read_parquet']:.2f}x)"]
+    if before:
+        lines.append(growth(before, (n, result, floor)))
+    return "\n".join([*lines, last]), result, floor
+
+
+def growth(small: tuple[int, dict, dict], large: tuple[int, dict, dict]) -> str:
+    """How time grew from a smaller run to a larger one of the same invocation, for the build and
+    for the floor: a build growing faster than the floor grows for a reason of its own."""
+    (n0, build0, floor0), (n1, build1, floor1) = small, large
+    return (f"growth from {n0:,} events in this invocation: {n1 / n0:.2f}x the events, build "
+            f"{build1['seconds'] / build0['seconds']:.2f}x, floor {floor1['seconds'] / floor0['seconds']:.2f}x, "
+            f"build system time {build1['cpu'][1] / max(build0['cpu'][1], 1e-9):.2f}x")
 
 
 def bench_reports(n: int, work: Path) -> str:
@@ -449,7 +464,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     p = argparse.ArgumentParser(prog="python -m dataset bench")
-    p.add_argument("--events", type=int, help="events in the coding-sheet benchmark")
+    p.add_argument("--events", type=int, nargs="+",
+                   help="events in the coding-sheet benchmark; several sizes run in turn, each later one "
+                        "compared with the first (e.g. --events 1000000 3000000)")
     p.add_argument("--reports", type=int, help="YAML reports in the report benchmark")
     p.add_argument("--work", default=os.environ.get("BENCH_DIR", "/tmp/dataset-bench"), help="scratch folder")
     p.add_argument("--no-record", action="store_true", help="do not update bench/RESULTS.md")
@@ -459,9 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     outputs = []
     if args.reports:
         outputs.append((f"{args.reports:,} YAML reports", bench_reports(args.reports, work)))
-    if args.events or not args.reports:  # last, so the last line is build_s=... floor_s=...
-        n = args.events or 1_000_000
-        outputs.append((f"{n:,} events from coding sheets", bench_events(n, work)))
+    first = None
+    for n in args.events or ([] if args.reports else [1_000_000]):  # last, so the last line is build_s=... floor_s=...
+        text, result, floor = bench_events(n, work, first)
+        first = first or (n, result, floor)
+        outputs.append((f"{n:,} events from coding sheets", text))
     for label, text in outputs:
         if not args.no_record:
             record(text, label)

@@ -217,3 +217,12 @@ def test_bench_measures_every_stage_with_its_cpu(tmp_path):
     lines = bench.table(result, None).splitlines()
     assert lines[0].split() == ["stage", "seconds", "peak", "MB", "user", "s", "system", "s", "faults", "k"]
     assert [line.split()[0] for line in lines[1:]] == [*bench.STAGES, "build"]
+
+
+def test_bench_growth_compares_build_and_floor_of_one_invocation():
+    from dataset import bench
+
+    small = (1_000_000, {"seconds": 30.0, "cpu": [28.0, 10.0, 1]}, {"seconds": 5.0})
+    large = (3_000_000, {"seconds": 105.0, "cpu": [90.0, 40.0, 1]}, {"seconds": 18.0})
+    assert bench.growth(small, large) == ("growth from 1,000,000 events in this invocation: 3.00x the events, "
+                                          "build 3.50x, floor 3.60x, build system time 4.00x")
