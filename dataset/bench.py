@@ -47,12 +47,12 @@ Targets (issue 6) and where the builder stands:
 
 | target | status |
 |---|---|
-| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 32.5 s in the latest run, 6.6x its floor of 4.9 s (29.7-33 s and 5.3-6.6x over runs since stop 15; 36-41 s before keys were coded as integers; 65 s, 14x, at first). Threads do not help the Python half: a part made ahead on a second thread while the one before is checked gained nothing (31.5 s against 31.3 s over five runs each) |
+| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 30.0 s in the latest run, 5.15x its floor of 5.8 s (29.7-33 s and 5.15-6.6x over runs since stop 15; 36-41 s before keys were coded as integers; 65 s, 14x, at first). Threads do not help the Python half: a part made ahead on a second thread while the one before is checked gained nothing (31.5 s against 31.3 s over five runs each) |
 | peak memory under 3 GB at 1M events | met: 2.5 GB (2.5-2.7 over runs; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; the claims' repeated texts held as categories |
-| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.3 GB (was 12.9 GB). Time not met: 113.4 s in the latest run, 3.5x the 1M run (3.4-3.8x over runs since stop 15). The pyarrow floor itself grew 3.6x in the same pair of runs (4.9 to 17.8 s), its system time 3.5x: what grows faster than the rows is the kernel's work on fresh memory (below), in the floor as in the build |
-| 100,000 YAML reports: full build under 30 s | met: 23.6 s (22-27 s over runs), timed with the raw files in the page cache (the bench reads them first); from a cold cache after a 3M run, 32.5 s |
-| one edited report on 100,000 rebuilt under 5 s | met: 4.0 s timed inside the process (3.7-4.2 s over runs); 4.8 s for `python -m dataset build` timed from outside (4.4-4.8 s), which adds the interpreter, the imports (0.6 s) and its exit (0.2 s). This machine is noisy: expect +-0.5 s |
-| dataset.load within 1.5x of pd.read_parquet | met: 0.7-1.3x at 1M and 3M |
+| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.3 GB (was 12.9 GB). Time not met: 115.9 s in the latest run, 3.86x the 1M run of the same invocation (`make bench EVENTS="1000000 3000000"`; 3.4-3.9x over runs since stop 15). User time grows 3.3x, linearly; system time 4-5.5x (below). The floor grew 2.9x in that invocation and 3.6x in another: it needs 3.9 GB at 3M where the build needs 7.3 |
+| 100,000 YAML reports: full build under 30 s | met: 23.2 s (22-27 s over runs), timed with the raw files in the page cache (the bench reads them first); from a cold cache after a 3M run, 32.5 s |
+| one edited report on 100,000 rebuilt under 5 s | met: 4.0 s timed inside the process (3.7-4.2 s over runs); 4.5 s for `python -m dataset build` timed from outside (4.4-4.8 s), which adds the interpreter, the imports (0.6 s) and its exit (0.2 s). This machine is noisy: expect +-0.5 s |
+| dataset.load within 1.5x of pd.read_parquet | met: 0.67-1.3x at 1M and 3M |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
 version over the first (every later release is compared with the one before): 38 s, peak 2.9
@@ -61,12 +61,12 @@ the previous release's IDs stay Arrow text, not Python objects.
 
 Where the time goes besides Python (the tables' user and system columns; perf by hand): a
 quarter of the build's CPU time, a third at 3M, is the kernel's, filling pages of memory on
-first use. At 1M: user 28-30 s, system 10-13 s, 2.9M page faults; at 3M: user 91-99 s (3.3x
-the 1M run: linear), system 40-46 s (about 4x), 9.0M faults. Each fault costs 3.5 us at 1M and
-5 us at 3M. On this virtual machine (its balloon reports free pages to the host, which takes
+first use. At 1M: user 28-30 s, system 9-13 s, 2.9M page faults; at 3M: user 91-99 s (3.3x
+the 1M run: linear), system 40-50 s (4-5.5x), 9.0M faults. Each fault costs 3-3.5 us at 1M and
+5-5.6 us at 3M. On this virtual machine (its balloon reports free pages to the host, which takes
 them back) writing memory a process never used costs 1.5-2 s per GB; memory freed and taken
 again at once 0.1 s per GB in 2 MB pages and 0.4 s in 4 KB pages; taken again 10 s after, 0.4
-s per GB in 2 MB pages. Faults grow 3.1x from 1M to 3M and their cost about 4x: more of a
+s per GB in 2 MB pages. Faults grow 3.1x from 1M to 3M and system time 4-5.5x: more of a
 bigger build's memory is, we infer, memory the host took back. Half the faults are Arrow
 copying text into new buffers (take, concatenate, the CSV reader). Allocator settings change
 little: jemalloc keeping every freed page (dirty_decay_ms -1) cuts the faults to 1.0-1.3M and
