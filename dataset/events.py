@@ -8,6 +8,7 @@ columns are computed from the vocabularies, never typed by hand.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -354,7 +355,12 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
     order = np.lexsort((number, row_date, defs["country_code"].to_numpy()[row_def]))
     rank = rows_of(order, len(order))  # each event row's place in the published order
-    sources = event_sources(len(defs), event_def, claim_def, rows)
+    # Each event's outlets are made on a second thread while the claims are put in order here:
+    # neither needs the other, both spend their time in kernels that release the GIL, and
+    # memory is below its peak (claim_table) by then.
+    pool = ThreadPoolExecutor(max_workers=1)
+    outlets = pool.submit(event_sources, len(defs), event_def, claim_def, rows)
+    pool.shutdown(wait=False)
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
     # The reports in published order (by ID), and each claim's report ranked in it: the rows of
@@ -371,9 +377,11 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     del rows, event_def
     c_order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
     staged.reports = staged.reports.iloc[:0]
-    return Assembly(staged, defs, sources, claims, registry, _finish(published, "reports"), row_def, row_day,
-                    row_date, ids, per_row, order, cr_claim[c_order], cr_day[c_order], cr_ndays[c_order],
-                    cr_row[c_order], {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
+    in_order = (cr_claim[c_order], cr_day[c_order], cr_ndays[c_order], cr_row[c_order],
+                {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
+    reports = _finish(published, "reports")
+    return Assembly(staged, defs, outlets.result(), claims, registry, reports, row_def, row_day, row_date, ids,
+                    per_row, order, *in_order)
 
 
 def _events(staged: Staged, defs: pd.DataFrame, sources: pd.DataFrame, row_def: np.ndarray, row_day: np.ndarray,
