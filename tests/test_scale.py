@@ -226,3 +226,20 @@ def test_bench_growth_compares_build_and_floor_of_one_invocation():
     large = (3_000_000, {"seconds": 105.0, "cpu": [90.0, 40.0, 1]}, {"seconds": 18.0})
     assert bench.growth(small, large) == ("growth from 1,000,000 events in this invocation: 3.00x the events, "
                                           "build 3.50x, floor 3.60x, build system time 4.00x")
+
+
+def test_sheet_batches_staged_side_by_side_keep_batch_order(tmp_path):
+    """Batches are staged two at a time; the staged rows and problems are those of one batch
+    after another, in the order of the batch folders."""
+    from dataset import bench
+    from dataset.readers import sheets
+
+    bench.write_sheets(tmp_path, 900, batch=150)
+    together = sheets.read(tmp_path)
+    one_by_one = Staged.concat([sheets.stage_batch(tmp_path, {s: p for s in sheets.SHEETS
+                                                              for p in [batch / f"{s}.csv"] if p.exists()})
+                                for batch in sorted((tmp_path / "sheets").iterdir())])
+    assert len(list((tmp_path / "sheets").iterdir())) == 6
+    for name in ("reports", "events", "claims"):
+        pd.testing.assert_frame_equal(getattr(together, name), getattr(one_by_one, name))
+    assert together.problems == one_by_one.problems
