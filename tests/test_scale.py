@@ -228,12 +228,14 @@ def test_bench_growth_compares_build_and_floor_of_one_invocation():
                                           "build 3.50x, floor 3.60x, build system time 4.00x")
 
 
-def test_sheet_batches_staged_side_by_side_keep_batch_order(tmp_path):
-    """Batches are staged two at a time; the staged rows and problems are those of one batch
-    after another, in the order of the batch folders."""
+@pytest.mark.parametrize("side_by_side_bytes", [512 * 1024**2, 0])
+def test_sheet_batches_staged_side_by_side_keep_batch_order(tmp_path, monkeypatch, side_by_side_bytes):
+    """Small batches are staged two at a time, big ones one at a time; either way the staged
+    rows and problems are those of one batch after another, in the order of the batch folders."""
     from dataset import bench
     from dataset.readers import sheets
 
+    monkeypatch.setattr(sheets, "SIDE_BY_SIDE_BYTES", side_by_side_bytes)
     bench.write_sheets(tmp_path, 900, batch=150)
     together = sheets.read(tmp_path)
     one_by_one = Staged.concat([sheets.stage_batch(tmp_path, {s: p for s in sheets.SHEETS

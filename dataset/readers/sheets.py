@@ -34,6 +34,7 @@ SHEETS = ("events", "claims")
 FORMATS = (".csv", ".parquet")
 MAX_BYTES = 4 * 1024**3
 CSV_BLOCK = 16 * 1024 * 1024  # a cell larger than this is refused, not read into memory whole
+SIDE_BY_SIDE_BYTES = 512 * 1024**2  # batches up to this size (both sheets) are staged two at a time
 
 REPORT_FIELDS = {"report_id": col.identifier, "source": col.text, "source_scale": col.text, "published": col.date,
                  "url": col.text, "headline": col.text, "language": col.text, "text": col.text}
@@ -73,15 +74,24 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
         batches[path.parent][sheet] = path
     # Two batches are staged at a time: reading a sheet is pyarrow's, converting its columns is
     # mostly kernels that release the GIL, so a second thread keeps the second core busy. Parts
-    # are kept in batch order, so the staged rows are the same as one batch after another.
-    parts = []
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for part in pool.map(lambda sheets: stage_batch(raw, sheets), [s for _, s in sorted(batches.items())]):
+    # are kept in batch order, so the staged rows are the same as one batch after another. A
+    # batch in memory is a few times its sheets' size: big batches are staged one at a time.
+    parts, ordered = [], [s for _, s in sorted(batches.items())]
+    largest = max((sum(_size(p) for p in s.values()) for s in ordered), default=0)
+    with ThreadPoolExecutor(max_workers=2 if largest <= SIDE_BY_SIDE_BYTES else 1) as pool:
+        for part in pool.map(lambda sheets: stage_batch(raw, sheets), ordered):
             parts.append(part)
             memory.give_back()  # a batch's raw sheets are dropped once staged: give them back
     staged = Staged.concat(parts)
     staged.problems = problems + staged.problems
     return staged
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # reported when the sheet is read
+        return 0
 
 
 def load_sheet(path: Path, root: Path) -> pd.DataFrame:
