@@ -47,11 +47,11 @@ Targets (issue 6) and where the builder stands:
 
 | target | status |
 |---|---|
-| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 28.6 s in the latest run, 5.2x its floor of 5.5 s (28.6-33 s and 5.1-6.6x over runs since stop 15; 36-41 s before keys were coded as integers; 65 s, 14x, at first). Threads help where the work is in kernels that release the GIL: the checks, the whole-table checks and each event's outlets now run on two threads (30.0 to 28.6 s at 1M and 115.9 to 102.3 s at 3M, same invocation each). They do not help the Python half: a part made ahead on a second thread while the one before is checked gained nothing (31.5 s against 31.3 s over five runs each) |
-| peak memory under 3 GB at 1M events | met: 2.56 GB (2.5-2.7 over runs; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; the claims' repeated texts held as categories. Work on a second thread is placed after memory's peak: beside claim_table it added 0.2 GB at 1M and 0.5 GB at 3M |
-| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.35 GB (was 12.9 GB). Time not met: 102.3 s in the latest run, 3.58x the 1M run of the same invocation (`make bench EVENTS="1000000 3000000"`; 3.4-3.9x over runs since stop 15). User time grows 3.3x, linearly; system time 4.6-5.5x (below). The floor grew 3.71x in that invocation, 2.94x in the one before |
-| 100,000 YAML reports: full build under 30 s | met: 22.7 s (22-27 s over runs), timed with the raw files in the page cache (the bench reads them first); from a cold cache after a 3M run, 32.5 s |
-| one edited report on 100,000 rebuilt under 5 s | met: 3.9 s timed inside the process (3.7-4.2 s over runs); 4.7 s for `python -m dataset build` timed from outside (4.4-4.8 s), which adds the interpreter, the imports (0.6 s) and its exit (0.2 s). This machine is noisy: expect +-0.5 s |
+| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 30.6 s in the latest run, 4.3x its floor of 7.1 s, both slow in that run (27.5-30.6 s and 4.3-5.2x over the last four runs; 29.7-33 s and 5.3-6.6x before this stop's threads; 36-41 s before keys were coded as integers; 65 s, 14x, at first). Threads help where the work is in kernels that release the GIL: sheet batches, the checks, the whole-table checks and each event's outlets now use the second core (3M: 115.9 to 97.0 s). They do not help the Python half: a part made ahead on a second thread while the one before is checked gained nothing (31.5 s against 31.3 s over five runs each) |
+| peak memory under 3 GB at 1M events | met: 2.56 GB (2.5-2.7 over runs; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; the claims' repeated texts held as categories. Work on a second thread is placed where memory is below its peak: beside claim_table it added 0.2 GB at 1M and 0.5 GB at 3M, so it is not done there |
+| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.3 GB (was 12.9 GB). Time not reliably met: 97.0 s in the latest run, 3.18x the 1M run of the same invocation (`make bench EVENTS="1000000 3000000"`), but that 1M run was slow; 3.58x and 3.86x in the two invocations before. User time grows 3.2-3.3x, linearly; system time 3.9-5.5x (below). The floor grew 2.5-3.7x over the same invocations |
+| 100,000 YAML reports: full build under 30 s | met: 23.1 s (22-27 s over runs), timed with the raw files in the page cache (the bench reads them first); from a cold cache after a 3M run, 32.5 s |
+| one edited report on 100,000 rebuilt under 5 s | met: 3.8 s timed inside the process (3.7-4.2 s over runs); 4.8 s for `python -m dataset build` timed from outside (4.4-4.8 s), which adds the interpreter, the imports (0.6 s) and its exit (0.2 s). This machine is noisy: expect +-0.5 s |
 | dataset.load within 1.5x of pd.read_parquet | met: 0.67-1.3x at 1M and 3M |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
@@ -62,11 +62,11 @@ the previous release's IDs stay Arrow text, not Python objects.
 Where the time goes besides Python (the tables' user and system columns; perf by hand): a
 quarter of the build's CPU time, a third at 3M, is the kernel's, filling pages of memory on
 first use. At 1M: user 28-30 s, system 9-13 s, 2.9M page faults; at 3M: user 91-99 s (3.3x
-the 1M run: linear), system 40-50 s (4-5.5x), 9.0M faults. Each fault costs 3-3.5 us at 1M and
+the 1M run: linear), system 40-50 s (3.9-5.5x), 8.1-9.0M faults. Each fault costs 3-3.5 us at 1M and
 5-5.6 us at 3M. On this virtual machine (its balloon reports free pages to the host, which takes
 them back) writing memory a process never used costs 1.5-2 s per GB; memory freed and taken
 again at once 0.1 s per GB in 2 MB pages and 0.4 s in 4 KB pages; taken again 10 s after, 0.4
-s per GB in 2 MB pages. Faults grow 3.1x from 1M to 3M and system time 4-5.5x: more of a
+s per GB in 2 MB pages. Faults grow 3.0-3.1x from 1M to 3M and system time 3.9-5.5x: more of a
 bigger build's memory is, we infer, memory the host took back. Half the faults are Arrow
 copying text into new buffers (take, concatenate, the CSV reader). Allocator settings change
 little: jemalloc keeping every freed page (dirty_decay_ms -1) cuts the faults to 1.0-1.3M and
