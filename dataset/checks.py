@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ import pycountry
 from schemas import vocab
 from schemas.frames import filter_rows, isin, per_distinct
 
-from . import geo
+from . import geo, threads
 from .keys import Keys, ReportRows, first, repeated, rows_of
 from .problems import WARNING, Problem, problem
 from .names import canonical, exploded
@@ -311,6 +311,5 @@ def run(staged: Staged, actors: pd.DataFrame, today: dt.date, keys: Keys, rows: 
     after another.
     """
     ctx = Context(resolver(actors), today, keys, rows)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        found = [pool.submit(check, staged, ctx) for check in CHECKS]
-        return [p for each in found for p in each.result()]
+    found = threads.in_order([partial(check, staged, ctx) for check in CHECKS])
+    return [p for each in found for p in each]

@@ -8,7 +8,6 @@ columns are computed from the vocabularies, never typed by hand.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ import schemas
 from schemas import vocab
 from schemas.frames import as_category, categorical, decoded, per_distinct, positions, solid, take_chunks
 
-from . import memory
+from . import memory, threads
 from .ids import assign
 from .keys import Keys, ReportRows, first, rows_of
 from .problems import Problem, problem
@@ -358,9 +357,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     # Each event's outlets are made on a second thread while the claims are put in order here:
     # neither needs the other, both spend their time in kernels that release the GIL, and
     # memory is below its peak (claim_table) by then.
-    pool = ThreadPoolExecutor(max_workers=1)
-    outlets = pool.submit(event_sources, len(defs), event_def, claim_def, rows)
-    pool.shutdown(wait=False)
+    outlets = threads.soon(event_sources, len(defs), event_def, claim_def, rows)
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
     # The reports in published order (by ID), and each claim's report ranked in it: the rows of

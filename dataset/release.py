@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 import schemas
 
+from . import threads
 from .problems import Problem
 
 MANIFEST = "manifest.json"
@@ -203,10 +204,7 @@ class TableWriter:
     def close_soon(self) -> Future:
         """`close` on a thread of its own, so the last part is encoded while the caller goes on;
         the future's result raises what closing raised."""
-        closer = ThreadPoolExecutor(max_workers=1)
-        closed = closer.submit(self.close)
-        closer.shutdown(wait=False)
-        return closed
+        return threads.soon(self.close)
 
     def abort(self) -> None:
         """Stop after a failed build: wait for the threads, close the files (then discarded)."""

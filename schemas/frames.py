@@ -113,11 +113,12 @@ def take_chunks(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
         return pa.array([], type=column.type)
     bounds = np.cumsum([0] + [len(c) for c in column.chunks])
     chunk = np.searchsorted(bounds, at, side="right") - 1
-    order = np.argsort(chunk, kind="stable")
+    in_order = bool((chunk[1:] >= chunk[:-1]).all())  # rows in the order of the chunks (sources sorted as published)
+    order = np.arange(len(at)) if in_order else np.argsort(chunk, kind="stable")
     cuts = np.searchsorted(chunk[order], np.arange(column.num_chunks + 1))
     pieces = [column.chunk(c).take(pa.array(at[order[cuts[c]:cuts[c + 1]]] - bounds[c]))
               for c in range(column.num_chunks) if cuts[c] < cuts[c + 1]]
-    if (chunk[1:] >= chunk[:-1]).all():  # rows in the order of the chunks (sources sorted as published): joined as they are
+    if in_order:  # joined as they are
         return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))

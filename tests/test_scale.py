@@ -245,3 +245,23 @@ def test_sheet_batches_staged_side_by_side_keep_batch_order(tmp_path, monkeypatc
     for name in ("reports", "events", "claims"):
         pd.testing.assert_frame_equal(getattr(together, name), getattr(one_by_one, name))
     assert together.problems == one_by_one.problems
+
+
+def test_in_order_gives_results_in_call_order_whichever_thread_ends_first():
+    import time
+
+    from dataset import threads
+
+    def after(seconds: float, value: int):
+        return lambda: (time.sleep(seconds), value)[1]
+
+    assert threads.in_order([after(0.05, 1), after(0.0, 2), after(0.01, 3)]) == [1, 2, 3]
+
+    def fails(message: str):
+        def call():
+            raise ValueError(message)
+        return call
+
+    with pytest.raises(ValueError, match="first"):
+        threads.in_order([after(0.02, 1), fails("first"), fails("second")])
+    assert threads.soon(sum, [1, 2, 3]).result() == 6
