@@ -8,6 +8,7 @@ columns are computed from the vocabularies, never typed by hand.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 import numpy as np
@@ -417,18 +418,42 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
     multi = n_days > 1
     if multi.any():
         first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
-        start = pd.Series(first).dt.strftime("%Y-%m-%d").tolist()
-        end = pd.Series(first + (n_days[multi] - 1).astype("timedelta64[D]")).dt.strftime("%Y-%m-%d").tolist()
-        note = [NOTE_MULTI_DAY.format(key=k, start=a, end=b, day=d + 1, n=n) for k, a, b, d, n in
-                zip(keys[multi].tolist(), start, end, row_day[multi].tolist(), n_days[multi].tolist())]
-        own = pd.Series(pd.array(take_chunks(source, at[multi]), dtype="str"))
-        appended = (own.fillna("") + " " + pd.Series(note, dtype="str")).str.strip()
+        note = _formatted(NOTE_MULTI_DAY, key=_text(keys[multi].array), start=_day_text(first),
+                          end=_day_text(first + (n_days[multi] - 1).astype("timedelta64[D]")),
+                          day=_text(row_day[multi] + 1), n=_text(n_days[multi]))
+        own = pc.fill_null(take_chunks(source, at[multi]), "")
+        appended = pc.utf8_trim_whitespace(pc.binary_join_element_wise(own, note, pa.scalar(" ", pa.large_string())))  # as str.strip()
         at = at.astype(np.int64)  # a copy: the caller's positions stay as they are
         at[multi] = len(source) + np.arange(int(multi.sum()))
-        source = pa.chunked_array([*source.chunks, *appended.array.__arrow_array__().cast(pa.large_string()).chunks],
-                                  type=pa.large_string())
+        source = pa.chunked_array([*source.chunks, appended], type=pa.large_string())
     blocks = [take_chunks(source, at[begin:begin + ROW_GROUP_ROWS]) for begin in range(0, len(at), ROW_GROUP_ROWS)]
     return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
+
+
+def _formatted(template: str, **values: pa.Array) -> pa.Array:
+    """`template.format(**values)` for every row, joined by pyarrow: one kernel call, not a
+    Python call per row (a hundred thousand multi-day rows at a million events)."""
+    pieces: list[pa.Array | pa.Scalar] = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        if literal:
+            pieces.append(pa.scalar(literal, pa.large_string()))
+        if name is not None:
+            assert not spec and not conversion, "plain {name} fields only"
+            pieces.append(values[name])
+    return pc.binary_join_element_wise(*pieces, pa.scalar("", pa.large_string()))
+
+
+def _text(values) -> pa.Array:
+    """Text or integers as large_string, as str() writes them."""
+    arr = values.__arrow_array__() if hasattr(values, "__arrow_array__") else pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
+
+
+def _day_text(days: np.ndarray) -> pa.Array:
+    """Dates as YYYY-MM-DD."""
+    return pc.strftime(pa.array(days.astype("datetime64[s]")), format="%Y-%m-%d").cast(pa.large_string())
 
 
 # Published claims columns copied from the staged claims as they are, and from claim_table.

@@ -2,7 +2,7 @@
 
 Both allocators under a build keep what was freed for reuse: pyarrow's pool (mimalloc) and the C
 library's malloc (numpy, pandas). After a step that dropped gigabytes (the staged input trimmed,
-a part written) that memory still counts against the machine, though nothing uses it: at a
+the claims freed) that memory still counts against the machine, though nothing uses it: at a
 million events a third of the resident memory. `give_back` hands it back; the next step
 allocates afresh. Where the calls are not available (other C libraries) it does nothing.
 `use_returning_pool` picks the Arrow allocator that gives back the most.

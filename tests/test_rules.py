@@ -131,7 +131,10 @@ def test_multi_day_totals_are_conserved(multi_release):
         assert row.tolist() == [r.low, r.best, r.high, r.acled], base
     events = t["events"][t["events"]["n_days"] > 1]
     assert events["fatalities_best"].sum() == 8 * 3 + 2  # side_a: dozens best 24; side_b: own admission 2
-    assert (events["notes"].str.contains("Multi-day event")).all()
+    assert events["notes"].tolist() == [
+        "Three days of fighting near Anefis. [Multi-day event mli-anefis-2024-07-26: 2024-07-26 to 2024-07-28, "
+        f"day {day} of 3. Each claim's figures were divided evenly over the 3 days, earlier days taking any remainder.]"
+        for day in (1, 2, 3)]
 
 
 def test_deaths_by_side_add_up_to_best(multi_release):
