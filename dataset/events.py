@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import as_category, categorical, decoded, per_distinct, positions, solid, take_chunks
+from schemas.frames import as_category, categorical, decoded, emptied, per_distinct, positions, solid, take_chunks
 
 from . import memory, threads
 from .ids import assign
@@ -304,7 +304,7 @@ class Assembly:
     def drop_claims(self) -> None:
         """Free what only the claims table needs (staged claims, readings): before the events."""
         self.claims = self.split = None
-        self.staged.claims = self.staged.claims.iloc[:0]
+        self.staged.claims = emptied(self.staged.claims)
         memory.give_back()
 
     def event_rows(self, start: int, stop: int) -> pd.DataFrame:
@@ -374,7 +374,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
         report_code = pd.factorize(c["report_id"], sort=True)[0]
     del rows, event_def
     c_order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
-    staged.reports = staged.reports.iloc[:0]
+    staged.reports = emptied(staged.reports)
     in_order = (cr_claim[c_order], cr_day[c_order], cr_ndays[c_order], cr_row[c_order],
                 {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
     reports = _finish(published, "reports")

@@ -134,6 +134,12 @@ def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({c: df[c][mask] for c in df.columns})
 
 
+def emptied(df: pd.DataFrame) -> pd.DataFrame:
+    """`df`'s columns and dtypes without rows, holding none of its memory: a zero-row slice
+    (`df.iloc[:0]`) is a view that keeps every buffer of `df` alive."""
+    return pd.DataFrame({col: pd.Series([], dtype=df[col].dtype) for col in df.columns})
+
+
 def solid(df: pd.DataFrame, leave: tuple[str, ...] = ()) -> pd.DataFrame:
     """Arrow-backed columns of `df` as one contiguous chunk each, combined in place.
 
