@@ -185,8 +185,9 @@ def event_sources(n_keys: int, event_def: np.ndarray, claim_def: np.ndarray, row
     reports = rows.reports
     event = np.concatenate([event_def, claim_def])
     report = np.concatenate([rows.event_report, rows.claim_report])
-    pair = pd.Series(event * max(len(reports), 1) + report)
-    keep = ((event >= 0) & (report >= 0) & ~pair.duplicated().to_numpy())
+    valid = (event >= 0) & (report >= 0)  # dropped before coding pairs: (1, -1) would code as (0, n - 1)
+    event, report = event[valid], report[valid]
+    keep = ~pd.Series(event * max(len(reports), 1) + report).duplicated().to_numpy()
     event, report = event[keep], report[keep]
     keyed = pd.DataFrame({"event": event, "source": reports["source"].iloc[report].reset_index(drop=True),
                           "source_scale": reports["source_scale"].iloc[report].reset_index(drop=True),
@@ -211,8 +212,15 @@ def event_sources(n_keys: int, event_def: np.ndarray, claim_def: np.ndarray, row
     joined = out["source_scale"].str.contains("-", regex=False).fillna(False).to_numpy(dtype=bool)
     if joined.any():
         out.loc[joined, "source_scale"] = out.loc[joined, "source_scale"].map(lambda s: _join_scales(pd.Series([s])))
-    newest = keyed.groupby("event")["published"].max().reindex(range(n_keys))
-    out["timestamp"] = (newest - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
+    # The newest publication of each event: the rows are sorted by event, then date (missing
+    # dates last), so it is the last dated row of each event's run, not a groupby.
+    published = keyed["published"].to_numpy()
+    dated = ~np.isnat(published)
+    dated_event, published = event[dated], published[dated]
+    last = np.flatnonzero(np.r_[dated_event[1:] != dated_event[:-1], True]) if len(dated_event) else dated_event
+    newest = np.full(n_keys, np.datetime64("NaT"), dtype=published.dtype)
+    newest[dated_event[last]] = published[last]
+    out["timestamp"] = (pd.Series(newest) - pd.Timestamp("1970-01-01")) // pd.Timedelta(seconds=1)
     return out
 
 

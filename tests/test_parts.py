@@ -3,6 +3,7 @@ only whole tables can show (IDs repeated across parts, rules between tables) is 
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -16,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import schemas
+from schemas import DATETIME, STR, frames
 from dataset import diff, events, pipeline, release
+from dataset.keys import ReportRows
 from dataset.problems import BuildFailed
-from schemas import frames
 from schemas.frames import filter_rows, take_chunks
 
 from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
@@ -303,3 +305,27 @@ def test_emptied_frees_what_a_zero_row_slice_would_keep():
     assert pa.total_allocated_bytes() - start >= text  # the slice still holds the text
     del held
     assert pa.total_allocated_bytes() - start < text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_event_sources_newest_is_the_latest_dated_report(data):
+    """Each event's timestamp is the newest publication date among its reports (events' and
+    claims'), missing dates skipped; an event without a dated report has none."""
+    n_reports, n_keys = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 4))
+    published = data.draw(st.lists(st.one_of(st.none(), st.dates(dt.date(1997, 1, 1), dt.date(2030, 12, 31))),
+                                   min_size=n_reports, max_size=n_reports))
+    reports = pd.DataFrame({"source": pd.Series(data.draw(st.lists(st.sampled_from(["AP", "AFP", "AP; Reuters"]),
+                                                                   min_size=n_reports, max_size=n_reports)), dtype=STR),
+                            "source_scale": pd.Series(["National"] * n_reports, dtype=STR),
+                            "published": pd.Series(pd.to_datetime(published), dtype=DATETIME)})
+    pairs = st.lists(st.tuples(st.integers(-1, n_keys - 1), st.integers(-1, n_reports - 1)), max_size=10)
+    ev, cl = data.draw(pairs), data.draw(pairs)
+    rows = ReportRows(reports, np.array([r for _, r in cl], dtype=np.int64), np.array([r for _, r in ev], dtype=np.int64))
+    out = events.event_sources(n_keys, np.array([d for d, _ in ev], dtype=np.int64),
+                               np.array([d for d, _ in cl], dtype=np.int64), rows)
+    for key in range(n_keys):
+        dates = [published[r] for d, r in ev + cl if d == key and r >= 0 and published[r] is not None]
+        want = int(pd.Timestamp(max(dates)).timestamp()) if dates else None
+        got = out["timestamp"].iloc[key]
+        assert (pd.isna(got) and want is None) or got == want, (key, got, want)
