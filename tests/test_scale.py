@@ -228,6 +228,25 @@ def test_bench_growth_compares_build_and_floor_of_one_invocation():
                                           "build 3.50x, floor 3.60x, build system time 4.00x")
 
 
+def test_bench_load_times_both_readers_in_turn_round_by_round(multi_release, monkeypatch):
+    """Loading is timed as plain read_parquet and dataset.load in turn, each round reading the
+    three tables, the best round of each kept: both meet the machine's same quiet moments."""
+    import importlib
+
+    from dataset import bench
+    load = importlib.import_module("dataset.load")  # the module; `dataset.load` the attribute is its function
+    calls = []
+    real_read_parquet, real_load = pd.read_parquet, load.load
+    monkeypatch.setattr(pd, "read_parquet", lambda path, *a, **k: calls.append(("pd", Path(path).stem))
+                        or real_read_parquet(path, *a, **k))
+    monkeypatch.setattr(load, "load", lambda release, t, **k: calls.append(("load", t)) or real_load(release, t, **k))
+    times = bench.measure_load(multi_release, rounds=3)
+    tables = ["events", "claims", "reports"]
+    # dataset.load reads with pd.read_parquet too: each of its rounds is its call, then that read
+    assert calls == [*[("pd", t) for t in tables], *[c for t in tables for c in (("load", t), ("pd", t))]] * 3
+    assert set(times) == {"read_parquet", "dataset_load"} and all(0 < v < float("inf") for v in times.values())
+
+
 @pytest.mark.parametrize("side_by_side_bytes", [512 * 1024**2, 0])
 def test_sheet_batches_staged_side_by_side_keep_batch_order(tmp_path, monkeypatch, side_by_side_bytes):
     """Small batches are staged two at a time, big ones one at a time; either way the staged
