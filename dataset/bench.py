@@ -47,12 +47,12 @@ Targets (issue 6) and where the builder stands:
 
 | target | status |
 |---|---|
-| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 30.6 s in the latest run, 4.3x its floor of 7.1 s, both slow in that run (27.5-30.6 s and 4.3-5.2x over the last four runs; 29.7-33 s and 5.3-6.6x before this stop's threads; 36-41 s before keys were coded as integers; 65 s, 14x, at first). Threads help where the work is in kernels that release the GIL: sheet batches, the checks, the whole-table checks and each event's outlets now use the second core (3M: 115.9 to 97.0 s). They do not help the Python half: a part made ahead on a second thread while the one before is checked gained nothing (31.5 s against 31.3 s over five runs each) |
-| peak memory under 3 GB at 1M events | met: 2.56 GB (2.5-2.7 over runs; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; the claims' repeated texts held as categories. Work on a second thread is placed where memory is below its peak: beside claim_table it added 0.2 GB at 1M and 0.5 GB at 3M, so it is not done there |
-| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.3 GB (was 12.9 GB). Time not reliably met: 97.0 s in the latest run, 3.18x the 1M run of the same invocation (`make bench EVENTS="1000000 3000000"`), but that 1M run was slow; 3.58x and 3.86x in the two invocations before. User time grows 3.2-3.3x, linearly; system time 3.9-5.5x (below). The floor grew 2.5-3.7x over the same invocations |
-| 100,000 YAML reports: full build under 30 s | met: 23.1 s (22-27 s over runs), timed with the raw files in the page cache (the bench reads them first); from a cold cache after a 3M run, 32.5 s |
-| one edited report on 100,000 rebuilt under 5 s | met: 3.8 s timed inside the process (3.7-4.2 s over runs); 4.8 s for `python -m dataset build` timed from outside (4.4-4.8 s), which adds the interpreter, the imports (0.6 s) and its exit (0.2 s). This machine is noisy: expect +-0.5 s |
-| dataset.load within 1.5x of pd.read_parquet | met: 0.67-1.3x at 1M and 3M |
+| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | not met: 30.6 s in the latest run, 5.6x its floor of 5.4 s (27.5-31.6 s and 4.3-6.4x over the last six runs, the floor itself moving between 4.9 and 7.1 s; 29.7-33 s before the threads of stop 16; 36-41 s before keys were coded as integers; 65 s, 14x, at first). Threads help where the work is in kernels that release the GIL: sheet batches, the checks, the whole-table checks and each event's outlets use the second core (3M: 115.9 to 97.0 s). They do not help the Python half: a part made ahead on a second thread while the one before is checked gained nothing, tried twice (31.5 s against 31.3 s over five runs each; again after the parts phases' memory fell: 27.9-30.1 s against 28.5-29.7 s) |
+| peak memory under 3 GB at 1M events | met: 2.58 GB (2.5-2.7 over runs; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; the claims' repeated texts held as categories. The staged claims and reports are freed once the event step is done with them (a zero-row slice, `iloc[:0]`, had kept all their buffers to the end): the claims and events parts now run at 2.2 and 2.3 GB, and the peak is claim_table's alone. Work on a second thread is placed where memory is below its peak: beside claim_table it added 0.2 GB at 1M and 0.5 GB at 3M, so it is not done there |
+| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | peak met: 7.25 GB (was 12.9 GB). Time met in the last three invocations of `make bench EVENTS="1000000 3000000"`: 98.7 s, 3.23x the 1M run of the same invocation (3.01x and 3.18x in the two before), not in the two before those (3.58x, 3.86x). Noise is a tenth either way, so this is at the edge. User time grows 3.0-3.3x, linearly; system time 3.0-5.5x (below). The floor grew 2.5-4.4x over the same invocations |
+| 100,000 YAML reports: full build under 30 s | met: 23.6 s (22-27 s over runs), timed with the raw files in the page cache (the bench reads them first); from a cold cache after a 3M run, 32.5 s |
+| one edited report on 100,000 rebuilt under 5 s | met: 4.3 s timed inside the process (3.7-4.3 s over runs); 4.7 s for `python -m dataset build` timed from outside (4.4-4.8 s), which adds the interpreter, the imports (0.6 s) and its exit (0.2 s). This machine is noisy: expect +-0.5 s |
+| dataset.load within 1.5x of pd.read_parquet | met: 1.00x at 1M and 1.10x at 3M. The two are now timed in turn, best of five rounds each; timed one after the other, best of two, the same code gave 0.7-1.46x from run to run |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
 version over the first (every later release is compared with the one before): 38 s, peak 2.9
@@ -73,7 +73,12 @@ little: jemalloc keeping every freed page (dirty_decay_ms -1) cuts the faults to
 system time by 3-4 s at 1M, but the peak grows to 4.0-4.2 GB; a 5 s decay with glibc keeping
 its heap ran 3M in 100.6-108.3 s against 103.5-116.0 s (three runs each, alternated), and made
 no difference beyond noise at 1M. Arrow's jemalloc reads its settings only when pyarrow loads,
-so they would have to come from the environment, not from the builder.
+so they would have to come from the environment, not from the builder. Transparent huge
+pages for that jemalloc (`JE_ARROW_MALLOC_CONF=thp:always`) cut the faults at 1M from 2.7M
+to 0.7M but system time only from 15.3 to 13.1 s (the kernel still zeroes every byte), put
+0.1 GB on the peak and left the build time within noise: not adopted. What does help is not
+handing memory back where it is needed again at once: the parts of a table are the same size,
+so memory is no longer given back after each part (the notes' take, 2.3 -> 1.7 s at 1M).
 """
 STAGES = ["parse", "normalize", "aggregate", "validate", "write"]
 
