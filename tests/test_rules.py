@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataset.rules import aggregate, days, phrases
+from dataset.rules import aggregate, claimants, days, phrases
 from dataset.rules.claimants import TIER
+from schemas.vocab import CIVILIAN_INTER, STANCES, VICTIM_GROUPS
 
 from .conftest import read_release
 
@@ -140,3 +142,51 @@ def test_multi_day_totals_are_conserved(multi_release):
 def test_deaths_by_side_add_up_to_best(multi_release):
     e = read_release(multi_release)["events"]
     assert (e[["deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown"]].sum(axis=1) == e["fatalities_best"]).all()
+
+
+# -- victim group and stance ----------------------------------------------------------------
+
+NAMES = ["Army", "Rebels", "Wagner", "Civilians", "Unknown", "Milice É"]
+name_lists = st.lists(st.sampled_from(NAMES), max_size=3).map("; ".join)
+
+
+def _reference(event: dict | None, victims: str, claimant: str) -> tuple[str, str]:
+    """The victim group and stance of one claim about `event` (None: no event), by the rule as
+    claimants.py states it."""
+    members = []
+    if event is not None:
+        b = "civilians" if event["inter2"] == CIVILIAN_INTER else "side_b"
+        members = ([(n, "side_a") for n in [event["actor1"], *event["assoc_actor_1"].split("; ")] if n]
+                   + [(n, b) for n in [event["actor2"], *event["assoc_actor_2"].split("; ")] if n])
+
+    def group(name: str) -> str:
+        if name in ("Civilians", "Unknown"):
+            return name.lower()
+        return next((g for n, g in members if n == name), "unknown")
+
+    groups = {group(n) for n in victims.split("; ") if n}
+    victim_group = groups.pop() if len(groups) == 1 else "unknown"
+    side = next((g for n, g in members if n == claimant and g in ("side_a", "side_b")), None)
+    if side is None:
+        return victim_group, "third_party"
+    if victim_group not in ("side_a", "side_b"):
+        return victim_group, "party"
+    return victim_group, "own" if side == victim_group else "enemy"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries({"actor1": st.sampled_from(NAMES[:3] + NAMES[5:]),
+                                       "actor2": st.sampled_from(["", *NAMES]), "assoc_actor_1": name_lists,
+                                       "assoc_actor_2": name_lists, "inter2": st.sampled_from([0, 1, 2, CIVILIAN_INTER])}),
+                min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(-1, 3), name_lists, st.sampled_from(["", "Outlet", *NAMES])), max_size=10))
+def test_victim_group_and_stance_follow_the_rule(events, claims):
+    """classify, which codes names and compares integers, answers what the rule says claim by claim."""
+    defs = pd.DataFrame(events).astype({c: "str" for c in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")})
+    claim_def = np.array([min(d, len(events) - 1) for d, _, _ in claims], dtype=np.int64)
+    victims = pd.Series([v for _, v, _ in claims], dtype="str")
+    claimant = pd.Series([c for _, _, c in claims], dtype="str")
+    group, stance = claimants.classify(defs, claim_def, victims, claimant)
+    got = [(VICTIM_GROUPS[g], STANCES[s]) for g, s in zip(group, stance)]
+    want = [_reference(events[d] if d >= 0 else None, v, c) for d, v, c in zip(claim_def, victims, claimant)]
+    assert got == want

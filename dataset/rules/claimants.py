@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from schemas import STR
 from schemas.vocab import CIVILIAN_INTER, CIVILIANS, STANCES, UNKNOWN, VICTIM_GROUPS
-
-from schemas.frames import positions
 
 from ..names import exploded
 
@@ -34,48 +33,104 @@ def classify(defs: pd.DataFrame, claim_def: np.ndarray, victims: pd.Series, clai
     """(victim group, stance) of each claim, as codes into VICTIM_GROUPS and STANCES.
 
     `defs` has one row per event with canonical actor1, actor2, assoc_actor_1, assoc_actor_2 and
-    inter2; `claim_def` gives each claim's row in `defs`; victims and claimant are canonical.
-    Names are coded as integers once, so membership is an integer lookup, not a string join.
+    inter2; `claim_def` gives each claim's row in `defs` (-1: none); victims and claimant are
+    canonical. Lists are split and names coded once per distinct value (thousands, for
+    millions of rows), and each claim's names are looked up among its own event's few members
+    by integer comparisons: no text is hashed per row.
     """
-    victims, claimant = victims.reset_index(drop=True), claimant.reset_index(drop=True)
     defs = defs.reset_index(drop=True)
-    member_def, member_names, member_group = [], [], []  # every actor of every event, and its group
-    for actor_col, assoc_col, group in (("actor1", "assoc_actor_1", "side_a"), ("actor2", "assoc_actor_2", "side_b")):
-        actor = defs[actor_col].fillna("").astype("str")
-        names = pd.concat([actor[actor != ""], exploded(defs[assoc_col])])
-        groups = np.full(len(names), GROUP[group], dtype=np.int8)
-        if group == "side_b":
-            groups[defs["inter2"].to_numpy()[names.index] == CIVILIAN_INTER] = GROUP["civilians"]
-        member_def.append(names.index.to_numpy())
-        member_names.append(names)
-        member_group.append(groups)
-    member_def, member_group = np.concatenate(member_def), np.concatenate(member_group)
-    victim = exploded(victims)
-    codes, uniques = pd.factorize(pd.concat(member_names + [victim, claimant.astype("str")], ignore_index=True))
-    n = max(len(uniques), 1)
-    n_members, n_victims = len(member_def), len(victim)
-    member_key = pd.Index(member_def.astype(np.int64) * n + codes[:n_members])
-    first = ~member_key.duplicated()
-    member_key, member_group = member_key[first], member_group[first]
+    columns = [(defs["actor1"], False), (defs["assoc_actor_1"], True), (defs["actor2"], False),
+               (defs["assoc_actor_2"], True), (victims.reset_index(drop=True), True),
+               (claimant.reset_index(drop=True), False)]
+    (a1, as1, a2, as2, victim, claimant_), vocabulary = _coded_names(columns)
+    # Every member of every event, side_a's before side_b's: a name on both sides is side_a's.
+    member_def = np.concatenate([a1[0], as1[0], a2[0], as2[0]])
+    member_code = np.concatenate([a1[1], as1[1], a2[1], as2[1]])
+    member_group = np.repeat(np.array([GROUP["side_a"], GROUP["side_b"]], dtype=np.int8),
+                             [len(a1[0]) + len(as1[0]), len(a2[0]) + len(as2[0])])
+    civilian_b = (member_group == GROUP["side_b"]) & (defs["inter2"].to_numpy()[member_def] == CIVILIAN_INTER)
+    member_group[civilian_b] = GROUP["civilians"]
+    members = _Members(member_def, member_code, member_group, len(defs))
 
-    victim_claim = victim.index.to_numpy()
-    at = positions(pd.Series(claim_def[victim_claim].astype(np.int64) * n + codes[n_members:n_members + n_victims]),
-                   pd.Series(member_key))
-    group = np.where(at >= 0, member_group[np.maximum(at, 0)], GROUP["unknown"]).astype(np.int8)
-    group[(victim == CIVILIANS).to_numpy()] = GROUP["civilians"]
-    group[(victim == UNKNOWN).to_numpy()] = GROUP["unknown"]
+    victim_claim, victim_code = victim
+    group = members.first_group(claim_def[victim_claim], victim_code)
+    group[group < 0] = GROUP["unknown"]
+    for word, word_group in ((CIVILIANS, "civilians"), (UNKNOWN, "unknown")):
+        group[victim_code == vocabulary.get(word, -1)] = GROUP[word_group]
     victim_group = np.full(len(claimant), GROUP["unknown"], dtype=np.int8)
-    if len(victim_claim):  # exploded victims come in claim order: each claim's names are one run
+    if len(victim_claim):  # a claim's names are one run, claims in order
         starts = np.flatnonzero(np.r_[True, victim_claim[1:] != victim_claim[:-1]])
         low, high = np.minimum.reduceat(group, starts), np.maximum.reduceat(group, starts)
         single = low == high
         victim_group[victim_claim[starts][single]] = low[single]
 
-    sides = np.isin(member_group, [GROUP["side_a"], GROUP["side_b"]])
-    at = positions(pd.Series(claim_def.astype(np.int64) * n + codes[n_members + n_victims:]), pd.Series(member_key[sides]))
-    side = np.where(at >= 0, member_group[sides][np.maximum(at, 0)], -1)
+    claimant_code = np.full(len(claimant), -1, dtype=np.int64)
+    claimant_code[claimant_[0]] = claimant_[1]
+    side = members.first_group(claim_def, claimant_code, among=(GROUP["side_a"], GROUP["side_b"]))
     about_side = np.isin(victim_group, [GROUP["side_a"], GROUP["side_b"]])
     party = side >= 0
     stance = np.where(~party, STANCE["third_party"], np.where(~about_side, STANCE["party"],
                       np.where(side == victim_group, STANCE["own"], STANCE["enemy"]))).astype(np.int8)
     return victim_group, stance
+
+
+def _coded_names(columns: list[tuple[pd.Series, bool]]) -> tuple[list[tuple[np.ndarray, np.ndarray]], dict[str, int]]:
+    """For each (column, is a '; '-separated list): its names as (row, code), rows ascending and
+    a row's names in their order (what `exploded` gives, blanks dropped), the codes shared by all
+    columns; and the code of each name.
+
+    Each column is coded by pyarrow's hash kernel, and only its distinct values are split and
+    named; the rows then take their names by integer indexing.
+    """
+    distinct = []
+    for values, is_list in columns:
+        codes, uniques = pd.factorize(values.fillna("").astype(STR))
+        text = pd.Series(uniques, dtype=STR)
+        names = exploded(text) if is_list else text[text != ""]
+        distinct.append((codes, names, len(uniques)))
+    name_code, vocabulary = pd.factorize(pd.concat([names for _, names, _ in distinct], ignore_index=True))
+    out, offset = [], 0
+    for codes, names, n_distinct in distinct:
+        owner = names.index.to_numpy()  # each name's distinct value, ascending
+        code = name_code[offset:offset + len(names)].astype(np.int64)
+        offset += len(names)
+        count = np.bincount(owner, minlength=n_distinct)
+        first = np.cumsum(count) - count
+        per_row = count[codes]
+        if per_row.max(initial=0) <= 1:  # single names (the usual row): no spreading
+            row = np.flatnonzero(per_row)
+            out.append((row, code[first[codes[row]]]))
+            continue
+        row = np.repeat(np.arange(len(codes)), per_row)
+        # each name's place in `code`: its list's first name, plus its place in the list
+        at = np.repeat(first[codes] - (np.cumsum(per_row) - per_row), per_row) + np.arange(len(row))
+        out.append((row, code[at]))
+    return out, {name: i for i, name in enumerate(vocabulary)}
+
+
+class _Members:
+    """The members of each event (`defs` row), in order, as name codes and groups."""
+
+    def __init__(self, event: np.ndarray, code: np.ndarray, group: np.ndarray, n_events: int):
+        order = np.argsort(event, kind="stable")  # by event, each event's members in their order
+        self.code, self.group = code[order], group[order]
+        self.count = np.bincount(event, minlength=n_events)
+        self.first = np.cumsum(self.count) - self.count
+
+    def first_group(self, event: np.ndarray, code: np.ndarray, among: tuple[int, ...] | None = None) -> np.ndarray:
+        """The group of the first member of `event` named `code` (-1: none; event -1: none),
+        counting only members in the groups `among` when given. One pass per member position:
+        events have a few members, so a few passes over the rows still looking."""
+        out = np.full(len(event), -1, dtype=np.int8)
+        looking = np.flatnonzero((event >= 0) & (code >= 0))
+        nth = 0
+        while len(looking):
+            looking = looking[self.count[event[looking]] > nth]
+            at = self.first[event[looking]] + nth
+            hit = self.code[at] == code[looking]
+            if among is not None:
+                hit &= np.isin(self.group[at], among)
+            out[looking[hit]] = self.group[at[hit]]
+            looking = looking[~hit]
+            nth += 1
+        return out
