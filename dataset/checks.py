@@ -20,7 +20,7 @@ from schemas.frames import filter_rows, isin, per_distinct
 from . import geo, threads
 from .keys import Keys, ReportRows, first, repeated, rows_of
 from .problems import WARNING, Problem, problem
-from .names import canonical, exploded
+from .names import Members, canonical, coded, exploded
 from .readers.actors import resolver
 from .staged import DEFINITION_FIELDS, Staged
 
@@ -248,26 +248,22 @@ def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
 def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
     """Victims are Civilians, Unknown, or actors of the event the claim is about.
 
-    (event, actor) pairs are coded as integers (the event's position, the name's code), so the
-    membership test runs on numbers rather than on millions of joined strings.
+    Names are coded once per distinct list (names.coded) and each claim's victims compared as
+    integers with its own event's few actors (names.Members): no name is hashed per row.
     """
     d, claim_def = first_definitions(staged, ctx)
-    d = d.reset_index(drop=True)
-    members = [canonical(exploded(d[col]), ctx.actors) for col in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")]
     c = staged.claims[["file", "report_id", "event_key", "claim", "victims"]]
-    event_of_claim = pd.Series(claim_def, index=c.index)
-    if (event_of_claim < 0).any():  # claims about undefined events are another check's problem
-        c, event_of_claim = c[event_of_claim >= 0], event_of_claim[event_of_claim >= 0]
-    victims = exploded(c["victims"])
-    codes, names = pd.factorize(pd.concat([*members, canonical(victims, ctx.actors)], ignore_index=True))
-    n_members = sum(len(m) for m in members)
-    member_keys = np.concatenate([m.index.to_numpy() for m in members] + [np.zeros(0, np.int64)]) * len(names) + codes[:n_members]
-    victim_keys = event_of_claim.loc[victims.index].to_numpy() * len(names) + codes[n_members:]
-    special = isin(victims.str.lower(), [vocab.CIVILIANS.lower(), vocab.UNKNOWN.lower()])
-    strangers = victims[~pd.Series(victim_keys).isin(member_keys).to_numpy() & ~special.to_numpy()]
-    if strangers.empty:
+    columns = [(d[col], True) for col in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")] + [(c["victims"], True)]
+    (*actors, victims), _ = coded(columns, resolve=ctx.actors)
+    members = Members(np.concatenate([a.row for a in actors]), np.concatenate([a.code for a in actors]),
+                      np.zeros(sum(len(a.row) for a in actors), dtype=np.int8), len(d))
+    event = claim_def[victims.row]  # claims about undefined events (-1) are another check's problem
+    special = isin(victims.names.str.lower(), [vocab.CIVILIANS.lower(), vocab.UNKNOWN.lower()]).to_numpy()[victims.at]
+    stranger = (event >= 0) & ~special & (members.first_group(event, victims.code) < 0)
+    if not stranger.any():
         return []
-    listed = strangers.groupby(level=0).agg(lambda g: ", ".join(map(repr, g)))
+    written = pd.Series(victims.names.to_numpy()[victims.at[stranger]], index=c.index[victims.row[stranger]])
+    listed = written.groupby(level=0).agg(lambda g: ", ".join(map(repr, g)))
     return located(c, c.index.isin(listed.index), "victim_not_in_event", "victims",
                    lambda row: f"victim(s) {listed[row.name]} are not actors of event {row.event_key!r}: "
                    f"name actor1, actor2 or an associated actor, or use {vocab.CIVILIANS} or {vocab.UNKNOWN}")

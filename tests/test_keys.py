@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dataset import ids, keys
+from dataset import ids, keys, names
 from dataset.staged import Staged
 from schemas import STR
 from schemas.frames import positions
@@ -85,3 +85,25 @@ def test_new_ids_are_country_and_a_whole_number_even_beside_an_event_without_cou
     more = pd.concat([days.iloc[[0, 1, 3]], days.iloc[[0]].assign(event_key="e")], ignore_index=True)
     again, _ = ids.assign(more, registry)
     assert again.tolist() == ["MLI2", "MLI1", "NGA1", "MLI3"]
+
+
+name_lists = st.lists(st.one_of(st.none(), st.lists(st.sampled_from(["Army", " army", "Rebels ", "", "É", "Civilians"]),
+                                                    max_size=3).map(";".join)), max_size=8)
+
+
+@given(name_lists, name_lists, st.booleans(), st.booleans())
+def test_coded_names_are_the_exploded_names(first, second, first_is_list, resolved):
+    """names.coded gives, entry for entry, what exploding each column (or dropping its blanks)
+    and resolving the names gives, with one code per resolved name across the columns."""
+    resolve = {"army": "Army (Mali)", "rebels": "Rebels"} if resolved else None
+    columns = [(column(first), first_is_list), (column(second), True)]
+    got, vocabulary = names.coded(columns, resolve)
+    for (values, is_list), entries in zip(columns, got):
+        text = values.fillna("").astype(STR)
+        want = names.exploded(values) if is_list else text[text != ""]
+        if resolve:
+            want = names.canonical(want, resolve)
+        assert entries.row.tolist() == want.index.tolist()
+        assert [vocabulary_name for vocabulary_name in (list(vocabulary)[c] for c in entries.code)] == want.tolist()
+        assert entries.names.iloc[entries.at].tolist() == (names.exploded(values) if is_list else text[text != ""]).tolist()
+    assert sorted(vocabulary.values()) == list(range(len(vocabulary)))
