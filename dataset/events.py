@@ -22,7 +22,7 @@ from schemas.frames import as_category, categorical, decoded, emptied, per_disti
 
 from . import memory, threads
 from .ids import assign
-from .keys import Keys, ReportRows, first, rows_of
+from .keys import Keys, ReportRows, first, lexorder, rows_of
 from .problems import Problem, problem
 from .release import ROW_GROUP_ROWS
 from .names import canonical, canonical_lists
@@ -140,7 +140,7 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     ev = staged.events
     pos = np.flatnonzero(ev["defines"].to_numpy(dtype=bool))
     file_code = pd.factorize(ev["file"].iloc[pos], sort=True)[0]
-    pos = pos[np.lexsort((ev["entry"].to_numpy()[pos], file_code))]
+    pos = pos[lexorder((ev["entry"].to_numpy()[pos], file_code))]
     pos = pos[first(keys.event_key[pos])]
     def_of_key = rows_of(keys.event_key[pos], keys.n_keys)
     d = ev[DEF_COLUMNS].iloc[pos].reset_index(drop=True)
@@ -197,7 +197,7 @@ def event_sources(n_keys: int, event_def: np.ndarray, claim_def: np.ndarray, row
         split = keyed[several].assign(source=keyed.loc[several, "source"].str.split(vocab.LIST_SEP)).explode("source")
         keyed = pd.concat([keyed[~several], split], ignore_index=True)
     outlet = pd.factorize(keyed["source"], sort=True)[0]
-    order = np.lexsort((outlet, keyed["published"].to_numpy(), keyed["event"].to_numpy()))
+    order = lexorder((outlet, keyed["published"].to_numpy(), keyed["event"].to_numpy()))
     keyed, outlet = keyed.iloc[order].reset_index(drop=True), outlet[order]
     event = keyed["event"].to_numpy()
     first = keyed[~pd.Series(event * (outlet.max(initial=0) + 1) + outlet).duplicated().to_numpy()]
@@ -361,7 +361,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     claims = claims[CLAIMS_FROM_TABLE]
     memory.give_back()
     number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
-    order = np.lexsort((number, row_date, defs["country_code"].to_numpy()[row_def]))
+    order = lexorder((number, row_date, defs["country_code"].to_numpy()[row_def]))
     rank = rows_of(order, len(order))  # each event row's place in the published order
     # Each event's outlets are made on a second thread while the claims are put in order here:
     # neither needs the other, both spend their time in kernels that release the GIL, and
@@ -381,7 +381,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     else:
         report_code = pd.factorize(c["report_id"], sort=True)[0]
     del rows, event_def
-    c_order = np.lexsort((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
+    c_order = lexorder((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
     staged.reports = emptied(staged.reports)
     in_order = (cr_claim[c_order], cr_day[c_order], cr_ndays[c_order], cr_row[c_order],
                 {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from schemas import STR
 from schemas.frames import per_distinct, positions
 
+from .keys import lexorder
 from .readers.files import text_csv
 
 FILE = "event_ids.csv"
@@ -126,5 +127,5 @@ def _numbering_order(new: pd.DataFrame) -> np.ndarray:
 def sort(registry: pd.DataFrame) -> pd.DataFrame:
     """Registry in ID order (country, then number) for stable, reviewable diffs."""
     ids = registry["event_id_cnty"]
-    order = np.lexsort((ids.str.slice(3).astype("int64").to_numpy(), pd.factorize(ids.str.slice(0, 3), sort=True)[0]))
+    order = lexorder((ids.str.slice(3).astype("int64").to_numpy(), pd.factorize(ids.str.slice(0, 3), sort=True)[0]))
     return registry.iloc[order].reset_index(drop=True)

@@ -107,3 +107,26 @@ def test_coded_names_are_the_exploded_names(first, second, first_is_list, resolv
         assert [vocabulary_name for vocabulary_name in (list(vocabulary)[c] for c in entries.code)] == want.tolist()
         assert entries.names.iloc[entries.at].tolist() == (names.exploded(values) if is_list else text[text != ""]).tolist()
     assert sorted(vocabulary.values()) == list(range(len(vocabulary)))
+
+
+@given(st.data())
+def test_lexorder_is_lexsort(data):
+    """Packed or not (huge ranges, missing dates, floats), the order is np.lexsort's, ties in row order."""
+    n = data.draw(st.integers(0, 20))
+    kinds = data.draw(st.lists(st.sampled_from(["small", "huge", "bool", "date", "nat", "float"]), min_size=1, max_size=4))
+    columns = []
+    for kind in kinds:
+        if kind == "small":
+            columns.append(np.array(data.draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n)), dtype=np.int64))
+        elif kind == "huge":
+            columns.append(np.array(data.draw(st.lists(st.sampled_from([-2**62, 0, 2**62]), min_size=n, max_size=n)), dtype=np.int64))
+        elif kind == "bool":
+            columns.append(np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool))
+        elif kind in ("date", "nat"):
+            days = data.draw(st.lists(st.one_of(st.integers(0, 3), st.none()) if kind == "nat" else st.integers(0, 3),
+                                      min_size=n, max_size=n))
+            columns.append(np.array([np.datetime64("NaT") if d is None else np.datetime64("2024-01-01") + d for d in days],
+                                 dtype="datetime64[D]"))
+        else:
+            columns.append(np.array(data.draw(st.lists(st.sampled_from([0.5, -1.0, 2.0]), min_size=n, max_size=n))))
+    assert keys.lexorder(tuple(columns)).tolist() == np.lexsort(tuple(columns)).tolist()

@@ -23,6 +23,7 @@ import pandas as pd
 
 from schemas.vocab import STANCES, VICTIM_GROUPS
 
+from ..keys import lexorder
 from .claimants import TIER
 
 GROUPS = np.array(VICTIM_GROUPS, dtype=object)
@@ -41,7 +42,7 @@ def _reduce(key: np.ndarray, tier: np.ndarray, low, best, high, acled) -> tuple[
     if len(key) == 0:
         empty = np.array([], dtype=np.int64)
         return empty, empty, empty, empty, empty
-    order = np.lexsort((best, tier, key))
+    order = lexorder((best, tier, key))
     key, tier, low, best, high, acled = key[order], tier[order], low[order], best[order], high[order], acled[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     sizes = np.diff(np.r_[starts, len(key)])
