@@ -1,4 +1,5 @@
-"""Actor names: resolving aliases to registered names, and exploding '; '-separated lists.
+"""Actor names: resolving aliases to registered names, exploding '; '-separated lists, and
+coding names as integers to tell whether a claim's victims or claimant are its event's actors.
 
 Column-wise: each distinct name is looked up once, and only the rare rows holding several
 names take a slow path, so a million events cost a few thousand dictionary lookups.
