@@ -8,6 +8,7 @@ ID can find out what happened to it.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -135,11 +136,17 @@ class ParquetTable:
 
     def __init__(self, path: Path, name: str):
         self.name, self.file = name, pq.ParquetFile(path / f"{name}.parquet")
-        columns = [c for c in (schemas.PRIMARY_KEYS[name][0], "event_key") if c in self.file.schema_arrow.names]
-        self.keys = typed(name, self.file.read(columns=columns).to_pandas())
         self.empty = typed(name, self.file.schema_arrow.empty_table().to_pandas())
         sizes = [self.file.metadata.row_group(i).num_rows for i in range(self.file.num_row_groups)]
         self.starts = np.cumsum([0, *sizes])
+
+    @functools.cached_property
+    def keys(self) -> pd.DataFrame:
+        """The ID (and event_key) columns, whole. Read when the first part of the new table is
+        compared, after the build's peak (the event step), which they would raise by a few
+        hundred megabytes at a million events."""
+        columns = [c for c in (schemas.PRIMARY_KEYS[self.name][0], "event_key") if c in self.file.schema_arrow.names]
+        return typed(self.name, self.file.read(columns=columns).to_pandas())
 
     def slice(self, start: int, n: int) -> pa.Table:
         """Rows start..start+n (within the table), read from the row groups holding them."""
