@@ -55,8 +55,9 @@ Targets (issue 6) and where the builder stands:
 | dataset.load within 1.5x of pd.read_parquet | met: 0.90x at 1M and 0.86x at 3M. The two are now timed in turn, best of five rounds each; timed one after the other, best of two, the same code gave 0.7-1.46x from run to run |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
-version over the first (every later release is compared with the one before): 38 s, peak 2.9
-GB (was 36-43 s and 3.1-3.2 GB). Unchanged parts and columns of the tables are found in Arrow;
+version over the first (every later release is compared with the one before): 27 s, peak 2.78
+GB (was 31-38 s and 2.9-2.95 GB; earlier 36-43 s and 3.1-3.2 GB): the previous release's IDs
+are read only when the first part of their table is compared, after the event step's peak. Unchanged parts and columns of the tables are found in Arrow;
 the previous release's IDs stay Arrow text, not Python objects.
 
 Where the time goes besides Python (the tables' user and system columns; perf by hand): a
