@@ -92,8 +92,14 @@ def _read_kind(c: pd.DataFrame, language: pd.Series, kind: str) -> tuple[pd.Data
             errors_[(text, lang)] = str(err)
     out = pd.DataFrame({col: pd.arrays.IntegerArray(readings[pair_code, j], ~read[pair_code])
                         for j, col in enumerate(("low", "best", "high", "acled"))}, index=c.index)
-    out["rule"] = pd.Series(pd.array(rules, dtype="str").take(pair_code), index=c.index)
-    out["text"] = phrase.where(to_read, "")
+    # The rule and the text as categories: a few hundred phrasings for millions of claims, so
+    # the claims table never holds them as text (claim_table, the build's memory peak).
+    rule_code, rule_names = pd.factorize(pd.array(rules, dtype="str").fillna(""))
+    out["rule"] = pd.Series(pd.Categorical.from_codes(rule_code[pair_code], categories=pd.Index(rule_names, dtype="str")),
+                            index=c.index)
+    texts = pd.Index(texts, dtype="str").append(pd.Index([""], dtype="str")).drop_duplicates()
+    out["text"] = pd.Series(pd.Categorical.from_codes(np.where(to_read.to_numpy(), text_code, texts.get_loc("")),
+                                                      categories=texts), index=c.index)
     problems: list[Problem] = []
     if errors_:
         bad = to_read & pd.Series([(t, g) in errors_ for t, g in zip(phrase, language)], index=c.index)
@@ -107,15 +113,21 @@ def _read_kind(c: pd.DataFrame, language: pd.Series, kind: str) -> tuple[pd.Data
         out.loc[explicit, "best"] = e[f"{kind}_best"]
         out.loc[explicit, "high"] = e[f"{kind}_high"]
         out.loc[explicit, "acled"] = e[f"{kind}_acled"].fillna(e[f"{kind}_low"])
-        out.loc[explicit, "rule"] = "explicit"
-        out.loc[explicit, "text"] = e[kind].where(e[kind].fillna("") != "", "{low: " + e[f"{kind}_low"].astype("str")
-                                                  + ", best: " + e[f"{kind}_best"].astype("str") + ", high: "
-                                                  + e[f"{kind}_high"].astype("str") + "}")
+        out["rule"] = _put(out["rule"], explicit, pd.Series("explicit", index=e.index, dtype="str"))
+        out["text"] = _put(out["text"], explicit, e[kind].where(e[kind].fillna("") != "", "{low: " + e[f"{kind}_low"].astype("str")
+                                                                + ", best: " + e[f"{kind}_best"].astype("str") + ", high: "
+                                                                + e[f"{kind}_high"].astype("str") + "}").astype("str"))
     for col in ("low", "best", "high", "acled"):
         out[col] = out[col].astype("Int64")
-    out["rule"] = out["rule"].fillna("").astype("str")
-    out["text"] = out["text"].fillna("").astype("str")
     return out[FIGURE_COLUMNS], problems
+
+
+def _put(values: pd.Series, where: pd.Series, new: pd.Series) -> pd.Series:
+    """The categorical `values` with `new` (text) at the rows `where` holds."""
+    added = pd.Index(new.unique(), dtype="str").difference(values.cat.categories)
+    values = values.cat.add_categories(added) if len(added) else values.copy()
+    values[where.to_numpy(dtype=bool)] = new.to_numpy()
+    return values
 
 
 # -- events ----------------------------------------------------------------------------------
