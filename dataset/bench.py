@@ -57,7 +57,8 @@ Targets (issue 6) and where the builder stands:
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
 version over the first (every later release is compared with the one before): 27 s, peak 2.78
 GB (was 31-38 s and 2.9-2.95 GB; earlier 36-43 s and 3.1-3.2 GB): the previous release's IDs
-are read only when the first part of their table is compared, after the event step's peak. Unchanged parts and columns of the tables are found in Arrow;
+are read only when the first part of their table is compared, after the event step's peak.
+Unchanged parts and columns of the tables are found in Arrow;
 the previous release's IDs stay Arrow text, not Python objects.
 
 Where the time goes besides Python (the tables' user and system columns; perf by hand): a
@@ -65,9 +66,8 @@ quarter of the build's CPU time, a third at 3M, is the kernel's, filling pages o
 first use. Before this stop, at 1M: user 28-30 s, system 9-13 s, 2.9M page faults; at 3M: user
 91-99 s (3.3x the 1M run: linear), system 40-50 s (3.9-5.5x), 8.1-9.0M faults. In the latest
 runs: 1M user 28.0-28.8 s, system 13.6-14.0 s, 2.5-2.6M faults; 3M user 87.4-91.3 s, system
-35.3-38.8 s, 6.0-6.2M faults.
-Each fault costs 3-5 us at 1M and 5-5.9 us at 3M. On this virtual machine (its balloon reports free pages to the host, which takes
-them back) writing memory a process never used costs 1.5-2 s per GB; memory freed and taken
+35.3-38.8 s, 6.0-6.2M faults. Each fault costs 3-5 us at 1M and 5-5.9 us at 3M. On this
+virtual machine (its balloon reports free pages to the host, which takes them back) writing memory a process never used costs 1.5-2 s per GB; memory freed and taken
 again at once 0.1 s per GB in 2 MB pages and 0.4 s in 4 KB pages; taken again 10 s after, 0.4
 s per GB in 2 MB pages. Faults grow 3.0-3.1x from 1M to 3M and system time 3.9-5.5x: more of a
 bigger build's memory is, we infer, memory the host took back. Half the faults are Arrow

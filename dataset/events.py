@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import as_category, categorical, decoded, emptied, per_distinct, positions, solid, take_chunks
+from schemas.frames import as_category, categorical, day_text, decoded, emptied, per_distinct, positions, solid, take_chunks
 
 from . import memory, threads
 from .ids import assign
@@ -97,9 +97,9 @@ def _read_kind(c: pd.DataFrame, language: pd.Series, kind: str) -> tuple[pd.Data
     rule_code, rule_names = pd.factorize(pd.array(rules, dtype="str").fillna(""))
     out["rule"] = pd.Series(pd.Categorical.from_codes(rule_code[pair_code], categories=pd.Index(rule_names, dtype="str")),
                             index=c.index)
-    texts = pd.Index(texts, dtype="str").append(pd.Index([""], dtype="str")).drop_duplicates()
-    out["text"] = pd.Series(pd.Categorical.from_codes(np.where(to_read.to_numpy(), text_code, texts.get_loc("")),
-                                                      categories=texts), index=c.index)
+    shown = pd.Index(texts, dtype="str").append(pd.Index([""], dtype="str")).drop_duplicates()  # "" where none is read
+    out["text"] = pd.Series(pd.Categorical.from_codes(np.where(to_read.to_numpy(), text_code, shown.get_loc("")),
+                                                      categories=shown), index=c.index)
     problems: list[Problem] = []
     if errors_:
         bad = to_read & pd.Series([(t, g) in errors_ for t, g in zip(phrase, language)], index=c.index)
@@ -257,8 +257,11 @@ def claim_table(staged: Staged, defs: pd.DataFrame, claim_def: np.ndarray, figur
     reports, claim_report = rows.reports, rows.claim_report
     out = pd.DataFrame(index=c.index)
     out["def"] = claim_def
-    out["victims"] = canonical_lists(c["victims"], resolve, special=VICTIM_WORDS)
-    out["claimant_actor"] = canonical(c["claimant"], resolve, default="")
+    # Few distinct texts in millions of rows: held as categories, each part takes small codes and
+    # decodes them (_finish) instead of taking text from a column of millions of rows; classify
+    # reads the same codes. The phrases and rules come as categories from read_figures.
+    out["victims"] = as_category(canonical_lists(c["victims"], resolve, special=VICTIM_WORDS))
+    out["claimant_actor"] = as_category(canonical(c["claimant"], resolve, default=""))
     outlet, outlets = pd.factorize(reports["source"])
     # The outlet as a category (a few dozen outlets for millions of claims): rows move as codes.
     out["source"] = pd.Categorical.from_codes(outlet[np.maximum(claim_report, 0)], categories=outlets)
@@ -270,10 +273,6 @@ def claim_table(staged: Staged, defs: pd.DataFrame, claim_def: np.ndarray, figur
     for kind in ("killed", "wounded"):
         out[kind] = figures[kind]["text"]
         out[f"{kind}_rule"] = figures[kind]["rule"]
-    # Few distinct texts in millions of rows: held as categories, each part takes small codes and
-    # decodes them (_finish) instead of taking text from a column of millions of rows.
-    for col in ("victims", "claimant_actor", "killed", "killed_rule", "wounded", "wounded_rule"):
-        out[col] = as_category(out[col])
     return out
 
 
@@ -438,8 +437,8 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
     multi = n_days > 1
     if multi.any():
         first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
-        note = _formatted(NOTE_MULTI_DAY, key=_text(keys[multi].array), start=_day_text(first),
-                          end=_day_text(first + (n_days[multi] - 1).astype("timedelta64[D]")),
+        note = _formatted(NOTE_MULTI_DAY, key=_text(keys[multi].array), start=day_text(first),
+                          end=day_text(first + (n_days[multi] - 1).astype("timedelta64[D]")),
                           day=_text(row_day[multi] + 1), n=_text(n_days[multi]))
         own = pc.fill_null(take_chunks(source, at[multi]), "")
         appended = pc.utf8_trim_whitespace(pc.binary_join_element_wise(own, note, pa.scalar(" ", pa.large_string())))  # as str.strip()
@@ -469,11 +468,6 @@ def _text(values) -> pa.Array:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     return arr.cast(pa.large_string())
-
-
-def _day_text(days: np.ndarray) -> pa.Array:
-    """Dates as YYYY-MM-DD."""
-    return pc.strftime(pa.array(days.astype("datetime64[s]")), format="%Y-%m-%d").cast(pa.large_string())
 
 
 # Published claims columns copied from the staged claims as they are, and from claim_table.
@@ -508,7 +502,8 @@ def _claim_ids(report_id: pd.Series, event_key: pd.Series, claim: np.ndarray, da
     suffix = pa.array([""], type=text)
     at = np.zeros(len(multi), dtype=np.int64)
     if multi.any():
-        suffix = pa.concat_arrays([suffix, pa.array(("@" + day[multi].dt.strftime("%Y-%m-%d")).tolist(), type=text)])
+        suffix = pa.concat_arrays([suffix, pc.binary_join_element_wise(pa.scalar("@", text), day_text(day[multi].to_numpy()),
+                                                                       pa.scalar("", text))])
         at[multi] = np.arange(1, multi.sum() + 1)
     parts = [pa.chunked_array(s.array.__arrow_array__()).cast(text) for s in (report_id, event_key)]
     joined = pc.binary_join_element_wise(parts[0], pa.scalar("#", text), parts[1], pa.scalar("#", text),

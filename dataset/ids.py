@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas import STR
-from schemas.frames import per_distinct, positions
+from schemas.frames import day_text, per_distinct, positions
 
 from .keys import lexorder
 from .readers.files import text_csv
@@ -63,7 +63,7 @@ def merge(*registries: pd.DataFrame) -> pd.DataFrame:
 def _day_texts(dates: pd.Series) -> pd.Series:
     """Dates as YYYY-MM-DD text, formatted once per distinct day (a million rows hold ten thousand days)."""
     codes, days = pd.factorize(dates.astype("datetime64[us]"))
-    text = pd.array(pc.strftime(pa.array(np.asarray(days, dtype="datetime64[us]")), format="%Y-%m-%d"), dtype=STR)
+    text = pd.array(day_text(np.asarray(days, dtype="datetime64[us]")), dtype=STR)
     return pd.Series(text.take(codes, allow_fill=True), index=dates.index, dtype=STR)
 
 

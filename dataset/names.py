@@ -70,7 +70,7 @@ def coded(columns: list[tuple[pd.Series, bool]], resolve: Mapping[str, str] | No
     """
     distinct = []
     for values, is_list in columns:
-        codes, uniques = pd.factorize(values.reset_index(drop=True).fillna("").astype(STR))
+        codes, uniques = _distinct(values)
         text = pd.Series(uniques, dtype=STR)
         names = exploded(text) if is_list else text[text != ""]
         distinct.append((codes, names, len(uniques)))
@@ -93,6 +93,18 @@ def coded(columns: list[tuple[pd.Series, bool]], resolve: Mapping[str, str] | No
             at = np.repeat(first[codes] - (np.cumsum(per_row) - per_row), per_row) + np.arange(len(row))
         out.append(Coded(row, code[at], at, names.reset_index(drop=True)))
     return out, {name: i for i, name in enumerate(vocabulary)}
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each row's code and the distinct values, missing read as "": a categorical column's own
+    codes, anything else coded by pyarrow's hash kernel."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.factorize(values.reset_index(drop=True).fillna("").astype(STR))
+    codes, uniques = values.cat.codes.to_numpy().astype(np.intp), pd.Index(values.cat.categories, dtype=STR)
+    if (codes < 0).any():  # missing: one more value, ""
+        codes[codes < 0] = len(uniques)
+        uniques = uniques.append(pd.Index([""], dtype=STR))
+    return codes, uniques
 
 
 class Members:

@@ -134,6 +134,12 @@ def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({c: df[c][mask] for c in df.columns})
 
 
+def day_text(days: np.ndarray) -> pa.Array:
+    """Dates as YYYY-MM-DD text (large_string), as the registry, the claim IDs and the notes of
+    multi-day events write them: one pyarrow call, not a Python call per row."""
+    return pc.strftime(pa.array(np.asarray(days).astype("datetime64[s]")), format="%Y-%m-%d").cast(pa.large_string())
+
+
 def emptied(df: pd.DataFrame) -> pd.DataFrame:
     """`df`'s columns and dtypes without rows, holding none of its memory: a zero-row slice
     (`df.iloc[:0]`) is a view that keeps every buffer of `df` alive."""

@@ -91,13 +91,15 @@ name_lists = st.lists(st.one_of(st.none(), st.lists(st.sampled_from(["Army", " a
                                                     max_size=3).map(";".join)), max_size=8)
 
 
-@given(name_lists, name_lists, st.booleans(), st.booleans())
-def test_coded_names_are_the_exploded_names(first, second, first_is_list, resolved):
+@given(name_lists, name_lists, st.booleans(), st.booleans(), st.booleans())
+def test_coded_names_are_the_exploded_names(first, second, first_is_list, resolved, categorical):
     """names.coded gives, entry for entry, what exploding each column (or dropping its blanks)
-    and resolving the names gives, with one code per resolved name across the columns."""
+    and resolving the names gives, with one code per resolved name across the columns; a
+    categorical column (missing values included) gives what its text gives."""
     resolve = {"army": "Army (Mali)", "rebels": "Rebels"} if resolved else None
     columns = [(column(first), first_is_list), (column(second), True)]
-    got, vocabulary = names.coded(columns, resolve)
+    given_ = [(values.astype("category") if categorical else values, is_list) for values, is_list in columns]
+    got, vocabulary = names.coded(given_, resolve)
     for (values, is_list), entries in zip(columns, got):
         text = values.fillna("").astype(STR)
         want = names.exploded(values) if is_list else text[text != ""]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from schemas.frames import isin, positions
+from schemas.frames import emptied, isin, positions
 
 from ..problems import COLUMNS as PROBLEM_COLUMNS
 from ..problems import Problem
@@ -148,7 +148,7 @@ def take_runs(df: pd.DataFrame, rows: np.ndarray, most: int = 256) -> pd.DataFra
     rows: a rebuild after one edit keeps almost every cached row in order, and slicing Arrow
     columns costs nothing where a take copies every text column."""
     if len(rows) == 0:
-        return df.iloc[:0].reset_index(drop=True)
+        return emptied(df)  # a zero-row slice would keep the whole cached table alive
     cuts = np.flatnonzero(np.diff(rows) != 1) + 1
     if len(cuts) >= most:
         return df.iloc[rows].reset_index(drop=True)
