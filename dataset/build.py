@@ -65,6 +65,7 @@ class ReleaseSink:
         self.writers: dict[str, release.TableWriter] = {}
         self.closing: list[Future] = []  # tables whose last part is still being encoded
         self.changes = diff.Changes(previous.tables if previous else None)
+        self.change_list: pd.DataFrame | None = None  # what `described` found changed
 
     def put(self, table: str, part: pd.DataFrame) -> None:
         if table not in self.writers:
@@ -75,6 +76,15 @@ class ReleaseSink:
 
     def close(self, table: str) -> None:
         self.closing.append(self.writers.pop(table).close_soon())
+
+    def described(self, draft: pipeline.Result) -> None:
+        """The files that follow from the tables' keys: the ID registry, the links review table
+        and the change list (kept for the changelog). Written while the whole-table checks run;
+        a build that then fails discards them with the rest of its folder."""
+        self.folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(draft.registry)))
+        self.folder.write_bytes(link.FILE, release.csv_bytes(draft.links))
+        self.change_list = self.changes.result(draft.keys)
+        self.folder.write("changes.csv", lambda out: diff.write_changes_csv(self.change_list, out))
 
     def finish(self) -> None:
         """Wait until every table is written (its digest known); raises what writing raised."""
@@ -102,11 +112,7 @@ def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pip
         sink.abort()
         raise
     try:
-        folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(result.registry)))
-        folder.write_bytes(link.FILE, release.csv_bytes(result.links))
-        changes = sink.changes.result(result.keys)
-        folder.write("changes.csv", lambda out: diff.write_changes_csv(changes, out))
-        section = diff.changelog_section(changes, previous.version if previous else None, version, result.rows)
+        section = diff.changelog_section(sink.change_list, previous.version if previous else None, version, result.rows)
         folder.write_bytes(CHANGELOG, diff.changelog(section, previous.changelog if previous else None).encode("utf-8"))
         folder.write_bytes("CODEBOOK.md", codebook.markdown(version).encode("utf-8"))
     finally:

@@ -57,6 +57,10 @@ class Sink(Protocol):
 
     def close(self, table: str) -> None: ...
 
+    def described(self, draft: Result) -> None:
+        """Every table is put: `draft` is the result but for the whole-table checks, which run
+        meanwhile (a failure among them raises BuildFailed afterwards, as a failed part does)."""
+
 
 class Collect:
     """A Sink keeping every table whole in memory (tests, analyses, small builds)."""
@@ -68,6 +72,9 @@ class Collect:
         self.parts.setdefault(table, []).append(part)
 
     def close(self, table: str) -> None:
+        pass
+
+    def described(self, draft: Result) -> None:
         pass
 
     def table(self, name: str) -> pd.DataFrame:
@@ -154,11 +161,23 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
     memory.give_back()
     with stages.timed("validate"):
         links = link.published(links_table, kept["events"])
-        found += _whole_table_problems(kept, links)
+        # The whole-table checks spend their time in pyarrow's hash kernels (the GIL released);
+        # the sink writes what describes the tables (registry, change list) meanwhile, mostly
+        # on this thread: the two overlap on the two cores instead of following each other.
+        checking = threads.soon(_whole_table_problems, kept, links)
+    draft = Result(None, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept)
+    try:
+        with stages.timed("write"):
+            out.described(draft)
+    except BaseException:
+        checking.exception()  # no check outlives the build
+        raise
+    with stages.timed("validate"):
+        found += checking.result()
     if errors(found):
         raise BuildFailed(found)
-    tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
-    return Result(tables, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept)
+    draft.tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
+    return draft
 
 
 # What is kept whole of each table while the tables go out part by part: what the checks that

@@ -136,8 +136,11 @@ def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
 
 def day_text(days: np.ndarray) -> pa.Array:
     """Dates as YYYY-MM-DD text (large_string), as the registry, the claim IDs and the notes of
-    multi-day events write them: one pyarrow call, not a Python call per row."""
-    return pc.strftime(pa.array(np.asarray(days).astype("datetime64[s]")), format="%Y-%m-%d").cast(pa.large_string())
+    multi-day events write them: not a Python call per row. Each distinct day is formatted
+    once (strftime costs 0.7 s for a million rows; a few thousand days, then a take, 0.1 s)."""
+    distinct, at = np.unique(np.asarray(days).astype("datetime64[s]"), return_inverse=True)
+    text = pc.strftime(pa.array(distinct), format="%Y-%m-%d").cast(pa.large_string())
+    return text.take(pa.array(at.reshape(-1)))
 
 
 def emptied(df: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,15 @@ def test_take_chunks_is_take(chunks, data):
         assert taken.equals(column.combine_chunks().take(pa.array(rows, type=pa.int64())))
 
 
+@given(st.lists(st.one_of(st.none(), st.datetimes(dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31))), max_size=30))
+def test_day_text_is_each_days_iso_date(days):
+    """Each distinct day formatted once and taken back is each row's own YYYY-MM-DD: any dates
+    (before 1970 too, with a time of day), repeated or not, missing ones missing."""
+    values = np.array([np.datetime64("NaT") if d is None else np.datetime64(d, "us") for d in days], dtype="datetime64[us]")
+    expected = [None if d is None else f"{d.year:04d}-{d.month:02d}-{d.day:02d}" for d in days]
+    assert frames.day_text(values).to_pylist() == expected
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.lists(st.integers(0, 40), max_size=4))
 def test_table_writer_writes_what_the_whole_table_writes(tmp_path_factory, tables, cuts):
@@ -243,6 +253,33 @@ def test_a_failed_part_write_leaves_the_previous_release(tmp_path, monkeypatch):
     assert tree_bytes(good) == before
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "build-report"))) == ["2024.07.0", "latest"]
     shutil.rmtree(out)
+
+
+def test_a_failed_write_beside_the_whole_table_checks_waits_for_them(tmp_path, monkeypatch):
+    """The registry and the change list are written while the whole-table checks run: a write
+    failing there fails the build once the checks are done (none outlives it) and leaves the
+    previous release as it was."""
+    out = tmp_path / "out"
+    good = build(MULTI_RAW, out, "2024.07.0").release
+    before = tree_bytes(good)
+    real, finished = pipeline._whole_table_problems, []
+
+    def slow_checks(kept, links):
+        time.sleep(0.3)  # still running when the write fails
+        found = real(kept, links)
+        finished.append(len(found))
+        return found
+
+    def disk_full(changes, sink):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "_whole_table_problems", slow_checks)
+    monkeypatch.setattr(diff, "write_changes_csv", disk_full)
+    with pytest.raises(release.ReleaseError, match="No space left"):
+        build(MULTI_RAW, out, "2024.08.0")
+    assert finished == [0]
+    assert tree_bytes(good) == before
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "build-report"))) == ["2024.07.0", "latest"]
 
 
 def test_changes_against_a_published_release_read_by_row_group(tables, published):
