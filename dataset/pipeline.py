@@ -110,7 +110,8 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
     `cache` is a folder for the readers' parse cache (an optimisation only). The tables go to
     `sink` part by part as they are validated (reports, claims, then events); without a sink
     they are kept whole in `Result.tables`. A sink may have received parts of a build that then
-    fails: it must discard them on BuildFailed.
+    fails, and been told the tables are done (`Sink.described`) before the whole-table checks
+    failed: it must discard all of it on BuildFailed.
     """
     stages = stages or Stages()
     today = today or dt.date.today()
