@@ -293,7 +293,6 @@ class Assembly:
     sources: pd.DataFrame
     claims: pd.DataFrame | None  # claim_table, one row per staged claim; freed by drop_claims
     registry: pd.DataFrame
-    reports: pd.DataFrame | None  # the published reports table, until it is handed on
     row_def: np.ndarray  # event rows in build order: definition, day of the event, date, ID
     row_day: np.ndarray
     row_date: np.ndarray
@@ -333,12 +332,22 @@ class Assembly:
                        self.row_id.iloc[at].reset_index(drop=True), {k: v[at] for k, v in self.totals.items()})
 
 
+def reports_table(staged: Staged) -> tuple[pd.DataFrame, np.ndarray]:
+    """The published reports table (in order of ID), and the staged reports in that order."""
+    published = staged.reports.rename(columns={"file": "raw_path"})
+    by_id = np.arange(len(published))
+    if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
+        by_id = published["report_id"].argsort(kind="stable").to_numpy()
+        published = published.iloc[by_id]
+    return _finish(published, "reports"), by_id
+
+
 def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame],
-             rows: ReportRows, keys: Keys) -> Assembly:
+             rows: ReportRows, keys: Keys, by_id: np.ndarray) -> Assembly:
     """The narrow, whole-table half of the event step (`figures`: "killed" and "wounded", from
-    read_figures; `rows` and `keys` from keys.report_rows and keys.coded). `figures` is emptied once
-    read; `staged` is kept by the Assembly and its claims are freed by `drop_claims`. Callers
-    must not use them afterwards.
+    read_figures; `rows` and `keys` from keys.report_rows and keys.coded; `by_id` from
+    reports_table). `figures` is emptied once read; `staged` is kept by the Assembly, its
+    reports are freed here and its claims by `drop_claims`. Callers must not use them afterwards.
     """
     resolve = resolver(actors)
     inter = dict(zip(actors["name"], actors["inter"]))
@@ -380,13 +389,8 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     outlets = threads.soon(event_sources, len(defs), event_def, claim_def, rows)
     # Claims in published order: by their event's row, then report, claim and day.
     c = staged.claims
-    # The reports in published order (by ID), and each claim's report ranked in it: the rows of
-    # the reports rank the claims when every claim has one, without coding the claims' IDs again.
-    published = staged.reports.rename(columns={"file": "raw_path"})
-    by_id = np.arange(len(published))
-    if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
-        by_id = published["report_id"].argsort(kind="stable").to_numpy()
-        published = published.iloc[by_id]
+    # Each claim's report ranked in the reports' published order (by ID): the rows of the
+    # reports rank the claims when every claim has one, without coding the claims' IDs again.
     if len(rows.reports) == len(by_id) and (rows.claim_report >= 0).all():  # rows.reports are the staged reports
         report_code = rows_of(by_id, len(by_id))[rows.claim_report]
     else:
@@ -396,8 +400,7 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     staged.reports = emptied(staged.reports)
     in_order = (cr_claim[c_order], cr_day[c_order], cr_ndays[c_order], cr_row[c_order],
                 {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
-    reports = _finish(published, "reports")
-    return Assembly(staged, defs, outlets.result(), claims, registry, reports, row_def, row_day, row_date, ids,
+    return Assembly(staged, defs, outlets.result(), claims, registry, row_def, row_day, row_date, ids,
                     per_row, order, *in_order)
 
 

@@ -22,7 +22,7 @@ import schemas
 
 from . import checks, ids, imports, link, memory, threads
 from .keys import coded, report_rows
-from .events import Assembly, Tables, assemble, read_figures
+from .events import Assembly, Tables, assemble, read_figures, reports_table
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
 from .readers import actors as actor_registry
@@ -149,13 +149,25 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
     if errors(found):
         raise BuildFailed(found)
     registry = ids.merge(committed, *previous)
+    out = sink if sink is not None else Collect()
     with stages.timed("aggregate"):
-        assembly = assemble(staged, actors, registry, figures, rows, keys)  # consumes the figures; keeps staged
+        reports, by_id = reports_table(staged)
+        # The reports table is checked and handed on on a second thread while the event step
+        # runs here: the event step is mostly Python, holding one core; the reports' checks are
+        # largely, and their encoding wholly, pyarrow's, which releases the GIL.
+        putting = threads.soon(_put_reports, reports, out)
+        del reports
+        try:
+            assembly = assemble(staged, actors, registry, figures, rows, keys, by_id)  # consumes the figures; keeps staged
+        except BaseException:
+            putting.exception()  # nothing outlives the build
+            raise
+        report_problems, kept_reports = putting.result()
+    found += report_problems
     links_table = joined.links
     del staged, joined, figures, rows, keys
     memory.give_back()
-    out = sink if sink is not None else Collect()
-    kept = _put_tables(assembly, out, stages, found, part_rows)
+    kept = {"reports": kept_reports, **_put_tables(assembly, out, stages, found, part_rows)}
     rows = {"events": assembly.n_events, "claims": assembly.n_claims, "reports": len(kept["reports"])}
     grown = assembly.registry
     del assembly  # the staged input ends here
@@ -188,22 +200,25 @@ KEPT = {"reports": ["report_id"],
         "events": ["event_id_cnty", "event_key", "fatalities_high"]}
 
 
+def _put_reports(reports: pd.DataFrame, sink: Sink) -> tuple[list[Problem], pd.DataFrame]:
+    """The reports table checked and handed to `sink` whole, before the claims and events; its
+    problems and KEPT columns."""
+    problems = _located([schemas.validate("reports", reports)], {"reports": reports})
+    kept = reports[KEPT["reports"]].copy(deep=True)
+    sink.put("reports", reports)
+    sink.close("reports")
+    return problems, kept
+
+
 def _put_tables(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], part_rows: int
                 ) -> dict[str, pd.DataFrame]:
-    """Reports, claims, then events, each made, checked (`found` grows) and handed to `sink` a
-    part at a time; what only the written table needed is freed before the next.
+    """Claims, then events, each made, checked (`found` grows) and handed to `sink` a part at a
+    time; what only the written table needed is freed before the next.
 
     Returns the KEPT columns of each table, whole, for the checks that need whole tables
     (`_whole_table_problems`).
     """
     kept = {}
-    with stages.timed("validate"):
-        found += _located([schemas.validate("reports", a.reports)], {"reports": a.reports})
-        kept["reports"] = a.reports[KEPT["reports"]].copy(deep=True)
-    with stages.timed("write"):
-        sink.put("reports", a.reports)
-        sink.close("reports")
-    a.reports = None
     for name, n, make in (("claims", a.n_claims, a.claim_rows), ("events", a.n_events, a.event_rows)):
         narrow = []
         for start in range(0, max(n, 1), part_rows):

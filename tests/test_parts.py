@@ -282,6 +282,30 @@ def test_a_failed_write_beside_the_whole_table_checks_waits_for_them(tmp_path, m
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "build-report"))) == ["2024.07.0", "latest"]
 
 
+def test_the_reports_put_beside_the_event_step_end_before_the_build(tmp_path, monkeypatch):
+    """The reports table is checked and written on a thread while the event step runs: if the
+    event step fails, the build waits for the reports' thread before it fails, and the release
+    is not published."""
+    real, finished = pipeline._put_reports, []
+
+    def slow_reports(reports, sink):
+        time.sleep(0.3)  # still running when the event step fails
+        done = real(reports, sink)
+        finished.append(len(reports))
+        return done
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("event step failed")
+
+    monkeypatch.setattr(pipeline, "_put_reports", slow_reports)
+    monkeypatch.setattr(pipeline, "assemble", failing)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="event step failed"):
+        build(MULTI_RAW, out)
+    assert finished and finished[0] > 0
+    assert not (out / "2024.07.0").exists() and not [p for p in out.iterdir() if p.name.startswith(release.TMP_PREFIX)]
+
+
 def test_changes_against_a_published_release_read_by_row_group(tables, published):
     """The previous release read a row group at a time gives the changes diff.diff gives."""
     old = diff.previous_tables(published)
