@@ -155,13 +155,9 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         # The reports table is checked and handed on on a second thread while the event step
         # runs here: the event step is mostly Python, holding one core; the reports' checks are
         # largely, and their encoding wholly, pyarrow's, which releases the GIL.
-        putting = threads.soon(_put_reports, reports, out)
-        del reports
-        try:
+        with threads.beside(_put_reports, reports, out) as putting:
+            del reports
             assembly = assemble(staged, actors, registry, figures, rows, keys, by_id)  # consumes the figures; keeps staged
-        except BaseException:
-            putting.exception()  # nothing outlives the build
-            raise
         report_problems, kept_reports = putting.result()
     found += report_problems
     links_table = joined.links
@@ -174,17 +170,12 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
     memory.give_back()
     with stages.timed("validate"):
         links = link.published(links_table, kept["events"])
-        # The whole-table checks spend their time in pyarrow's hash kernels (the GIL released);
-        # the sink writes what describes the tables (registry, change list) meanwhile, mostly
-        # on this thread: the two overlap on the two cores instead of following each other.
-        checking = threads.soon(_whole_table_problems, kept, links)
     draft = Result(None, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept)
-    try:
-        with stages.timed("write"):
-            out.described(draft)
-    except BaseException:
-        checking.exception()  # no check outlives the build
-        raise
+    # The whole-table checks spend their time in pyarrow's hash kernels (the GIL released); the
+    # sink writes what describes the tables (registry, change list) meanwhile, mostly on this
+    # thread: the two overlap on the two cores instead of following each other.
+    with threads.beside(_whole_table_problems, kept, links) as checking, stages.timed("write"):
+        out.described(draft)
     with stages.timed("validate"):
         found += checking.result()
     if errors(found):

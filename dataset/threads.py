@@ -4,8 +4,9 @@ in a fixed order, so no output depends on which thread finished first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -18,6 +19,18 @@ def soon(fn: Callable[..., T], *args: Any) -> Future[T]:
     future = pool.submit(fn, *args)
     pool.shutdown(wait=False)
     return future
+
+
+@contextmanager
+def beside(fn: Callable[..., T], *args: Any) -> Iterator[Future[T]]:
+    """`fn(*args)` on a thread of its own while the block runs (`soon`). If the block raises,
+    `fn` is waited for before the error goes on: nothing it does outlives the caller's failure."""
+    future = soon(fn, *args)
+    try:
+        yield future
+    except BaseException:
+        future.exception()
+        raise
 
 
 def in_order(calls: Sequence[Callable[[], T]], workers: int = 2) -> list[T]:
