@@ -25,7 +25,6 @@ from schemas.frames import isin, per_distinct, positions
 
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame
-from .. import memory
 from . import columns as col
 from . import files
 
@@ -76,12 +75,14 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
     # mostly kernels that release the GIL, so a second thread keeps the second core busy. Parts
     # are kept in batch order, so the staged rows are the same as one batch after another. A
     # batch in memory is a few times its sheets' size: big batches are staged one at a time.
+    # A batch's raw sheets are freed once it is staged, and the next batch, about the same size,
+    # reuses that memory: it is not given back between batches (the build gives it back after
+    # the parse). Given back, each batch took its memory afresh from the system: at 3M events
+    # the parse took 17.4-18.2 s against 15.5-17.3 s, for the same peak.
     parts, ordered = [], [s for _, s in sorted(batches.items())]
     largest = max((sum(_size(p) for p in s.values()) for s in ordered), default=0)
     with ThreadPoolExecutor(max_workers=2 if largest <= SIDE_BY_SIDE_BYTES else 1) as pool:
-        for part in pool.map(lambda sheets: stage_batch(raw, sheets), ordered):
-            parts.append(part)
-            memory.give_back()  # a batch's raw sheets are dropped once staged: give them back
+        parts.extend(pool.map(lambda sheets: stage_batch(raw, sheets), ordered))
     staged = Staged.concat(parts)
     staged.problems = problems + staged.problems
     return staged
