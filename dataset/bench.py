@@ -63,8 +63,8 @@ the previous release's IDs stay Arrow text, not Python objects.
 
 Where the time goes besides Python (the tables' user and system columns; perf by hand): a
 quarter of the build's CPU time, a third at 3M, is the kernel's, filling pages of memory on
-first use. Before this stop, at 1M: user 28-30 s, system 9-13 s, 2.9M page faults; at 3M: user
-91-99 s (3.3x the 1M run: linear), system 40-50 s (3.9-5.5x), 8.1-9.0M faults. In the latest
+first use. Before stop 17, at 1M: user 28-30 s, system 9-13 s, 2.9M page faults; at 3M: user
+91-99 s (3.3x the 1M run: linear), system 40-50 s (3.9-5.5x), 8.1-9.0M faults. In stop 17's
 runs: 1M user 28.0-28.8 s, system 13.6-14.0 s, 2.5-2.6M faults; 3M user 87.4-91.3 s, system
 35.3-38.8 s, 6.0-6.2M faults. Each fault costs 3-5 us at 1M and 5-5.9 us at 3M. On this
 virtual machine (its balloon reports free pages to the host, which takes them back) writing memory a process never used costs 1.5-2 s per GB; memory freed and taken

@@ -386,20 +386,20 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     # Each event's outlets are made on a second thread while the claims are put in order here:
     # neither needs the other, both spend their time in kernels that release the GIL, and
     # memory is below its peak (claim_table) by then.
-    outlets = threads.soon(event_sources, len(defs), event_def, claim_def, rows)
-    # Claims in published order: by their event's row, then report, claim and day.
-    c = staged.claims
-    # Each claim's report ranked in the reports' published order (by ID): the rows of the
-    # reports rank the claims when every claim has one, without coding the claims' IDs again.
-    if len(rows.reports) == len(by_id) and (rows.claim_report >= 0).all():  # rows.reports are the staged reports
-        report_code = rows_of(by_id, len(by_id))[rows.claim_report]
-    else:
-        report_code = pd.factorize(c["report_id"], sort=True)[0]
-    del rows, event_def
-    c_order = lexorder((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
-    staged.reports = emptied(staged.reports)
-    in_order = (cr_claim[c_order], cr_day[c_order], cr_ndays[c_order], cr_row[c_order],
-                {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
+    with threads.beside(event_sources, len(defs), event_def, claim_def, rows) as outlets:
+        # Claims in published order: by their event's row, then report, claim and day.
+        c = staged.claims
+        # Each claim's report ranked in the reports' published order (by ID): the rows of the
+        # reports rank the claims when every claim has one, without coding the claims' IDs again.
+        if len(rows.reports) == len(by_id) and (rows.claim_report >= 0).all():  # rows.reports are the staged reports
+            report_code = rows_of(by_id, len(by_id))[rows.claim_report]
+        else:
+            report_code = pd.factorize(c["report_id"], sort=True)[0]
+        del rows, event_def
+        c_order = lexorder((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
+        staged.reports = emptied(staged.reports)
+        in_order = (cr_claim[c_order], cr_day[c_order], cr_ndays[c_order], cr_row[c_order],
+                    {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})
     return Assembly(staged, defs, outlets.result(), claims, registry, row_def, row_day, row_date, ids,
                     per_row, order, *in_order)
 

@@ -61,10 +61,8 @@ def merge(*registries: pd.DataFrame) -> pd.DataFrame:
 
 
 def _day_texts(dates: pd.Series) -> pd.Series:
-    """Dates as YYYY-MM-DD text, formatted once per distinct day (a million rows hold ten thousand days)."""
-    codes, days = pd.factorize(dates.astype("datetime64[us]"))
-    text = pd.array(day_text(np.asarray(days, dtype="datetime64[us]")), dtype=STR)
-    return pd.Series(text.take(codes, allow_fill=True), index=dates.index, dtype=STR)
+    """Dates as YYYY-MM-DD text (day_text formats each distinct day once); missing stays missing."""
+    return pd.Series(pd.array(day_text(dates.to_numpy(dtype="datetime64[us]")), dtype=STR), index=dates.index)
 
 
 def _pair_codes(keys: pd.Series, days: pd.Series, other_keys: pd.Series, other_days: pd.Series) -> tuple[np.ndarray, np.ndarray]:

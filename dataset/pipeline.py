@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -180,8 +180,8 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         found += checking.result()
     if errors(found):
         raise BuildFailed(found)
-    draft.tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
-    return draft
+    tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
+    return replace(draft, tables=tables, warnings=found)
 
 
 # What is kept whole of each table while the tables go out part by part: what the checks that

@@ -79,10 +79,10 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
     # reuses that memory: it is not given back between batches (the build gives it back after
     # the parse). Given back, each batch took its memory afresh from the system: at 3M events
     # the parse took 17.4-18.2 s against 15.5-17.3 s, for the same peak.
-    parts, ordered = [], [s for _, s in sorted(batches.items())]
+    ordered = [s for _, s in sorted(batches.items())]
     largest = max((sum(_size(p) for p in s.values()) for s in ordered), default=0)
     with ThreadPoolExecutor(max_workers=2 if largest <= SIDE_BY_SIDE_BYTES else 1) as pool:
-        parts.extend(pool.map(lambda sheets: stage_batch(raw, sheets), ordered))
+        parts = list(pool.map(lambda sheets: stage_batch(raw, sheets), ordered))
     staged = Staged.concat(parts)
     staged.problems = problems + staged.problems
     return staged
