@@ -362,23 +362,28 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
     first_row = np.cumsum(n_days) - n_days
     row_def, row_day = days.spread(n_days)  # one event row per day
     row_date = defs["date_start"].to_numpy()[row_def] + row_day.astype("timedelta64[D]")
-    event_key = defs["event_key"].iloc[row_def].reset_index(drop=True)
-    ids, registry = assign(pd.DataFrame({"event_key": event_key, "event_date": pd.Series(row_date).astype("datetime64[us]"),
-                                         "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)}), registry)
+    event_rows = pd.DataFrame({"event_key": defs["event_key"].iloc[row_def].reset_index(drop=True),
+                               "event_date": pd.Series(row_date).astype("datetime64[us]"),
+                               "iso3": defs["iso3"].iloc[row_def].reset_index(drop=True)})
 
     claims = claim_table(staged, defs, claim_def, figures, resolve, rows)
     figures.clear()
     staged.claims = staged.claims[[*CLAIMS_FROM_STAGED, "claim"]]
-    reps = n_days[claim_def]
-    cr_claim, cr_day = days.spread(reps)  # one claim row per day of its event
-    cr_row = first_row[claim_def[cr_claim]] + cr_day
-    cr_ndays = reps[cr_claim]
-    split = {col: days.shares(claims[col].iloc[cr_claim].reset_index(drop=True), pd.Series(cr_ndays), pd.Series(cr_day))
-             for col in CLAIM_FIGURES}
-
-    per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
-                               claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
-    claims = claims[CLAIMS_FROM_TABLE]
+    # IDs are assigned on a second thread while the claims' figures are spread over their
+    # event's days and summed per row: neither needs the other, both are mostly kernels that
+    # release the GIL, and memory is below its peak (claim_table) by then.
+    with threads.beside(assign, event_rows, registry) as assigning:
+        del event_rows
+        reps = n_days[claim_def]
+        cr_claim, cr_day = days.spread(reps)  # one claim row per day of its event
+        cr_row = first_row[claim_def[cr_claim]] + cr_day
+        cr_ndays = reps[cr_claim]
+        split = {col: days.shares(claims[col].iloc[cr_claim].reset_index(drop=True), pd.Series(cr_ndays), pd.Series(cr_day))
+                 for col in CLAIM_FIGURES}
+        per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
+                                   claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
+        claims = claims[CLAIMS_FROM_TABLE]
+    ids, registry = assigning.result()
     memory.give_back()
     number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
     order = lexorder((number, row_date, defs["country_code"].to_numpy()[row_def]))

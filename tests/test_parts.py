@@ -24,7 +24,7 @@ from dataset.keys import ReportRows
 from dataset.problems import BuildFailed
 from schemas.frames import filter_rows, take_chunks
 
-from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
+from .conftest import MULTI_RAW, TODAY, build, compile_raw, copy_raw, read_release
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
@@ -305,6 +305,36 @@ def test_the_reports_put_beside_the_event_step_end_before_the_build(tmp_path, mo
     assert finished and finished[0] > 0
     assert not (out / "2024.07.0").exists() and not [p for p in out.iterdir() if p.name.startswith(release.TMP_PREFIX)]
 
+
+
+def test_ids_assigned_beside_the_claims_spread_end_before_the_event_step(monkeypatch):
+    """IDs are assigned on a thread while the claims' figures are spread and summed per row: if
+    that fails, the event step waits for the IDs' thread before it fails; if assigning fails,
+    the event step fails with its error."""
+    real, finished = events.assign, []
+
+    def slow_assign(rows, registry):
+        time.sleep(0.3)  # still running when the spreading fails
+        done = real(rows, registry)
+        finished.append(len(rows))
+        return done
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("spreading failed")
+
+    monkeypatch.setattr(events, "assign", slow_assign)
+    monkeypatch.setattr(events.aggregate, "by_row", failing)
+    with pytest.raises(RuntimeError, match="spreading failed"):
+        compile_raw(MULTI_RAW)
+    assert finished and finished[0] > 0
+
+    def broken_assign(rows, registry):
+        raise ValueError("registry unreadable")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(events, "assign", broken_assign)
+    with pytest.raises(ValueError, match="registry unreadable"):
+        compile_raw(MULTI_RAW)
 
 def test_changes_against_a_published_release_read_by_row_group(tables, published):
     """The previous release read a row group at a time gives the changes diff.diff gives."""

@@ -98,6 +98,28 @@ def test_adding_a_claim_never_narrows_the_range(claims, extra):
     assert after["acled"] <= before["acled"]
 
 
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), a_claim()), min_size=1, max_size=30))
+def test_event_rows_sum_each_groups_rule(rows):
+    """by_row over claims of several event rows, in any order: each row's totals are the sums
+    over its victim groups of the documented rule, and deaths by side are the groups' bests."""
+    n_rows = 5
+    row = np.array([r for r, _ in rows])
+    claims = [c for _, c in rows]
+    figures = {f"fatalities_{p}": pd.Series([c[p] for c in claims], dtype="Int64") for p in ("low", "best", "high", "acled")}
+    got = aggregate.by_row(row, np.array([VICTIM_GROUPS.index(c["group"]) for c in claims]),
+                           np.array([STANCES.index(c["stance"]) for c in claims]), figures, n_rows)
+    for r in range(n_rows):
+        per_group = {g: reference([c for rr, c in rows if rr == r and c["group"] == g])
+                     for g in {c["group"] for rr, c in rows if rr == r}}
+        assert got["fatalities"][r] == sum(v["acled"] for v in per_group.values())
+        for p in ("low", "best", "high"):
+            assert got[f"fatalities_{p}"][r] == sum(v[p] for v in per_group.values())
+        for g, name in zip(VICTIM_GROUPS, aggregate.DEATHS):
+            assert got[name][r] == per_group.get(g, {"best": 0})["best"]
+        assert got["fatalities_low"][r] <= got["fatalities_best"][r] <= got["fatalities_high"][r]
+
 def test_known_answer_own_admission_outranks_enemy_claim():
     claims = [{"low": 12, "best": 24, "high": 99, "acled": 12, "stance": "enemy", "group": "side_b"},
               {"low": 2, "best": 2, "high": 2, "acled": 2, "stance": "own", "group": "side_b"}]
