@@ -259,10 +259,9 @@ def datapackage(version: str, digests: dict) -> dict[str, Any]:
     resources = []
     for table in schemas.TABLES:
         resource = _csv_resource(table, f"{table} (CSV)", digests)
-        if table == "claims":
-            resource["schema"]["foreignKeys"] = [
-                {"fields": "event_id_cnty", "reference": {"resource": "events", "fields": "event_id_cnty"}},
-                {"fields": "report_id", "reference": {"resource": "reports", "fields": "report_id"}}]
+        if table in schemas.FOREIGN_KEYS:
+            resource["schema"]["foreignKeys"] = [{"fields": column, "reference": {"resource": other, "fields": field}}
+                                                 for column, (other, field) in schemas.FOREIGN_KEYS[table].items()]
         # The Parquet twin is an extension property: Frictionless validates the CSV resource, and
         # `dataset verify` checks both files' hash and size against the manifest.
         parquet_name = f"{table}.parquet"

@@ -32,12 +32,21 @@ REVIEW_TABLES: dict[str, type[pa.DataFrameModel]] = {"links": Links}
 # Primary keys: rows are sorted by them in every release file.
 PRIMARY_KEYS = {"events": ["event_id_cnty"], "claims": ["claim_id"], "reports": ["report_id"],
                 "links": ["key_a", "key_b"]}
+# Columns pointing at a row of another table: {table: {column: (table pointed at, its column)}}.
+FOREIGN_KEYS = {"claims": {"event_id_cnty": ("events", "event_id_cnty"), "report_id": ("reports", "report_id")}}
+
+
+def identifiers(name: str) -> list[str]:
+    """The columns of table `name` that name a row (its key, the coder's event_key) or point at
+    one (foreign keys): nearly every value distinct, or repeated only a few times."""
+    columns = [*PRIMARY_KEYS[name], *FOREIGN_KEYS.get(name, {}), "event_key"]
+    return [c for c in dict.fromkeys(columns) if c in model(name).to_schema().columns]
 
 FAILURE_COLUMNS = ["table", "column", "check", "row", "failure_case"]
 
 __all__ = [
-    "Claims", "DATETIME", "Events", "FAILURE_COLUMNS", "Links", "PRIMARY_KEYS", "REVIEW_TABLES", "Reports",
-    "SCHEMA_VERSION", "STR", "TABLES", "cross_table_failures", "kind", "model", "pandas_dtype", "pandas_dtypes",
+    "Claims", "DATETIME", "Events", "FAILURE_COLUMNS", "FOREIGN_KEYS", "Links", "PRIMARY_KEYS", "REVIEW_TABLES", "Reports",
+    "SCHEMA_VERSION", "STR", "TABLES", "cross_table_failures", "identifiers", "kind", "model", "pandas_dtype", "pandas_dtypes",
     "unique_failures", "validate",
 ]
 

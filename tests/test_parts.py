@@ -40,7 +40,7 @@ def write_whole(folder: release.Folder, tables: dict[str, pd.DataFrame]) -> None
     """Each table written at once by the whole-table writers, the reference for TableWriter."""
     for name, df in tables.items():
         folder.write(f"{name}.csv", lambda sink, df=df: release.write_csv(df, sink))
-        folder.write(f"{name}.parquet", lambda sink, df=df: release.write_parquet(df, sink))
+        folder.write(f"{name}.parquet", lambda sink, df=df, name=name: release.write_parquet(df, sink, name))
 
 
 @pytest.fixture(scope="module")

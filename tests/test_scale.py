@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import pyarrow.parquet as pq
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+import schemas
 from dataset import pipeline
 from dataset.problems import BuildFailed
 from dataset.readers import files, parse_cache, yaml_reports
@@ -158,6 +160,19 @@ def test_release_parquet_reads_with_filters_in_pandas_polars_and_duckdb(multi_re
     stats = meta.row_group(0).column(list(expected.columns).index("country")).statistics
     assert stats is not None and stats.has_min_max  # what lets readers skip row groups
 
+
+
+def test_identifiers_are_stored_plainly_and_repeated_values_as_dictionaries(multi_release):
+    """Parquet dictionary-encodes the columns whose values repeat; an identifier's dictionary
+    would be as long as the column, so identifiers (schemas.identifiers) are stored plainly."""
+    for name in ("events", "claims", "reports"):
+        meta = pq.ParquetFile(multi_release / f"{name}.parquet").metadata
+        columns = [meta.row_group(0).column(i) for i in range(meta.num_columns)]
+        dictionary = {c.path_in_schema for c in columns if c.dictionary_page_offset is not None}
+        plain = set(schemas.identifiers(name))
+        assert plain and not plain & dictionary, name
+        assert dictionary == {c.path_in_schema for c in columns} - plain, name
+    assert schemas.identifiers("claims") == ["claim_id", "event_id_cnty", "report_id", "event_key"]
 
 def test_events_are_sorted_by_country_then_date(multi_release):
     events = pd.read_parquet(multi_release / "events.parquet")
