@@ -380,9 +380,9 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
         cr_ndays = reps[cr_claim]
         split = {col: days.shares(claims[col].iloc[cr_claim].reset_index(drop=True), pd.Series(cr_ndays), pd.Series(cr_day))
                  for col in CLAIM_FIGURES}
+        claims = claims[CLAIMS_FROM_TABLE]  # the figures are split by day now: their claim columns go
         per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
                                    claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
-        claims = claims[CLAIMS_FROM_TABLE]
     ids, registry = assigning.result()
     memory.give_back()
     number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
