@@ -129,59 +129,61 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         staged, actors, found = stage(raw, cache)
         memory.give_back()
     # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the
-    # second core while the checks and the event step run here.
-    raw_fingerprint = threads.soon(fingerprint, raw, staged.digests)
-    with stages.timed("link"):  # imported actors join the registry; one incident, one event
-        joined = imports.join(raw, staged, actors)
-        staged, actors, found = joined.staged, joined.actors, found + joined.problems
-    with stages.timed("normalize"):
-        keys = coded(staged)  # the keys as integers, for the checks and the event step
-        rows = report_rows(staged, keys)  # each event's and claim's report
-        found += imports.relax(checks.run(staged, actors, today, keys, rows))
-        figures, figure_problems = read_figures(staged, rows)
-        found += figure_problems
+    # second core while the checks and the event step run here. A build that fails waits for it
+    # (threads.beside): nothing it started outlives its failure.
+    with threads.beside(fingerprint, raw, staged.digests) as raw_fingerprint:
+        with stages.timed("link"):  # imported actors join the registry; one incident, one event
+            joined = imports.join(raw, staged, actors)
+            staged, actors, found = joined.staged, joined.actors, found + joined.problems
+        with stages.timed("normalize"):
+            keys = coded(staged)  # the keys as integers, for the checks and the event step
+            rows = report_rows(staged, keys)  # each event's and claim's report
+            found += imports.relax(checks.run(staged, actors, today, keys, rows))
+            figures, figure_problems = read_figures(staged, rows)
+            found += figure_problems
+            memory.give_back()
+            try:
+                committed = ids.read(raw / ids.FILE, root=raw)
+            except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
+                committed = ids.empty()
+                found.append(problem("unreadable_file", str(err), file=ids.FILE))
+        if errors(found):
+            raise BuildFailed(found)
+        registry = ids.merge(committed, *previous)
+        out = sink if sink is not None else Collect()
+        with stages.timed("aggregate"):
+            reports, by_id = reports_table(staged)
+            # The reports table is checked and handed on on a second thread while the event step
+            # runs here: the event step is mostly Python, holding one core; the reports' checks are
+            # largely, and their encoding wholly, pyarrow's, which releases the GIL.
+            with threads.beside(_put_reports, reports, out) as putting:
+                del reports
+                # consumes the figures; keeps staged
+                assembly = assemble(staged, actors, registry, figures, rows, keys, by_id)
+            report_problems, kept_reports = putting.result()
+        found += report_problems
+        links_table = joined.links
+        del staged, joined, figures, rows, keys
         memory.give_back()
-        try:
-            committed = ids.read(raw / ids.FILE, root=raw)
-        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
-            committed = ids.empty()
-            found.append(problem("unreadable_file", str(err), file=ids.FILE))
-    if errors(found):
-        raise BuildFailed(found)
-    registry = ids.merge(committed, *previous)
-    out = sink if sink is not None else Collect()
-    with stages.timed("aggregate"):
-        reports, by_id = reports_table(staged)
-        # The reports table is checked and handed on on a second thread while the event step
-        # runs here: the event step is mostly Python, holding one core; the reports' checks are
-        # largely, and their encoding wholly, pyarrow's, which releases the GIL.
-        with threads.beside(_put_reports, reports, out) as putting:
-            del reports
-            assembly = assemble(staged, actors, registry, figures, rows, keys, by_id)  # consumes the figures; keeps staged
-        report_problems, kept_reports = putting.result()
-    found += report_problems
-    links_table = joined.links
-    del staged, joined, figures, rows, keys
-    memory.give_back()
-    kept = {"reports": kept_reports, **_put_tables(assembly, out, stages, found, part_rows)}
-    rows = {"events": assembly.n_events, "claims": assembly.n_claims, "reports": len(kept["reports"])}
-    grown = assembly.registry
-    del assembly  # the staged input ends here
-    memory.give_back()
-    with stages.timed("validate"):
-        links = link.published(links_table, kept["events"])
-    draft = Result(None, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept)
-    # The whole-table checks spend their time in pyarrow's hash kernels (the GIL released); the
-    # sink writes what describes the tables (registry, change list) meanwhile, mostly on this
-    # thread: the two overlap on the two cores instead of following each other.
-    with threads.beside(_whole_table_problems, kept, links) as checking, stages.timed("write"):
-        out.described(draft)
-    with stages.timed("validate"):
-        found += checking.result()
-    if errors(found):
-        raise BuildFailed(found)
-    tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
-    return replace(draft, tables=tables, warnings=found)
+        kept = {"reports": kept_reports, **_put_tables(assembly, out, stages, found, part_rows)}
+        rows = {"events": assembly.n_events, "claims": assembly.n_claims, "reports": len(kept["reports"])}
+        grown = assembly.registry
+        del assembly  # the staged input ends here
+        memory.give_back()
+        with stages.timed("validate"):
+            links = link.published(links_table, kept["events"])
+        draft = Result(None, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept)
+        # The whole-table checks spend their time in pyarrow's hash kernels (the GIL released); the
+        # sink writes what describes the tables (registry, change list) meanwhile, mostly on this
+        # thread: the two overlap on the two cores instead of following each other.
+        with threads.beside(_whole_table_problems, kept, links) as checking, stages.timed("write"):
+            out.described(draft)
+        with stages.timed("validate"):
+            found += checking.result()
+        if errors(found):
+            raise BuildFailed(found)
+        tables = Tables(out.table("events"), out.table("claims"), out.table("reports"), grown) if sink is None else None
+        return replace(draft, tables=tables, warnings=found)
 
 
 # What is kept whole of each table while the tables go out part by part: what the checks that

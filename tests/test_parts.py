@@ -24,7 +24,7 @@ from dataset.keys import ReportRows
 from dataset.problems import BuildFailed
 from schemas.frames import filter_rows, take_chunks
 
-from .conftest import MULTI_RAW, TODAY, build, compile_raw, copy_raw, read_release
+from .conftest import FIXTURES, MULTI_RAW, TODAY, build, compile_raw, copy_raw, read_release
 
 
 def tree_bytes(folder: Path) -> dict[str, bytes]:
@@ -335,6 +335,23 @@ def test_ids_assigned_beside_the_claims_spread_end_before_the_event_step(monkeyp
     monkeypatch.setattr(events, "assign", broken_assign)
     with pytest.raises(ValueError, match="registry unreadable"):
         compile_raw(MULTI_RAW)
+
+
+def test_a_failed_build_waits_for_the_raw_fingerprint(monkeypatch):
+    """The raw files are hashed on a thread while the build goes on: a build that fails (here:
+    broken input) waits for that thread, so nothing it started outlives the failure."""
+    real, finished = pipeline.fingerprint, []
+
+    def slow_fingerprint(raw, known=None):
+        time.sleep(0.3)  # still hashing when the checks fail
+        done = real(raw, known)
+        finished.append(done)
+        return done
+
+    monkeypatch.setattr(pipeline, "fingerprint", slow_fingerprint)
+    with pytest.raises(BuildFailed):
+        compile_raw(FIXTURES / "broken")
+    assert len(finished) == 1 and len(finished[0]) == 64
 
 def test_changes_against_a_published_release_read_by_row_group(tables, published):
     """The previous release read a row group at a time gives the changes diff.diff gives."""
