@@ -77,7 +77,7 @@ CSV_OPTIONS = pacsv.WriteOptions(include_header=True, quoting_style="needed")
 
 def parquet_options(name: str, columns: list[str]) -> dict:
     """How table `name` is written to Parquet. Columns whose values repeat (names, categories,
-    figures, dates) are dictionary-encoded; its identifiers (schemas.identifiers) are stored
+    figures, dates) are dictionary-encoded; the table's identifiers (schemas.identifiers) are stored
     plainly, since their dictionary would be about as long as the column: at a million events
     the files are 13% smaller and a tenth faster to write."""
     plain = set(schemas.identifiers(name))

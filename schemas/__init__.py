@@ -42,6 +42,7 @@ def identifiers(name: str) -> list[str]:
     columns = [*PRIMARY_KEYS[name], *FOREIGN_KEYS.get(name, {}), "event_key"]
     return [c for c in dict.fromkeys(columns) if c in model(name).to_schema().columns]
 
+
 FAILURE_COLUMNS = ["table", "column", "check", "row", "failure_case"]
 
 __all__ = [
