@@ -196,11 +196,16 @@ KEPT = {"reports": ["report_id"],
 def _put_reports(reports: pd.DataFrame, sink: Sink) -> tuple[list[Problem], pd.DataFrame]:
     """The reports table checked and handed to `sink` whole, before the claims and events; its
     problems and KEPT columns."""
-    problems = _located([schemas.validate("reports", reports)], {"reports": reports})
-    kept = reports[KEPT["reports"]].copy(deep=True)
+    problems, kept = _checked("reports", reports, part=False)
     sink.put("reports", reports)
     sink.close("reports")
     return problems, kept
+
+
+def _checked(name: str, df: pd.DataFrame, part: bool) -> tuple[list[Problem], pd.DataFrame]:
+    """The schema problems of table `name` (`part`: of a part of it) and its KEPT columns, copied:
+    a view would keep `df` alive."""
+    return _located([schemas.validate(name, df, part=part)], {name: df}), df[KEPT[name]].copy(deep=True)
 
 
 def _put_tables(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], part_rows: int
@@ -218,8 +223,9 @@ def _put_tables(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], p
             with stages.timed("aggregate"):
                 part = make(start, min(start + part_rows, n))
             with stages.timed("validate"):
-                found += _located([schemas.validate(name, part, part=True)], {name: part})
-                narrow.append(part[KEPT[name]].copy(deep=True))  # copies: a view would keep the part alive
+                problems, kept_part = _checked(name, part, part=True)
+                found += problems
+                narrow.append(kept_part)
             with stages.timed("write"):
                 sink.put(name, part)
             # Not given back to the OS here: the next part, the same size, reuses what this one

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from .claims import Claims
 from .events import Events
 from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
-from .frames import as_arrow, isin, positions
+from .frames import as_arrow, positions
 from .links import Links
 from .reports import Reports
 
@@ -133,12 +133,16 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
         for idx, value in values[mask].items():
             rows.append({"table": table, "column": column, "check": check, "row": int(idx), "failure_case": str(value)})
 
-    # Each claim's event row, -1 if none. A missing ID points at no event: pyarrow's lookup would
-    # match it with an event whose ID is missing too (membership tests never match missing values).
-    event = np.where(claims["event_id_cnty"].isna().to_numpy(), -1, positions(claims["event_id_cnty"], events["event_id_cnty"]))
-    add("claims", "event_id_cnty", "claim_points_at_event", pd.Series(event < 0, index=claims.index), claims["event_id_cnty"])
-    add("claims", "report_id", "claim_points_at_report",
-        ~isin(claims["report_id"], reports["report_id"]), claims["report_id"])
+    # Each claim's row in each table it points at (FOREIGN_KEYS), -1 if none: a failure of
+    # claim_points_at_event or claim_points_at_report. A missing ID points at no row: pyarrow's
+    # lookup would match it with a row whose ID is missing too.
+    pointed = {}
+    for column, (other, field) in FOREIGN_KEYS["claims"].items():
+        ids = claims[column]
+        at = np.where(ids.isna().to_numpy(), -1, positions(ids, {"events": events, "reports": reports}[other][field]))
+        add("claims", column, f"claim_points_at_{other.removesuffix('s')}", pd.Series(at < 0, index=claims.index), ids)
+        pointed[other] = at
+    event = pointed["events"]
     high = events["fatalities_high"].reset_index(drop=True)
     event_high = pd.Series(high.iloc[event].to_numpy() if (event >= 0).all() else  # as reindex: float only if some are missing
                            high.reindex(event).to_numpy(), index=claims.index)

@@ -370,7 +370,7 @@ def test_no_claims_means_zero_is_the_membership_rule(events, claims):
                        "fatalities_high": pd.Series([e[1] for e in events], dtype="int64")})
     cl = pd.DataFrame({"claim_id": pd.Series([f"c{i}" for i in range(len(claims))], dtype="str"),
                        "event_id_cnty": pd.Series([c[0] for c in claims], dtype="str"),
-                       "report_id": pd.Series(["r"] * len(claims), dtype="str"),
+                       "report_id": pd.Series([None if c[1] is None else "rq"[c[1] % 2] for c in claims], dtype="str"),
                        "fatalities_best": pd.Series([c[1] for c in claims], dtype="Int64"),
                        "fatalities_high": pd.Series([c[1] for c in claims], dtype="Int64")})
     reports = pd.DataFrame({"report_id": pd.Series(["r"], dtype="str")})
@@ -383,6 +383,9 @@ def test_no_claims_means_zero_is_the_membership_rule(events, claims):
     pointing = failures.loc[failures["check"] == "claim_points_at_event", "row"].tolist()
     known = {e[0] for e in events if e[0] is not None}
     assert pointing == [i for i, (eid, _) in enumerate(claims) if eid is None or eid not in known]
+    # and at a report the same way (only report "r" is there)
+    reporting = failures.loc[failures["check"] == "claim_points_at_report", "row"].tolist()
+    assert reporting == [i for i, (_, n) in enumerate(claims) if n is None or n % 2]
 
 
 def test_emptied_frees_what_a_zero_row_slice_would_keep():
