@@ -65,26 +65,27 @@ compared, after the event step's peak. Unchanged parts and columns of the tables
 Arrow; the previous release's IDs stay Arrow text, not Python objects.
 
 Where the time goes besides Python (the tables' user and system columns; perf by hand): a
-quarter of the build's CPU time, a third at 3M, is the kernel's, filling pages of memory on
-first use. Before stop 17, at 1M: user 28-30 s, system 9-13 s, 2.9M page faults; at 3M: user
-91-99 s (3.3x the 1M run: linear), system 40-50 s (3.9-5.5x), 8.1-9.0M faults. In stop 17's
-runs: 1M user 28.0-28.8 s, system 13.6-14.0 s, 2.5-2.6M faults; 3M user 87.4-91.3 s, system
-35.3-38.8 s, 6.0-6.2M faults. Each fault costs 3-5 us at 1M and 5-5.9 us at 3M. On this
-virtual machine (its balloon reports free pages to the host, which takes them back) writing memory a process never used costs 1.5-2 s per GB; memory freed and taken
-again at once 0.1 s per GB in 2 MB pages and 0.4 s in 4 KB pages; taken again 10 s after, 0.4
-s per GB in 2 MB pages. Faults grow 3.0-3.1x from 1M to 3M and system time 3.9-5.5x: more of a
-bigger build's memory is, we infer, memory the host took back. Half the faults are Arrow
-copying text into new buffers (take, concatenate, the CSV reader). Allocator settings change
-little: jemalloc keeping every freed page (dirty_decay_ms -1) cuts the faults to 1.0-1.3M and
-system time by 3-4 s at 1M, but the peak grows to 4.0-4.2 GB; a 5 s decay with glibc keeping
-its heap ran 3M in 100.6-108.3 s against 103.5-116.0 s (three runs each, alternated), and made
-no difference beyond noise at 1M. Arrow's jemalloc reads its settings only when pyarrow loads,
-so they would have to come from the environment, not from the builder. Transparent huge
-pages for that jemalloc (`JE_ARROW_MALLOC_CONF=thp:always`) cut the faults at 1M from 2.7M
-to 0.7M but system time only from 15.3 to 13.1 s (the kernel still zeroes every byte), put
-0.1 GB on the peak and left the build time within noise: not adopted. What does help is not
-handing memory back where it is needed again at once: the parts of a table are the same size,
-so memory is no longer given back after each part (the notes' take, 2.3 -> 1.7 s at 1M).
+quarter of the build's CPU time, a third at 3M, was the kernel's, filling pages of memory on
+first use. Stop 20 found two causes and removed them for the build (`dataset/memory.py`):
+- numpy advises transparent huge pages for every array of 4 MB and more, and on this machine
+  (THP "madvise") filling 1 GB of new huge pages costs 2-2.3 s of system time against 0.45 s in
+  4 KB pages (an earlier stop blamed the VM's balloon for the 1.5-2 s per GB). `small_pages`:
+  1M builds alternated with the code before, 20.9-21.4 s against 22.8-23.1 s, system time
+  7.5 s against 8.7-9.1 s.
+- glibc maps each block over 32 MB afresh and unmaps it when freed. At 1M few columns are that
+  big; at 3M most are, and page faults grew 3.8x from 1M to 3M (the event step's 4.7x), system
+  time 5-5.8x. `kept_heap` (no mapped blocks, freed memory kept in the heap until give_back):
+  3M faults 11.5M -> 8.3-8.7M, system time 31 -> 26 s, build 69.2-70.0 -> 65.0-65.3 s
+  (alternated, three runs against two), maxrss 7.39 -> 7.47-7.51 GB; 1M unchanged in peak (2.78-
+  2.80 GB maxrss).
+Before: at 1M user 27-29 s, system 8-10 s, 2.4-3.0M faults; at 3M user 86 s, system 31-41 s,
+11.5M faults. Tried before and dropped: jemalloc keeping every freed page (dirty_decay_ms -1) cut
+the faults to 1.0-1.3M and system time by 3-4 s at 1M, but the peak grew to 4.0-4.2 GB;
+transparent huge pages for Arrow's jemalloc (`JE_ARROW_MALLOC_CONF=thp:always`) cut the faults
+but not the time (the kernel still zeroes every byte); Arrow on the system allocator with glibc
+never mapping nor trimming put the peak at 4.3-5.7 GB. What else helps is not handing memory
+back where it is needed again at once: the parts of a table are the same size, so memory is not
+given back after each part (the notes' take, 2.3 -> 1.7 s at 1M).
 """
 STAGES = ["parse", "normalize", "aggregate", "validate", "write"]
 

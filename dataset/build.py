@@ -132,6 +132,12 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
     release.check_version(version)
     stages = stages or pipeline.Stages()
     memory.use_returning_pool()
+    with memory.small_pages(), memory.kept_heap():
+        return _run(raw, out, version, today, stages)
+
+
+def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipeline.Stages) -> Outcome:
+    """`run` once the allocators are set up."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(out / LOCK, timeout=0)
