@@ -76,23 +76,11 @@ def glibc_defaults(monkeypatch):
         pytest.skip("no mallopt: not glibc")
 
 
-def test_kept_heap_serves_big_blocks_from_the_heap_and_keeps_them(glibc_defaults):
-    assert maps_a_block()
+def test_kept_heap_keeps_freed_blocks_in_the_heap(glibc_defaults):
     with memory.kept_heap():
-        assert not maps_a_block()
         kept = np.ones(64 << 20, dtype=np.uint8)
         del kept
         assert mallinfo().fordblks >= 64 << 20  # freed into the heap, not trimmed off it
-    assert maps_a_block()  # glibc's defaults are back
-    with contextlib.suppress(RuntimeError), memory.kept_heap():
-        raise RuntimeError("a failed build")
-    assert maps_a_block()
-
-
-def test_the_users_malloc_settings_win(glibc_defaults, monkeypatch):
-    monkeypatch.setenv("MALLOC_MMAP_MAX_", "65536")
-    with memory.kept_heap():
-        assert maps_a_block()
 
 
 def huge_kb(array: np.ndarray) -> int:
@@ -109,19 +97,29 @@ def huge_kb(array: np.ndarray) -> int:
     raise AssertionError("array's mapping not found")
 
 
-def test_small_pages_turns_the_advice_off_and_back(advice_on):
-    with memory.small_pages():
-        assert not advised()
-    assert advised()
-    with contextlib.suppress(RuntimeError), memory.small_pages():
+# Each setting: its block, whether it is in effect, and the environment variable that overrides it.
+SETTINGS = {"kept_heap": (memory.kept_heap, lambda: not maps_a_block(), "MALLOC_MMAP_MAX_", "65536"),
+            "small_pages": (memory.small_pages, lambda: not advised(), "NUMPY_MADVISE_HUGEPAGE", "1")}
+
+
+@pytest.mark.parametrize("name", SETTINGS)
+def test_a_setting_holds_within_its_block_and_is_restored_after(name, advice_on, glibc_defaults):
+    block, in_effect, _, _ = SETTINGS[name]
+    assert not in_effect()
+    with block():
+        assert in_effect()
+    assert not in_effect()
+    with contextlib.suppress(RuntimeError), block():
         raise RuntimeError("a failed build")
-    assert advised()
+    assert not in_effect()
 
 
-def test_the_users_environment_setting_wins(advice_on, monkeypatch):
-    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "1")
-    with memory.small_pages():
-        assert advised()
+@pytest.mark.parametrize("name", SETTINGS)
+def test_the_users_environment_setting_wins(name, advice_on, glibc_defaults, monkeypatch):
+    block, in_effect, variable, value = SETTINGS[name]
+    monkeypatch.setenv(variable, value)
+    with block():
+        assert not in_effect()
 
 
 def test_a_build_runs_with_kept_heap_and_small_pages_and_restores_the_settings(advice_on, glibc_defaults, tmp_path):
@@ -130,13 +128,13 @@ def test_a_build_runs_with_kept_heap_and_small_pages_and_restores_the_settings(a
     class Watching(pipeline.Stages):
         @contextlib.contextmanager
         def timed(self, name):
-            seen.append(advised() or maps_a_block())
+            seen.append([in_effect() for _, in_effect, _, _ in SETTINGS.values()])
             with super().timed(name):
                 yield
 
     build_cmd.run(MULTI_RAW, tmp_path / "out", "2024.07.0", today=TODAY, stages=Watching())
-    assert seen and not any(seen)
-    assert advised() and maps_a_block()
+    assert seen and all(all(stage) for stage in seen)
+    assert not any(in_effect() for _, in_effect, _, _ in SETTINGS.values())
 
 
 @pytest.mark.skipif(not THP.exists() or "[madvise]" not in THP.read_text(),
