@@ -383,6 +383,9 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
         claims = claims[CLAIMS_FROM_TABLE]  # the figures are split by day now: their claim columns go
         per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
                                    claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
+        # What the spreading freed goes back before the IDs' thread ends: malloc keeps freed blocks
+        # within a step (memory.kept_heap), and here, waiting on that thread, was the 3M peak.
+        memory.give_back()
     ids, registry = assigning.result()
     memory.give_back()
     number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
