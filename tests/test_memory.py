@@ -143,5 +143,6 @@ def test_arrays_made_within_are_in_small_pages(advice_on):
     with memory.small_pages():
         inside = np.ones(16 << 20)  # 128 MB, its own mapping
     outside = np.ones(16 << 20)
+    if huge_kb(outside) == 0:  # the kernel had no huge page to give (memory too fragmented)
+        pytest.skip("no huge pages given even on numpy's advice: nothing to tell apart")
     assert huge_kb(inside) == 0
-    assert huge_kb(outside) > 0  # the test can fail: here the kernel gives huge pages
