@@ -59,11 +59,12 @@ def mapped_blocks() -> int:
     return mallinfo().hblks
 
 
-def maps_a_block(nbytes: int = 64 << 20) -> bool:
-    """Whether an array of `nbytes` (over glibc's largest mmap threshold) gets a mapping of its own."""
-    before = mapped_blocks()
-    array = np.ones(nbytes, dtype=np.uint8)
-    mapped = mapped_blocks() > before
+def maps_a_block() -> bool:
+    """Whether a big array gets a mapping of its own: over glibc's largest mmap threshold (32 MB)
+    and bigger than all the heap's free space, which malloc would otherwise serve it from."""
+    before = mallinfo()
+    array = np.empty(before.fordblks + (64 << 20), dtype=np.uint8)  # not written: no memory used
+    mapped = mapped_blocks() > before.hblks
     del array
     return mapped
 
