@@ -383,11 +383,11 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
         claims = claims[CLAIMS_FROM_TABLE]  # the figures are split by day now: their claim columns go
         per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
                                    claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
-        # What the spreading freed goes back before the IDs' thread ends: malloc keeps freed blocks
-        # within a step (memory.kept_heap), and here, waiting on that thread, was the 3M peak.
+        # What claim_table and the spreading freed goes back before waiting on the IDs' thread:
+        # malloc keeps freed blocks within a step (memory.kept_heap), and the wait was the 3M
+        # peak. What that thread frees is reused by the ordering below, not given back.
         memory.give_back()
     ids, registry = assigning.result()
-    memory.give_back()
     number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
     order = lexorder((number, row_date, defs["country_code"].to_numpy()[row_def]))
     rank = rows_of(order, len(order))  # each event row's place in the published order

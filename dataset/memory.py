@@ -52,6 +52,11 @@ def _libc_function(name: str):
 def give_back() -> None:
     """Return memory both allocators hold but no object uses to the operating system."""
     pa.default_memory_pool().release_unused()
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Return the free pages of malloc's heap, wherever they lie in it (glibc's malloc_trim)."""
     trim = _libc_function("malloc_trim")
     if trim is not None:
         trim(0)
@@ -80,7 +85,7 @@ def kept_heap() -> Iterator[None]:
     finally:
         mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
         mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
-        _libc_function("malloc_trim")(0)
+        _trim_heap()
 
 
 def use_returning_pool() -> None:

@@ -136,10 +136,10 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
     # Each claim's row in each table it points at (FOREIGN_KEYS), -1 if none: a failure of
     # claim_points_at_event or claim_points_at_report. A missing ID points at no row: pyarrow's
     # lookup would match it with a row whose ID is missing too.
-    pointed = {}
+    tables, pointed = {"events": events, "reports": reports}, {}
     for column, (other, field) in FOREIGN_KEYS["claims"].items():
         ids = claims[column]
-        at = np.where(ids.isna().to_numpy(), -1, positions(ids, {"events": events, "reports": reports}[other][field]))
+        at = np.where(ids.isna().to_numpy(), -1, positions(ids, tables[other][field]))
         add("claims", column, f"claim_points_at_{other.removesuffix('s')}", pd.Series(at < 0, index=claims.index), ids)
         pointed[other] = at
     event = pointed["events"]

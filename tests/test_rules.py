@@ -98,7 +98,6 @@ def test_adding_a_claim_never_narrows_the_range(claims, extra):
     assert after["acled"] <= before["acled"]
 
 
-
 @settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), a_claim()), min_size=1, max_size=30))
 def test_event_rows_sum_each_groups_rule(rows):
@@ -119,6 +118,7 @@ def test_event_rows_sum_each_groups_rule(rows):
         for g, name in zip(VICTIM_GROUPS, aggregate.DEATHS):
             assert got[name][r] == per_group.get(g, {"best": 0})["best"]
         assert got["fatalities_low"][r] <= got["fatalities_best"][r] <= got["fatalities_high"][r]
+
 
 def test_known_answer_own_admission_outranks_enemy_claim():
     claims = [{"low": 12, "best": 24, "high": 99, "acled": 12, "stance": "enemy", "group": "side_b"},

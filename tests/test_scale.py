@@ -161,7 +161,6 @@ def test_release_parquet_reads_with_filters_in_pandas_polars_and_duckdb(multi_re
     assert stats is not None and stats.has_min_max  # what lets readers skip row groups
 
 
-
 def test_identifiers_are_stored_plainly_and_repeated_values_as_dictionaries(multi_release):
     """Parquet dictionary-encodes the columns whose values repeat; an identifier's dictionary
     would be as long as the column, so identifiers (schemas.identifiers) are stored plainly."""
@@ -173,6 +172,7 @@ def test_identifiers_are_stored_plainly_and_repeated_values_as_dictionaries(mult
         assert plain and not plain & dictionary, name
         assert dictionary == {c.path_in_schema for c in columns} - plain, name
     assert schemas.identifiers("claims") == ["claim_id", "event_id_cnty", "report_id", "event_key"]
+
 
 def test_events_are_sorted_by_country_then_date(multi_release):
     events = pd.read_parquet(multi_release / "events.parquet")
