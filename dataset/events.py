@@ -332,21 +332,26 @@ class Assembly:
                        self.row_id.iloc[at].reset_index(drop=True), {k: v[at] for k, v in self.totals.items()})
 
 
-def reports_table(staged: Staged) -> tuple[pd.DataFrame, np.ndarray]:
-    """The published reports table (in order of ID), and the staged reports in that order."""
-    published = staged.reports.rename(columns={"file": "raw_path"})
-    by_id = np.arange(len(published))
-    if not published["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
-        by_id = published["report_id"].argsort(kind="stable").to_numpy()
+def reports_order(reports: pd.DataFrame) -> np.ndarray:
+    """The staged reports' rows in order of ID (the published order)."""
+    if reports["report_id"].is_monotonic_increasing:  # usually already in order: no copy then
+        return np.arange(len(reports))
+    return reports["report_id"].argsort(kind="stable").to_numpy()
+
+
+def reports_table(reports: pd.DataFrame, by_id: np.ndarray) -> pd.DataFrame:
+    """The published reports table: the staged `reports` at rows `by_id` (reports_order)."""
+    published = reports.rename(columns={"file": "raw_path"})
+    if not (by_id == np.arange(len(by_id))).all():
         published = published.iloc[by_id]
-    return _finish(published, "reports"), by_id
+    return _finish(published, "reports")
 
 
 def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame],
              rows: ReportRows, keys: Keys, by_id: np.ndarray) -> Assembly:
     """The narrow, whole-table half of the event step (`figures`: "killed" and "wounded", from
     read_figures; `rows` and `keys` from keys.report_rows and keys.coded; `by_id` from
-    reports_table). `figures` is emptied once read; `staged` is kept by the Assembly, its
+    reports_order). `figures` is emptied once read; `staged` is kept by the Assembly, its
     reports are freed here and its claims by `drop_claims`. Callers must not use them afterwards.
     """
     resolve = resolver(actors)

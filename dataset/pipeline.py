@@ -16,13 +16,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 import schemas
 
 from . import checks, ids, imports, link, memory, threads
 from .keys import coded, report_rows
-from .events import Assembly, Tables, assemble, read_figures, reports_table
+from .events import Assembly, Tables, assemble, read_figures, reports_order, reports_table
 from .problems import BuildFailed, Problem, errors, problem
 from .readers import READERS
 from .readers import actors as actor_registry
@@ -152,12 +153,12 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         registry = ids.merge(committed, *previous)
         out = sink if sink is not None else Collect()
         with stages.timed("aggregate"):
-            reports, by_id = reports_table(staged)
-            # The reports table is checked and handed on on a second thread while the event step
-            # runs here: the event step is mostly Python, holding one core; the reports' checks are
-            # largely, and their encoding wholly, pyarrow's, which releases the GIL.
-            with threads.beside(_put_reports, reports, out) as putting:
-                del reports
+            by_id = reports_order(staged.reports)
+            # The reports table is made, checked and handed on on a second thread while the event
+            # step runs here: the event step is mostly Python, holding one core; putting the
+            # reports in order of ID, their checks and their encoding are largely pyarrow's,
+            # which releases the GIL.
+            with threads.beside(_put_reports, staged.reports, by_id, out) as putting:
                 # consumes the figures; keeps staged
                 assembly = assemble(staged, actors, registry, figures, rows, keys, by_id)
             report_problems, kept_reports = putting.result()
@@ -193,9 +194,10 @@ KEPT = {"reports": ["report_id"],
         "events": ["event_id_cnty", "event_key", "fatalities_high"]}
 
 
-def _put_reports(reports: pd.DataFrame, sink: Sink) -> tuple[list[Problem], pd.DataFrame]:
-    """The reports table checked and handed to `sink` whole, before the claims and events; its
-    problems and KEPT columns."""
+def _put_reports(staged_reports: pd.DataFrame, by_id: np.ndarray, sink: Sink) -> tuple[list[Problem], pd.DataFrame]:
+    """The reports table (events.reports_table) checked and handed to `sink` whole, before the
+    claims and events; its problems and KEPT columns."""
+    reports = reports_table(staged_reports, by_id)
     problems, kept = _checked("reports", reports, part=False)
     sink.put("reports", reports)
     sink.close("reports")
