@@ -177,6 +177,25 @@ def test_take_chunks_is_take(chunks, data):
         assert taken.equals(column.combine_chunks().take(pa.array(rows, type=pa.int64())))
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=1, max_size=3), max_size=4),
+       st.integers(1, 7), st.integers(1, 3))
+def test_solid_combines_each_column_but_those_left(chunks, n_columns, workers):
+    """Every chunked Arrow column of the frame becomes one chunk with the same values and dtype,
+    whatever the number of columns against the threads combining them; a column left stays in
+    its chunks; other columns are untouched."""
+    column = pa.chunked_array([pa.array(c, type=pa.large_string()) for c in chunks], type=pa.large_string())
+    text = {f"t{i}": pd.Series(pd.arrays.ArrowExtensionArray(column)).astype("str") for i in range(n_columns)}
+    df = pd.DataFrame({**text, "n": np.arange(len(column))})
+    expected = df.copy()
+    out = frames.solid(df, leave=("t0",), workers=workers)
+    assert out is df
+    pd.testing.assert_frame_equal(out, expected)
+    for name in text:
+        chunked = out[name].array._pa_array
+        assert chunked.num_chunks == (column.num_chunks if name == "t0" else min(column.num_chunks, 1))
+
+
 @given(st.lists(st.one_of(st.none(), st.datetimes(dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31))), max_size=30))
 def test_day_text_is_each_days_iso_date(days):
     """Each distinct day formatted once and taken back is each row's own YYYY-MM-DD: any dates
