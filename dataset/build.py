@@ -83,7 +83,7 @@ class ReleaseSink:
         a build that then fails discards them with the rest of its folder."""
         self.folder.write_bytes(ids.FILE, release.csv_bytes(ids.sort(draft.registry)))
         self.folder.write_bytes(link.FILE, release.csv_bytes(draft.links))
-        self.change_list = self.changes.result(draft.keys)
+        self.change_list = self.changes.result(draft.keys, draft.orders)
         self.folder.write("changes.csv", lambda out: diff.write_changes_csv(self.change_list, out))
 
     def finish(self) -> None:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import schemas
-from schemas.frames import isin, positions
+from schemas.frames import isin, positions, sort_order
 
 from . import release
 from .load import read, typed
@@ -107,11 +107,12 @@ def _sorted(changes: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["_t", "_c"]).reset_index(drop=True)
 
 
-def added(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def added(tables: dict[str, pd.DataFrame], orders: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """The changes of a first release: every row added (what `diff` gives against empty tables).
 
     Built column by column (ids sorted by pyarrow's stable sort, the constant columns repeated
-    by a take), since a first release of a million events lists millions of rows.
+    by a take), since a first release of a million events lists millions of rows. `orders` may
+    give a table's IDs' schemas.frames.sort_order, when the caller has it: not sorted again.
     """
     parts = []
     for name in TABLES:
@@ -119,9 +120,13 @@ def added(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
             continue
         key = schemas.PRIMARY_KEYS[name][0]
         df = tables[name][[key, "event_key"] if "event_key" in tables[name] else [key]].reset_index(drop=True)
-        ids = pa.chunked_array(df[key].astype("str").array.__arrow_array__())
-        if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py():  # reports come sorted already
-            df = df.iloc[pc.sort_indices(ids).to_numpy()].reset_index(drop=True)
+        order = (orders or {}).get(name)
+        if order is None:
+            ids = pa.chunked_array(df[key].astype("str").array.__arrow_array__())
+            if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py():  # reports come sorted already
+                order = sort_order(ids)
+        if order is not None and (order != np.arange(len(order))).any():
+            df = df.iloc[order].reset_index(drop=True)
         blank = _repeated("", len(df))
         parts.append(pd.DataFrame({"table": _repeated(name, len(df)), "id": df[key].astype("str"),
                                    "event_key": df["event_key"].astype("str") if "event_key" in df else blank,
@@ -230,11 +235,12 @@ class Changes:
         found = diff_table(name, old.rows(at) if was is None else was, part)
         self.found.append(found[~found["change"].isin([COLUMN_ADDED, COLUMN_REMOVED])])  # those: once, at the end
 
-    def result(self, new: dict[str, pd.DataFrame]) -> pd.DataFrame:
-        """All changes; `new` holds each table's ID column (and event_key), whole."""
+    def result(self, new: dict[str, pd.DataFrame], orders: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """All changes; `new` holds each table's ID column (and event_key), whole; `orders`, as
+        `added` takes them, per table."""
         new = {name: ids for name, ids in new.items() if name in self.columns}
         if self.old is None:
-            return added(new)
+            return added(new, orders)
         parts = list(self.found)
         for name, ids in new.items():
             if name not in self.old:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from dataclasses import dataclass, field, replace
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 import schemas
+from schemas.frames import sort_order
 
 from . import checks, ids, imports, link, memory, threads
 from .keys import coded, report_rows
@@ -93,6 +94,7 @@ class Result:
     rows: dict[str, int]  # rows per published table
     registry: pd.DataFrame  # the ID registry grown by this build's new IDs (event_ids.csv)
     keys: dict[str, pd.DataFrame]  # per published table, the KEPT columns (its ID and event_key among them)
+    orders: dict[str, np.ndarray] = field(default_factory=dict)  # per data table, its IDs' sort order (keys)
 
 
 def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
@@ -166,18 +168,21 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
         links_table = joined.links
         del staged, joined, figures, rows, keys
         memory.give_back()
-        kept = {"reports": kept_reports, **_put_tables(assembly, out, stages, found, part_rows)}
+        tables, orders = _put_tables(assembly, out, stages, found, part_rows)
+        kept = {"reports": kept_reports, **tables}
+        orders["reports"] = _id_order("reports", kept_reports)
         rows = {"events": assembly.n_events, "claims": assembly.n_claims, "reports": len(kept["reports"])}
         grown = assembly.registry
         del assembly  # the staged input ends here
         memory.give_back()
         with stages.timed("validate"):
             links = link.published(links_table, kept["events"])
-        draft = Result(None, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept)
+        draft = Result(None, found, raw_fingerprint.result(), len(grown) - len(registry), links, rows, grown, kept,
+                       orders)
         # The whole-table checks spend their time in pyarrow's hash kernels (the GIL released); the
         # sink writes what describes the tables (registry, change list) meanwhile, mostly on this
         # thread: the two overlap on the two cores instead of following each other.
-        with threads.beside(_whole_table_problems, kept, links) as checking, stages.timed("write"):
+        with threads.beside(_whole_table_problems, kept, links, orders) as checking, stages.timed("write"):
             out.described(draft)
         with stages.timed("validate"):
             found += checking.result()
@@ -211,47 +216,65 @@ def _checked(name: str, df: pd.DataFrame, part: bool) -> tuple[list[Problem], pd
 
 
 def _put_tables(a: Assembly, sink: Sink, stages: Stages, found: list[Problem], part_rows: int
-                ) -> dict[str, pd.DataFrame]:
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """Claims, then events, each made, checked (`found` grows) and handed to `sink` a part at a
     time; what only the written table needed is freed before the next.
 
     Returns the KEPT columns of each table, whole, for the checks that need whole tables
-    (`_whole_table_problems`).
+    (`_whole_table_problems`), and the sort order of each table's IDs (`_id_order`). The claims'
+    IDs are sorted on a second thread while the events are made: pyarrow's sort releases the
+    GIL, and it is the longest step of the build's end, where the two cores are busy already.
     """
-    kept = {}
-    for name, n, make in (("claims", a.n_claims, a.claim_rows), ("events", a.n_events, a.event_rows)):
-        narrow = []
-        for start in range(0, max(n, 1), part_rows):
-            with stages.timed("aggregate"):
-                part = make(start, min(start + part_rows, n))
-            with stages.timed("validate"):
-                problems, kept_part = _checked(name, part, part=True)
-                found += problems
-                narrow.append(kept_part)
-            with stages.timed("write"):
-                sink.put(name, part)
-            # Not given back to the OS here: the next part, the same size, reuses what this one
-            # freed. Giving it back made every part fault its pages in afresh (0.6 s at 1M events).
-            del part
-        kept[name] = narrow[0] if len(narrow) == 1 else pd.concat(narrow, ignore_index=True)
+    claims = _put_table("claims", a.n_claims, a.claim_rows, sink, stages, found, part_rows)
+    a.drop_claims()
+    with threads.beside(_id_order, "claims", claims) as sorting:
+        events = _put_table("events", a.n_events, a.event_rows, sink, stages, found, part_rows)
+    return {"claims": claims, "events": events}, {"claims": sorting.result(), "events": _id_order("events", events)}
+
+
+def _put_table(name: str, n: int, make: Callable[[int, int], pd.DataFrame], sink: Sink, stages: Stages,
+               found: list[Problem], part_rows: int) -> pd.DataFrame:
+    """Table `name` of `n` rows, rows start..stop made by `make`, put part by part; its KEPT columns."""
+    narrow = []
+    for start in range(0, max(n, 1), part_rows):
+        with stages.timed("aggregate"):
+            part = make(start, min(start + part_rows, n))
+        with stages.timed("validate"):
+            problems, kept_part = _checked(name, part, part=True)
+            found += problems
+            narrow.append(kept_part)
         with stages.timed("write"):
-            sink.close(name)
-        if name == "claims":
-            a.drop_claims()
+            sink.put(name, part)
+        # Not given back to the OS here: the next part, the same size, reuses what this one
+        # freed. Giving it back made every part fault its pages in afresh (0.6 s at 1M events).
+        del part
+    kept = narrow[0] if len(narrow) == 1 else pd.concat(narrow, ignore_index=True)
+    with stages.timed("write"):
+        sink.close(name)
     return kept
 
 
-def _whole_table_problems(kept: dict[str, pd.DataFrame], links: pd.DataFrame) -> list[Problem]:
+def _id_order(name: str, kept: pd.DataFrame) -> np.ndarray:
+    """The sort order of table `name`'s IDs (schemas.frames.sort_order): sorted once, it tells
+    the whole-table checks whether an ID repeats and the change list the order of its rows."""
+    return sort_order(kept[schemas.PRIMARY_KEYS[name][0]])
+
+
+def _whole_table_problems(kept: dict[str, pd.DataFrame], links: pd.DataFrame, orders: dict[str, np.ndarray]
+                          ) -> list[Problem]:
     """What parts of tables cannot show (IDs repeated across parts, the rules between tables),
-    checked on the kept columns, and the links review table.
+    checked on the kept columns (`orders`: their IDs' sort orders, `_id_order`), and the links
+    review table.
 
     The three whole-table checks only read the kept columns and spend their time in pyarrow's
     hash kernels, which release the GIL: they run side by side on two threads (2.1 -> 1.8 s at
     a million events), and their failures are listed in the same order as one after another.
     """
-    failures = threads.in_order([partial(schemas.unique_failures, "events", kept["events"]),
-                                 partial(schemas.unique_failures, "claims", kept["claims"]),
-                                 partial(schemas.cross_table_failures, kept["events"], kept["claims"], kept["reports"])])
+    by_column = {name: {schemas.PRIMARY_KEYS[name][0]: order} for name, order in orders.items()}
+    failures = threads.in_order([partial(schemas.unique_failures, "events", kept["events"], by_column["events"]),
+                                 partial(schemas.unique_failures, "claims", kept["claims"], by_column["claims"]),
+                                 partial(schemas.cross_table_failures, kept["events"], kept["claims"], kept["reports"],
+                                         orders["events"])])
     failures.append(schemas.validate("links", links))
     return _located(failures, {**kept, "links": links})
 

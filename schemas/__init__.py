@@ -13,12 +13,11 @@ import functools
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow.compute as pc
 
 from .claims import Claims
 from .events import Events
 from .fields import DATETIME, STR, exact_dtype_problems, kind, pandas_dtype, pandas_dtypes
-from .frames import as_arrow, positions
+from .frames import all_distinct, positions
 from .links import Links
 from .reports import Reports
 
@@ -107,12 +106,13 @@ def _checking_schema(name: str, part: bool) -> pa.DataFrameSchema:
     return schema.update_columns(changes)
 
 
-def unique_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
+def unique_failures(name: str, df: pd.DataFrame, orders: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Repeated values in the unique columns of table `name` (`df` may hold only those), as
-    pandera reports them: one failure per repeated row."""
+    pandera reports them: one failure per repeated row. `orders` may give a column's
+    frames.sort_order, when the caller has it: the column is not sorted again."""
     rows = []
     for col in unique_columns(name):
-        if len(pc.unique(as_arrow(df[col]))) == len(df):  # the usual case, in pyarrow (count_distinct is 6x slower)
+        if all_distinct(df[col], (orders or {}).get(col)):  # the usual case, in pyarrow
             continue
         repeated = df[col].duplicated(keep=False)
         for idx, value in df.loc[repeated.to_numpy(dtype=bool), col].items():
@@ -121,11 +121,13 @@ def unique_failures(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)
 
 
-def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame) -> pd.DataFrame:
+def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd.DataFrame,
+                         event_order: np.ndarray | None = None) -> pd.DataFrame:
     """Rules between tables: claims point at an event and a report; no claim exceeds its event's high.
 
     Reads only event_id_cnty and fatalities_high of events; claim_id, event_id_cnty, report_id
-    and fatalities_best/high of claims; report_id of reports.
+    and fatalities_best/high of claims; report_id of reports. `event_order`, the events' IDs'
+    frames.sort_order when the caller has it, tells whether they repeat without a hash of them.
     """
     rows = []
 
@@ -152,7 +154,9 @@ def cross_table_failures(events: pd.DataFrame, claims: pd.DataFrame, reports: pd
     # row of each event ID, then read by every row holding that ID (IDs repeat only in a failing build).
     tolled = np.zeros(len(events), dtype=bool)
     tolled[event[(event >= 0) & claims["fatalities_best"].notna().to_numpy()]] = True
-    no_toll = pd.Series(~tolled[positions(events["event_id_cnty"], events["event_id_cnty"])], index=events.index)
+    ids = events["event_id_cnty"]
+    first = np.arange(len(events)) if all_distinct(ids, event_order) else positions(ids, ids)
+    no_toll = pd.Series(~tolled[first], index=events.index)
     add("events", "fatalities_high", "no_claims_means_zero",
         no_toll & (events["fatalities_high"] > 0), events["event_id_cnty"])
     return pd.DataFrame(rows, columns=FAILURE_COLUMNS)

@@ -100,6 +100,29 @@ def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
     return np.asarray(pc.fill_null(found, -1)).astype(np.int64)
 
 
+def sort_order(values) -> np.ndarray:
+    """Positions of `values` in ascending order, ties in their order, missing values last
+    (pyarrow's stable sort): one sort that tells both whether a column repeats a value
+    (`all_distinct`) and the order in which a change list names its rows (diff.added)."""
+    return np.asarray(pc.sort_indices(as_arrow(values)), dtype=np.int64)
+
+
+def all_distinct(values, order: np.ndarray | None = None) -> bool:
+    """No value of `values` occurs twice; two missing values count as a repeat, as with
+    `duplicated`. From `order` (sort_order of `values`, computed when not given): a repeated
+    value sits next to itself in sorted order. Sorting costs about what a hash of the values
+    does (pyarrow's unique), and a caller that needs the order anyway pays it once."""
+    arr = as_arrow(values)
+    if pa.types.is_floating(arr.type):  # NaN never equals itself: hashed instead
+        return len(pc.unique(arr)) == len(arr)
+    if arr.null_count > 1:
+        return False
+    if len(arr) < 2:
+        return True
+    ordered = arr.take(pa.array(sort_order(arr) if order is None else order))
+    return not pc.any(pc.equal(ordered[:-1], ordered[1:])).as_py()
+
+
 def take_chunks(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
     """`column` at positions `at`, as one array, taken chunk by chunk.
 

@@ -156,6 +156,22 @@ def test_unique_failures_name_every_repeated_row():
     assert schemas.unique_failures("events", df.iloc[[0, 1, 3]].reset_index(drop=True)).empty
 
 
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="ab#@1", max_size=3)), max_size=12))
+def test_all_distinct_is_no_row_duplicated(values):
+    """A value repeated sits next to itself in sort order: all_distinct is pandas' duplicated
+    finding nothing, two missing values counting as a repeat, with the order given or not; the
+    change list's order is the sort's (missing values last)."""
+    series = pd.Series(values, dtype="str")
+    order = frames.sort_order(series)
+    assert sorted(order.tolist()) == list(range(len(values)))
+    assert [values[i] for i in order] == sorted(v for v in values if v is not None) + [None] * values.count(None)
+    expected = not series.duplicated(keep=False).any()
+    assert frames.all_distinct(series) == frames.all_distinct(series, order) == expected
+    df = pd.DataFrame({"event_id_cnty": series})
+    pd.testing.assert_frame_equal(schemas.unique_failures("events", df, {"event_id_cnty": order}),
+                                  schemas.unique_failures("events", df))
+
+
 def test_filter_rows_is_boolean_selection():
     notes = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([["a", "b"], [None, "d"]]))).astype("str")
     df = pd.DataFrame({"notes": notes, "n": [1, 2, 3, 4]})
