@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from schemas.frames import emptied, isin, positions
+from schemas.frames import emptied, positions
 
 from ..problems import COLUMNS as PROBLEM_COLUMNS
 from ..problems import Problem
@@ -123,7 +123,8 @@ def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) ->
     """Cached rows of the files `rels` whose content (`digests`, aligned) the cache holds, plus
     freshly parsed ones, in file order."""
     entries = known.entries(rels)
-    hits = rels[(entries["sha256"] == digests).fillna(False).to_numpy(dtype=bool)]
+    is_hit = (entries["sha256"] == digests).fillna(False).to_numpy(dtype=bool)  # per file of `rels`
+    hits = rels[is_hit]
     order = rels.reset_index(drop=True)
 
     def merged(name: str) -> pd.DataFrame:
@@ -132,11 +133,13 @@ def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) ->
         if not parts:
             return new.astype(TABLES[name])
         df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        # Each row's file ranked in file order (-1: no longer there), one hash lookup that also
+        # tells which cached rows to keep: those of a file whose content the cache holds.
+        rank = positions(df["file"], order)
         keep = np.ones(len(df), dtype=bool)
-        keep[:len(old)] = isin(old["file"], hits)
+        keep[:len(old)] = (rank[:len(old)] >= 0) & is_hit[np.maximum(rank[:len(old)], 0)]
         rows = np.flatnonzero(keep)
-        rank = positions(df["file"].iloc[rows], order)
-        return take_runs(df, rows[np.argsort(rank, kind="stable")]).astype(TABLES[name])
+        return take_runs(df, rows[np.argsort(rank[rows], kind="stable")]).astype(TABLES[name])
 
     hit = set(hits.tolist()) if known.staged.problems else set()
     problems = [p for p in known.staged.problems if p.file in hit] + fresh.problems
