@@ -23,7 +23,7 @@ from .rules import phrases
 LOCK = ".build.lock"
 REPORT = "build-report.csv"
 CHANGELOG = "CHANGELOG.md"
-CACHE = ".cache"  # parse cache under the output folder: deleting it changes no output byte
+CACHE = ".cache"  # parse cache and earlier registries under the output folder: deleting it changes no output byte
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipe
         raise release.ReleaseError(f"cannot use output folder {out}: {err.strerror or err}") from None
     try:
         release.sweep(out)
-        previous = [ids.read(r / ids.FILE) for r in release.releases(out)]
+        previous = [ids.earlier([r / ids.FILE for r in release.releases(out)], cache=out / CACHE)]
         with stages.timed("write"):
             prev = previous_release(out, version)
         target = out / version

@@ -8,12 +8,16 @@ numbered per country after the highest number ever given, in (date, key) order.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from schemas import STR
 from schemas.frames import day_text, per_distinct, positions
@@ -51,6 +55,70 @@ def read(path: Path, root: Path | None = None) -> pd.DataFrame:
         raise ValueError(f"{path}: the ID registry lacks column(s) {', '.join(sorted(missing))}")
     return pd.DataFrame({c: pd.Series(table.column(c).to_pandas(types_mapper=pd.ArrowDtype), dtype=t)
                          for c, t in COLUMNS.items()})
+
+
+def earlier(paths: list[Path], cache: Path | None = None) -> pd.DataFrame:
+    """The registries at `paths` (earlier releases', in order) as one, each (event_key,
+    event_date) once, as the first of them registers it: `merge(committed, earlier(paths))` is
+    `merge(committed, *[read(p) for p in paths])`, row for row.
+
+    Every release publishes its registry, so a build reads one per earlier release, and their
+    union grows with each: at a million events, 0.1-0.2 s to read each and 0.35-0.55 s each to
+    merge. With `cache` (a folder), the union is kept as Parquet with a stamp of each file it
+    holds (path, size, modification time: trusted as the parse cache trusts raw files); a
+    later build whose releases begin with those files reads the union and only the registries
+    published since. Deleting the cache changes no output byte; a cache that cannot be read
+    or written is skipped.
+    """
+    if not paths:
+        return empty()
+    code = hashlib.sha256(Path(__file__).read_bytes() + f"{pd.__version__} {pa.__version__}".encode()).hexdigest()
+    stamps = [_stamp(p) for p in paths]
+    kept = cache / UNION_FILE if cache is not None else None
+    union, held = _kept_union(kept, code, stamps) if kept is not None else (empty(), 0)
+    both = pd.concat([union, *(read(p) for p in paths[held:])], ignore_index=True)
+    union = both.drop_duplicates(["event_key", "event_date"], keep="first").reset_index(drop=True)
+    if kept is not None and held < len(paths):
+        _keep(union, kept, {"code": code, "files": stamps})
+    return union
+
+
+UNION_FILE = "earlier-registries.parquet"
+
+
+def _stamp(path: Path) -> str:
+    try:
+        st = path.stat()
+    except OSError:
+        return f"{path}\0missing"
+    return f"{path}\0{st.st_size}\0{st.st_mtime_ns}"
+
+
+def _kept_union(kept: Path, code: str, stamps: list[str]) -> tuple[pd.DataFrame, int]:
+    """The union kept at `kept` and how many of `stamps` it holds (a prefix of them), or none."""
+    try:
+        table = pq.read_table(kept)
+        held = json.loads(table.schema.metadata[b"earlier_registries"])
+        union = table.to_pandas()[list(COLUMNS)].astype(COLUMNS)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+        return empty(), 0
+    files = held.get("files", []) if held.get("code") == code else None
+    if not files or files != stamps[:len(files)]:
+        return empty(), 0
+    return union, len(files)
+
+
+def _keep(union: pd.DataFrame, kept: Path, stamps: dict) -> None:
+    """Write the union to `kept` with the stamps of the files it holds (best effort)."""
+    tmp = kept.with_name(f".{kept.name}.tmp-{os.getpid()}")
+    table = pa.Table.from_pandas(union, preserve_index=False)
+    table = table.replace_schema_metadata({**table.schema.metadata, b"earlier_registries": json.dumps(stamps).encode()})
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, tmp)
+        os.replace(tmp, kept)
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def merge(*registries: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataset import ids, keys, names
@@ -132,3 +132,52 @@ def test_lexorder_is_lexsort(data):
         else:
             columns.append(np.array(data.draw(st.lists(st.sampled_from([0.5, -1.0, 2.0]), min_size=n, max_size=n))))
     assert keys.lexorder(tuple(columns)).tolist() == np.lexsort(tuple(columns)).tolist()
+
+
+registry_rows = st.lists(st.tuples(st.sampled_from(["MLI1", "MLI2", "NGA1", "NGA2"]), st.sampled_from(["a", "b", "c"]),
+                                   st.sampled_from(["2024-01-01", "2024-01-02"])), max_size=6)
+
+
+def write_registry(path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=list(ids.COLUMNS)).to_csv(path, index=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(registry_rows, max_size=4), registry_rows)
+def test_earlier_registries_merge_as_each_one_does(tmp_path_factory, registries, committed_rows):
+    """The earlier releases' registries read as one merge with the committed one exactly as
+    each read and merged in turn, whatever they hold (an ID under two keys, a key under two
+    IDs, a release without a registry); kept in the cache, the same again, without reading a
+    registry; a registry changed since is read again."""
+    folder = tmp_path_factory.mktemp("releases")
+    paths = [folder / f"2024.0{i + 1}.0" / ids.FILE for i in range(len(registries))]
+    for path, rows in zip(paths, registries):
+        if rows:  # an empty list stands for a release without a registry
+            write_registry(path, rows)
+    committed = pd.DataFrame(committed_rows, columns=list(ids.COLUMNS)).astype(ids.COLUMNS)
+    expected = ids.merge(committed, *[ids.read(p) for p in paths])
+    cache = folder / ".cache"
+    pd.testing.assert_frame_equal(ids.merge(committed, ids.earlier(paths)), expected)
+    pd.testing.assert_frame_equal(ids.merge(committed, ids.earlier(paths, cache)), expected)
+    read = ids.read
+    try:
+        ids.read = None  # a cached union reads no registry
+        pd.testing.assert_frame_equal(ids.merge(committed, ids.earlier(paths, cache)), expected)
+    finally:
+        ids.read = read
+    # A release published since: the kept union and its registry only.
+    later = folder / "2025.01.0" / ids.FILE
+    write_registry(later, [("MLI1", "z", "2024-02-01"), ("MLI9", "a", "2024-01-01")])
+    grown = ids.merge(committed, *[ids.read(p) for p in [*paths, later]])
+    reads = []
+    try:
+        ids.read = lambda path, *args: reads.append(path) or read(path, *args)
+        pd.testing.assert_frame_equal(ids.merge(committed, ids.earlier([*paths, later], cache)), grown)
+    finally:
+        ids.read = read
+    assert reads == [later]
+    if paths:  # a registry changed since it was kept: all are read again
+        write_registry(paths[0], [("BFA7", "z", "2023-12-31")])
+        changed = ids.merge(committed, *[ids.read(p) for p in [*paths, later]])
+        pd.testing.assert_frame_equal(ids.merge(committed, ids.earlier([*paths, later], cache)), changed)
