@@ -72,8 +72,7 @@ def earlier(paths: list[Path], cache: Path | None = None) -> pd.DataFrame:
     """
     if not paths:
         return empty()
-    code = hashlib.sha256(Path(__file__).read_bytes() + f"{pd.__version__} {pa.__version__}".encode()).hexdigest()
-    stamps = [_stamp(p) for p in paths]
+    code, stamps = _code(), [_stamp(p) for p in paths]
     kept = cache / UNION_FILE if cache is not None else None
     union, held = _kept_union(kept, code, stamps) if kept is not None else (empty(), 0)
     both = pd.concat([union, *(read(p) for p in paths[held:])], ignore_index=True)
@@ -86,7 +85,13 @@ def earlier(paths: list[Path], cache: Path | None = None) -> pd.DataFrame:
 UNION_FILE = "earlier-registries.parquet"
 
 
+def _code() -> str:
+    """What a kept union was made by: this module's code and the pandas and pyarrow that read it."""
+    return hashlib.sha256(Path(__file__).read_bytes() + f"{pd.__version__} {pa.__version__}".encode()).hexdigest()
+
+
 def _stamp(path: Path) -> str:
+    """A registry file as a kept union records it: changed when its size or modification time is."""
     try:
         st = path.stat()
     except OSError:
@@ -102,8 +107,8 @@ def _kept_union(kept: Path, code: str, stamps: list[str]) -> tuple[pd.DataFrame,
         union = table.to_pandas()[list(COLUMNS)].astype(COLUMNS)
     except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
         return empty(), 0
-    files = held.get("files", []) if held.get("code") == code else None
-    if not files or files != stamps[:len(files)]:
+    files = held.get("files") if isinstance(held, dict) and held.get("code") == code else None
+    if not isinstance(files, list) or not files or files != stamps[:len(files)]:
         return empty(), 0
     return union, len(files)
 
@@ -117,8 +122,11 @@ def _keep(union: pd.DataFrame, kept: Path, stamps: dict) -> None:
         kept.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, tmp)
         os.replace(tmp, kept)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    except (OSError, pa.ArrowException):
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def merge(*registries: pd.DataFrame) -> pd.DataFrame:

@@ -181,3 +181,19 @@ def test_earlier_registries_merge_as_each_one_does(tmp_path_factory, registries,
         write_registry(paths[0], [("BFA7", "z", "2023-12-31")])
         changed = ids.merge(committed, *[ids.read(p) for p in [*paths, later]])
         pd.testing.assert_frame_equal(ids.merge(committed, ids.earlier([*paths, later], cache)), changed)
+
+
+def test_a_damaged_kept_union_is_read_again_from_the_registries(tmp_path):
+    """A kept union that is not Parquet, or kept by other code, is ignored: the registries are
+    read, the result is what they give, and the union is kept anew."""
+    paths = [tmp_path / f"2024.0{i}.0" / ids.FILE for i in (1, 2)]
+    write_registry(paths[0], [("MLI1", "a", "2024-01-01")])
+    write_registry(paths[1], [("MLI1", "a", "2024-01-01"), ("MLI2", "b", "2024-01-02")])
+    expected = ids.earlier(paths)
+    cache = tmp_path / ".cache"
+    cache.mkdir()
+    (cache / ids.UNION_FILE).write_bytes(b"not parquet")
+    pd.testing.assert_frame_equal(ids.earlier(paths, cache), expected)
+    pd.testing.assert_frame_equal(ids._kept_union(cache / ids.UNION_FILE, "other code", [ids._stamp(p) for p in paths])[0],
+                                  ids.empty())
+    assert ids._kept_union(cache / ids.UNION_FILE, ids._code(), [ids._stamp(p) for p in paths])[1] == 2
