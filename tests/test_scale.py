@@ -52,6 +52,22 @@ def test_an_edited_report_is_parsed_again(tmp_path):
     pd.testing.assert_frame_equal(claims, fresh)
 
 
+def test_cached_rows_of_deleted_reports_are_dropped(tmp_path):
+    """Reports deleted since the cache was written leave none of their rows, whether some
+    reports remain or none do."""
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    reports = sorted((raw / "reports").rglob("*.yaml"))
+    pipeline.compile_release(raw, [], today=TODAY, cache=tmp_path / "cache")
+    for gone in (reports[:1], reports[1:]):
+        for path in gone:
+            path.unlink()
+        cached = pipeline.compile_release(raw, [], today=TODAY, cache=tmp_path / "cache").tables
+        fresh = pipeline.compile_release(raw, [], today=TODAY).tables
+        for name, table in cached.published().items():
+            pd.testing.assert_frame_equal(table, fresh.published()[name])
+    assert len(cached.reports) == 0
+
+
 def test_cached_problems_are_reported_again(tmp_path):
     raw = copy_raw(MULTI_RAW, tmp_path / "raw")
     bad = raw / "reports/2024/radio-2024-03-06-djibo.yaml"

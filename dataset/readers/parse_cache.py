@@ -125,6 +125,7 @@ def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) ->
     entries = known.entries(rels)
     is_hit = (entries["sha256"] == digests).fillna(False).to_numpy(dtype=bool)  # per file of `rels`
     hits = rels[is_hit]
+    hit_at = np.append(is_hit, False)  # indexed by a row's rank in file order: -1 (no longer there) reads False
     order = rels.reset_index(drop=True)
 
     def merged(name: str) -> pd.DataFrame:
@@ -137,7 +138,7 @@ def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) ->
         # tells which cached rows to keep: those of a file whose content the cache holds.
         rank = positions(df["file"], order)
         keep = np.ones(len(df), dtype=bool)
-        keep[:len(old)] = (rank[:len(old)] >= 0) & is_hit[np.maximum(rank[:len(old)], 0)]
+        keep[:len(old)] = hit_at[rank[:len(old)]]
         rows = np.flatnonzero(keep)
         return take_runs(df, rows[np.argsort(rank[rows], kind="stable")]).astype(TABLES[name])
 
