@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import schemas
-from schemas.frames import isin, positions, sort_order
+from schemas.frames import isin, positions, rows_at, sort_order
 
 from . import release
 from .load import read, typed
@@ -121,12 +120,7 @@ def added(tables: dict[str, pd.DataFrame], orders: dict[str, np.ndarray] | None 
         key = schemas.PRIMARY_KEYS[name][0]
         df = tables[name][[key, "event_key"] if "event_key" in tables[name] else [key]].reset_index(drop=True)
         order = (orders or {}).get(name)
-        if order is None:
-            ids = pa.chunked_array(df[key].astype("str").array.__arrow_array__())
-            if len(ids) > 1 and not pc.all(pc.less_equal(ids[:-1], ids[1:])).as_py():  # reports come sorted already
-                order = sort_order(ids)
-        if order is not None and (order != np.arange(len(order))).any():
-            df = df.iloc[order].reset_index(drop=True)
+        df = rows_at(df, sort_order(df[key].astype("str")) if order is None else order).reset_index(drop=True)
         blank = _repeated("", len(df))
         parts.append(pd.DataFrame({"table": _repeated(name, len(df)), "id": df[key].astype("str"),
                                    "event_key": df["event_key"].astype("str") if "event_key" in df else blank,

@@ -18,7 +18,8 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import as_category, categorical, day_text, decoded, emptied, per_distinct, positions, solid, take_chunks
+from schemas.frames import (as_category, categorical, day_text, decoded, emptied, per_distinct, positions, rows_at, solid,
+                            take_chunks)
 
 from . import memory, threads
 from .ids import assign
@@ -341,10 +342,7 @@ def reports_order(reports: pd.DataFrame) -> np.ndarray:
 
 def reports_table(reports: pd.DataFrame, by_id: np.ndarray) -> pd.DataFrame:
     """The published reports table: the staged `reports` at rows `by_id` (reports_order)."""
-    published = reports.rename(columns={"file": "raw_path"})
-    if not (by_id == np.arange(len(by_id))).all():
-        published = published.iloc[by_id]
-    return _finish(published, "reports")
+    return _finish(rows_at(reports.rename(columns={"file": "raw_path"}), by_id), "reports")
 
 
 def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figures: dict[str, pd.DataFrame],

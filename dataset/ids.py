@@ -8,7 +8,7 @@ numbered per country after the highest number ever given, in (date, key) order.
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -24,6 +24,7 @@ from schemas.frames import day_text, per_distinct, positions
 
 from .keys import lexorder
 from .readers.files import text_csv
+from .readers.parse_cache import code_version
 
 FILE = "event_ids.csv"
 COLUMNS = {"event_id_cnty": STR, "event_key": STR, "event_date": STR}
@@ -86,8 +87,8 @@ UNION_FILE = "earlier-registries.parquet"
 
 
 def _code() -> str:
-    """What a kept union was made by: this module's code and the pandas and pyarrow that read it."""
-    return hashlib.sha256(Path(__file__).read_bytes() + f"{pd.__version__} {pa.__version__}".encode()).hexdigest()
+    """What a kept union was made by: this module's code (parse_cache.code_version)."""
+    return code_version([Path(__file__)])
 
 
 def _stamp(path: Path) -> str:
@@ -123,10 +124,8 @@ def _keep(union: pd.DataFrame, kept: Path, stamps: dict) -> None:
         pq.write_table(table, tmp)
         os.replace(tmp, kept)
     except (OSError, pa.ArrowException):
-        try:
+        with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
 
 
 def merge(*registries: pd.DataFrame) -> pd.DataFrame:

@@ -94,7 +94,7 @@ class Result:
     rows: dict[str, int]  # rows per published table
     registry: pd.DataFrame  # the ID registry grown by this build's new IDs (event_ids.csv)
     keys: dict[str, pd.DataFrame]  # per published table, the KEPT columns (its ID and event_key among them)
-    orders: dict[str, np.ndarray] = field(default_factory=dict)  # per data table, its IDs' sort order (keys)
+    orders: dict[str, np.ndarray]  # per data table, its IDs' sort order (frames.sort_order of keys' IDs)
 
 
 def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:

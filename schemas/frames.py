@@ -100,6 +100,11 @@ def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
     return np.asarray(pc.fill_null(found, -1)).astype(np.int64)
 
 
+def rows_at(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    """`df.iloc[order]`, or `df` itself, uncopied, when `order` is its rows in their own order."""
+    return df if np.array_equal(order, np.arange(len(df))) else df.iloc[order]
+
+
 def sort_order(values) -> np.ndarray:
     """Positions of `values` in ascending order, ties in their order, missing values last
     (pyarrow's stable sort): one sort that tells both whether a column repeats a value
@@ -189,16 +194,15 @@ def solid(df: pd.DataFrame, leave: tuple[str, ...] = (), workers: int = 2) -> pd
     are combined on `workers` threads, at most `workers` ahead of the one being put back, so
     memory holds a few columns twice, not the frame (1.5-2 s on one core at a million events).
     """
-    chunked = {}
-    for col in df.columns:
+    def chunks(col: str) -> pa.ChunkedArray | None:
+        """The column's Arrow chunks, when there are several to combine."""
         arr = getattr(df[col].array, "_pa_array", None)
-        if col not in leave and isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1:
-            chunked[col] = arr
-        del arr
+        return arr if isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1 else None
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[tuple[str, Future]] = deque()
-        for col in list(chunked):
-            pending.append((col, pool.submit(pa.ChunkedArray.combine_chunks, chunked.pop(col))))
+        for col in [c for c in df.columns if c not in leave and chunks(c) is not None]:
+            pending.append((col, pool.submit(pa.ChunkedArray.combine_chunks, chunks(col))))
             while len(pending) > workers:
                 _put_back(df, *pending.popleft())
         while pending:

@@ -53,16 +53,22 @@ class Known:
         return out
 
 
+def code_version(sources: list[Path]) -> str:
+    """What cached rows were made by: the code of `sources` and the pandas and pyarrow that wrote
+    them. A cache kept under another code version is not read."""
+    code = hashlib.sha256()
+    for path in sources:
+        code.update(path.read_bytes())
+    code.update(f"{pd.__version__} {pa.__version__}".encode())
+    return code.hexdigest()
+
+
 class Store:
     """One reader's cache folder: Parquet files of its staged rows and the files they came from."""
 
     def __init__(self, root: Path, name: str, sources: list[Path]):
-        code = hashlib.sha256()
-        for path in sources:
-            code.update(path.read_bytes())
-        code.update(f"{pd.__version__} {pa.__version__}".encode())
         self.root, self.name = root, name
-        self.folder = root / f"{name}-{code.hexdigest()[:16]}"
+        self.folder = root / f"{name}-{code_version(sources)[:16]}"
 
     def load(self) -> Known:
         try:
