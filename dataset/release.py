@@ -160,17 +160,25 @@ def _write_error(path: Path, err: OSError) -> ReleaseError:
     return ReleaseError(f"cannot write {path}: {err.strerror or err}")
 
 
+# What a pyarrow writer buffers before handing bytes to the hashing file: Python code, which
+# needs the GIL. Unbuffered, the writers called it per CSV batch or Parquet page (about 900
+# times per part), each call waiting for the thread that makes the tables to let go of the GIL.
+STREAM_BUFFER = 4 * 1024**2
+
+
 @dataclass
 class _OpenFile:
-    """A file of a Folder being written by a pyarrow writer."""
+    """A file of a Folder being written by a pyarrow writer through a native buffer (`stream`)."""
 
     opened: ExitStack  # holds the Folder.opened context: closing it hashes, fsyncs and records the file
+    stream: pa.NativeFile
     writer: object
     wrote: bool = False  # a row group written yet (Parquet)
 
     def close(self) -> None:
         with self.opened:
             self.writer.close()
+            self.stream.close()  # the buffer's last bytes into the file
 
 
 class TableWriter:
@@ -259,7 +267,9 @@ class TableWriter:
 
     def _open(self, ext: str, make: Callable) -> _OpenFile:
         opened = ExitStack()
-        return _OpenFile(opened, make(opened.enter_context(self.folder.opened(f"{self.name}.{ext}"))))
+        sink = opened.enter_context(self.folder.opened(f"{self.name}.{ext}"))
+        stream = pa.BufferedOutputStream(pa.PythonFile(sink, mode="w"), buffer_size=STREAM_BUFFER)
+        return _OpenFile(opened, stream, make(stream))
 
     def _csv(self, table: pa.Table) -> None:
         part = csv_table_of(table)
