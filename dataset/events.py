@@ -454,12 +454,13 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
         note = _formatted(NOTE_MULTI_DAY, key=_text(keys[multi].array), start=day_text(first),
                           end=day_text(first + (n_days[multi] - 1).astype("timedelta64[D]")),
                           day=_text(row_day[multi] + 1), n=_text(n_days[multi]))
-        own = pc.fill_null(take_chunks(source, at[multi]), "")
+        own = pc.fill_null(take_chunks(source, at[multi], memory.scratch_pool()), "")
         appended = pc.utf8_trim_whitespace(pc.binary_join_element_wise(own, note, pa.scalar(" ", pa.large_string())))  # as str.strip()
         at = at.astype(np.int64)  # a copy: the caller's positions stay as they are
         at[multi] = len(source) + np.arange(int(multi.sum()))
         source = pa.chunked_array([*source.chunks, appended], type=pa.large_string())
-    blocks = [take_chunks(source, at[begin:begin + ROW_GROUP_ROWS]) for begin in range(0, len(at), ROW_GROUP_ROWS)]
+    blocks = [take_chunks(source, at[begin:begin + ROW_GROUP_ROWS], memory.scratch_pool())
+              for begin in range(0, len(at), ROW_GROUP_ROWS)]
     return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
 
 

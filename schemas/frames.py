@@ -128,13 +128,15 @@ def all_distinct(values, order: np.ndarray | None = None) -> bool:
     return not pc.any(pc.equal(ordered[:-1], ordered[1:])).as_py()
 
 
-def take_chunks(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
+def take_chunks(column: pa.ChunkedArray, at: np.ndarray, scratch: pa.MemoryPool | None = None) -> pa.Array:
     """`column` at positions `at`, as one array, taken chunk by chunk.
 
     pyarrow's take on a chunked column first joins all its chunks: for the notes, a copy of
     the whole column on every call. Here each chunk gives the rows that fall in it, and one
     more take of just the rows taken puts them back in the order of `at`, unless they already
-    are (raw rows in published order).
+    are (raw rows in published order). The pieces and their join, freed before this returns,
+    come from `scratch` (a pool that keeps what is freed for the next call) when given; the
+    result always comes from the default pool.
     """
     at = np.asarray(at, dtype=np.int64)
     if column.num_chunks == 1:
@@ -146,13 +148,17 @@ def take_chunks(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
     in_order = bool((chunk[1:] >= chunk[:-1]).all())  # rows in the order of the chunks (sources sorted as published)
     order = np.arange(len(at)) if in_order else np.argsort(chunk, kind="stable")
     cuts = np.searchsorted(chunk[order], np.arange(column.num_chunks + 1))
-    pieces = [column.chunk(c).take(pa.array(at[order[cuts[c]:cuts[c + 1]]] - bounds[c]))
-              for c in range(column.num_chunks) if cuts[c] < cuts[c + 1]]
+    used = [c for c in range(column.num_chunks) if cuts[c] < cuts[c + 1]]
+    if len(used) == 1:  # one chunk holds them all: one take, from the default pool
+        c = used[0]
+        return column.chunk(c).take(pa.array(at - bounds[c]))
+    pieces = [pc.take(column.chunk(c), pa.array(at[order[cuts[c]:cuts[c + 1]]] - bounds[c]), memory_pool=scratch)
+              for c in used]
     if in_order:  # joined as they are
-        return pieces[0] if len(pieces) == 1 else pa.concat_arrays(pieces)
+        return pa.concat_arrays(pieces)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
-    return pa.concat_arrays(pieces).take(pa.array(back))
+    return pa.concat_arrays(pieces, memory_pool=scratch).take(pa.array(back))
 
 
 def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:

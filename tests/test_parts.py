@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import schemas
 from schemas import DATETIME, STR, frames
-from dataset import diff, events, pipeline, release
+from dataset import diff, events, memory, pipeline, release
 from dataset.keys import ReportRows
 from dataset.problems import BuildFailed
 from schemas.frames import filter_rows, take_chunks
@@ -188,9 +188,11 @@ def test_take_chunks_is_take(chunks, data):
     n = len(column)
     at = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=12) if n else st.just([])), dtype=np.int64)
     for rows in (at, np.sort(at)):  # sorted: the rows come in the order of the chunks, joined without a reorder
-        taken = take_chunks(column, rows)
-        assert isinstance(taken, pa.Array)
-        assert taken.equals(column.combine_chunks().take(pa.array(rows, type=pa.int64())))
+        for scratch in (None, memory.scratch_pool()):  # the pieces from the build's scratch pool, emptied afterwards
+            taken = take_chunks(column, rows, scratch)
+            memory.give_back()
+            assert isinstance(taken, pa.Array)
+            assert taken.equals(column.combine_chunks().take(pa.array(rows, type=pa.int64())))
 
 
 @settings(max_examples=30, deadline=None)
