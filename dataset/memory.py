@@ -12,7 +12,7 @@ memory is kept for reuse, and between steps it is given back:
 - `use_returning_pool`: the Arrow allocator that gives back the most.
 - `scratch_pool`: an Arrow allocator that keeps what is freed, for intermediates remade each step.
 - `give_back`: after a step that dropped gigabytes (the staged input trimmed, the claims freed),
-  what both allocators keep is handed back, else it would still count against the machine:
+  what the allocators keep is handed back, else it would still count against the machine:
   at a million events a third of the resident memory. The next step allocates afresh.
 
 Where the calls are not available (other C libraries, other numpy) these do nothing.
