@@ -97,9 +97,12 @@ class Result:
     orders: dict[str, np.ndarray]  # per data table, its IDs' sort order (frames.sort_order of keys' IDs)
 
 
-def stage(raw: Path, cache: Path | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
-    """Read every kind of raw input into staged tables, plus the actor registry."""
-    staged = Staged.concat([read(raw, cache) for read in READERS])
+def stage(raw: Path, cache: Path | None = None,
+          tree: files.Tree | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
+    """Read every kind of raw input into staged tables, plus the actor registry. `tree`, the walk
+    of raw/ that the readers list their folders from, is walked here when not given."""
+    tree = tree or files.walk(raw)
+    staged = Staged.concat([read(raw, cache, tree) for read in READERS])
     actors, actor_problems = actor_registry.read(raw)
     return staged, actors, staged.problems + actor_problems
 
@@ -129,12 +132,13 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
 def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: Stages, cache: Path | None,
              sink: Sink | None, part_rows: int) -> Result:
     with stages.timed("parse"):
-        staged, actors, found = stage(raw, cache)
+        tree = files.walk(raw)  # once, for the readers and the fingerprint
+        staged, actors, found = stage(raw, cache, tree)
         memory.give_back()
     # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the
     # second core while the checks and the event step run here. A build that fails waits for it
     # (threads.beside): nothing it started outlives its failure.
-    with threads.beside(fingerprint, raw, staged.digests) as raw_fingerprint:
+    with threads.beside(fingerprint, raw, staged.digests, tree) as raw_fingerprint:
         with stages.timed("link"):  # imported actors join the registry; one incident, one event
             joined = imports.join(raw, staged, actors)
             staged, actors, found = joined.staged, joined.actors, found + joined.problems
@@ -292,14 +296,17 @@ def _located(failures: list[pd.DataFrame], frames: dict[str, pd.DataFrame]) -> l
     return out
 
 
-def fingerprint(raw: Path, known: dict[str, str] | None = None) -> str:
+def fingerprint(raw: Path, known: dict[str, str] | None = None, tree: files.Tree | None = None) -> str:
     """sha256 over the sorted (path, sha256) of every file under raw/ that a build may read.
 
-    `known` gives digests the readers already computed (path relative to raw/), not hashed again.
+    `known` gives digests the readers already computed (path relative to raw/), not hashed again;
+    `tree` is the walk of raw/ the readers listed their files from, not walked again.
     """
     known = known or {}
     digest = hashlib.sha256()
-    paths, rels, _ = files.listing(raw, "", ("",))
+    if tree is None or not tree.complete:  # the readers refuse a folder of too many files; this hashes them all
+        tree = files.walk(raw, bounded=False)
+    paths, rels = tree.paths, tree.rels
     for path, rel in zip(paths, rels):
         sha = known.get(rel) or files.sha256(path, raw)
         digest.update(f"{rel}\0{sha}\n".encode())

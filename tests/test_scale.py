@@ -220,6 +220,68 @@ def test_listing_gives_sorted_relative_paths_and_the_files_behind_them(tmp_path)
     assert files.find(tmp_path, "reports", (".yaml",))[0] == [Path(p) for p in paths]
 
 
+def _tree_files(root: Path, rels: list[str]) -> None:
+    for rel in rels:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel, encoding="utf-8")
+
+
+_NAME = st.text(alphabet="ab0-._/", min_size=1, max_size=4).filter(lambda n: not n.startswith(("/", ".")) and "//" not in n
+                                                                     and not n.endswith("/") and "/." not in n)
+
+
+@given(st.lists(st.sampled_from(["reports", "reports-x", "reports.old", "reports0", "report", "sheets", "a"]).flatmap(
+    lambda top: _NAME.map(lambda rest: f"{top}/{rest}.yaml" if rest[-1] != "0" else f"{top}/{rest}")), max_size=12))
+def test_a_folder_taken_from_the_walk_of_raw_is_the_folder_walked_alone(rels):
+    """The build walks raw/ once (files.walk) and every reader takes its folder from that walk:
+    the same files, order and problems as walking the folder itself, for names that sort next to
+    the folder's ("reports-x", "reports.old", "reports0"), and the same raw fingerprint."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        paths_by_rel = {}
+        for rel in rels:  # a name cannot be both a file and a folder
+            if not any(r == rel or r.startswith(rel + "/") or rel.startswith(r + "/") for r in paths_by_rel):
+                paths_by_rel[rel] = rel
+        _tree_files(root, list(paths_by_rel))
+        tree = files.walk(root)
+        assert tree.complete and tree.rels == sorted(paths_by_rel)
+        for folder in ("reports", "reports.old", "report", "sheets", "missing"):
+            assert files.listing(root, folder, (".yaml",), tree) == files.listing(root, folder, (".yaml",))
+        assert pipeline.fingerprint(root, {}, tree) == pipeline.fingerprint(root, {})
+
+
+def test_the_walk_of_raw_keeps_the_problems_of_links_for_the_folder_they_are_in(tmp_path):
+    raw, outside = tmp_path / "raw", tmp_path / "outside"
+    _tree_files(raw, ["reports/a.yaml", "reports/b/c.yaml", "reports/notes.txt", "actors.yaml", "sheets/s/events.csv"])
+    _tree_files(outside, ["secret.yaml"])
+    (raw / "reports" / "leak.yaml").symlink_to(outside / "secret.yaml")
+    (raw / "reports" / "elsewhere").symlink_to(raw / "sheets", target_is_directory=True)
+    (raw / "reports" / "again.yaml").symlink_to(raw / "reports" / "a.yaml")
+    (raw / "reports" / ".hidden").mkdir()
+    (raw / "reports" / ".hidden" / "x.yaml").write_text("x", encoding="utf-8")
+    tree = files.walk(raw)
+    paths, rels, problems = files.listing(raw, "reports", (".yaml",), tree)
+    assert rels == ["reports/a.yaml", "reports/again.yaml", "reports/b/c.yaml"]
+    assert [(p.file, p.code, p.severity) for p in problems] == [
+        ("reports/elsewhere", "ignored_file", "warning"), ("reports/leak.yaml", "link_outside_raw", "error"),
+        ("reports/notes.txt", "ignored_file", "warning")]
+    assert (paths, rels, problems) == files.listing(raw, "reports", (".yaml",))
+    assert files.listing(raw, "sheets", (".csv",), tree)[1] == ["sheets/s/events.csv"]
+
+
+def test_a_walk_of_more_files_than_allowed_leaves_each_folder_to_its_own_walk(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "MAX_FILES", 3)
+    _tree_files(tmp_path, ["reports/a.yaml", "reports/b.yaml", "sheets/s/events.csv", "sheets/s/claims.csv"])
+    tree = files.walk(tmp_path)
+    assert not tree.complete
+    assert files.listing(tmp_path, "reports", (".yaml",), tree)[1] == ["reports/a.yaml", "reports/b.yaml"]
+    before = pipeline.fingerprint(tmp_path, {}, tree)
+    assert before == pipeline.fingerprint(tmp_path, {})
+    (tmp_path / "sheets" / "s" / "claims.csv").write_text("changed", encoding="utf-8")
+    assert pipeline.fingerprint(tmp_path, {}, tree) != before  # every file hashed, too many to list or not
+
+
 def test_joining_staged_parts_consumes_them_and_keeps_their_rows_in_order():
     parts = [yaml_reports.frames_of(yaml_reports.stage_rows(path.read_bytes(), path.name))
              for path in sorted((MULTI_RAW / "reports").rglob("*.yaml"))[:3]]

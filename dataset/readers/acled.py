@@ -27,7 +27,7 @@ from schemas import vocab
 
 from ..problems import WARNING, Problem, problem
 from ..staged import Staged
-from . import imported, mapping, tabular
+from . import files, imported, mapping, tabular
 from .columns import number, text_list
 from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers
 
@@ -42,9 +42,9 @@ MONTHS["sept"] = 9
 EVENT_ID = re.compile(r"^[A-Za-z]{2,4}[0-9]+$")
 
 
-def read(raw: Path, cache: Path | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
     """Stage every ACLED export under raw/acled/, one event per event ID (the newest record)."""
-    return imported.read_folder(raw, FOLDER, records)
+    return imported.read_folder(raw, FOLDER, records, tree=tree)
 
 
 def stage_file(data: bytes, rel: str) -> Staged:

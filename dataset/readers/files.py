@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -43,38 +45,82 @@ def relative(path: Path | str, root: Path) -> str:
     return Path(path).relative_to(root).as_posix()
 
 
-def find(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[Path], list[Problem]]:
+def find(root: Path, folder: str, suffixes: tuple[str, ...], tree: Tree | None = None) -> tuple[list[Path], list[Problem]]:
     """Files under root/folder whose names end in `suffixes`, in sorted path order (see `listing`)."""
-    found, rels, problems = listing(root, folder, suffixes)
+    found, rels, problems = listing(root, folder, suffixes, tree)
     return [Path(p) for p in found], problems
 
 
-def listing(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[str], list[str], list[Problem]]:
+@dataclass(frozen=True)
+class Tree:
+    """Every file under a raw folder from one walk, shared by the readers and the raw fingerprint:
+    a hundred thousand report files listed once a build, not once per use (each walk cost 0.2 s,
+    and up to 0.5 s on a second thread, contending for the GIL with the build's)."""
+
+    root: Path
+    paths: list[str]  # in the order of rels
+    rels: list[str]  # posix paths relative to root, sorted
+    problems: list[Problem]  # links refused or not followed, each naming its file
+    complete: bool  # False when there were more than MAX_FILES files: the walk stopped there
+
+
+def walk(root: Path, bounded: bool = True) -> Tree:
+    """Every file under root, hidden ones skipped, links leading out of root refused (see `listing`);
+    `bounded`, only up to MAX_FILES."""
+    paths, problems, complete = _walk(root, root, bounded)
+    return Tree(root, *_sorted(root, paths), problems, complete)
+
+
+def listing(root: Path, folder: str, suffixes: tuple[str, ...],
+            tree: Tree | None = None) -> tuple[list[str], list[str], list[Problem]]:
     """Paths (as strings) and their posix paths relative to root of the files under root/folder whose
     names end in `suffixes`, in sorted relative-path order, with problems. Strings, because building
     a pathlib.Path per file costs a second per hundred thousand files.
 
     A symlink whose target lies outside `root` is refused; other files are listed as warnings
     (a stray `report.yml.bak` must not vanish unnoticed). Hidden files are skipped. Walks with
-    os.scandir, so a hundred thousand files cost one system call per folder, not per file.
+    os.scandir, so a hundred thousand files cost one system call per folder, not per file; with
+    `tree` (the walk of `root`), the folder is taken from it and not walked again.
     """
     base = root / folder if folder else root
-    problems: list[Problem] = []
     if not base.exists():
-        return [], [], problems
+        return [], [], []
+    if tree is not None and tree.complete and tree.root == root and folder and not os.path.islink(base):
+        # the relative paths under folder/ sit together in sorted order, before folder + "0" ("/" < "0")
+        first, end = bisect.bisect_left(tree.rels, folder + "/"), bisect.bisect_left(tree.rels, folder + "0")
+        paths, rels = tree.paths[first:end], tree.rels[first:end]
+        problems = [p for p in tree.problems if p.file.startswith(folder + "/")]
+    else:
+        found, problems, complete = _walk(root, base)
+        if not complete:
+            return [], [], problems + [problem("too_many_files", f"more than {MAX_FILES:,} files under {folder}/; "
+                                               "refused (put bulk input in coding sheets)", file=folder)]
+        paths, rels = _sorted(root, found)
+    kept = [i for i, p in enumerate(paths) if p.lower().endswith(suffixes)]
+    if len(kept) < len(paths):
+        ignored = set(range(len(paths))).difference(kept)
+        problems = problems + [problem("ignored_file", f"not read: only {', '.join(suffixes)} files belong in {folder or '.'}/",
+                                       file=rels[i], severity=WARNING) for i in sorted(ignored)]
+        paths, rels = [paths[i] for i in kept], [rels[i] for i in kept]
+    return paths, rels, problems
+
+
+def _walk(root: Path, base: Path, bounded: bool = True) -> tuple[list[str], list[Problem], bool]:
+    """The files under base (a folder within root), unsorted, with the problems of its links; False
+    (and the walk stopped) once there are more than MAX_FILES, if `bounded`."""
     real_root = root.resolve()
     prefix = len(str(root).rstrip(os.sep)) + 1
     found: list[str] = []
+    problems: list[Problem] = []
     stack = [str(base)]
     while stack:
         here = stack.pop()
         with os.scandir(here) as entries:
             for entry in entries:
-                name = entry.name
-                if name.startswith("."):
+                if entry.name.startswith("."):
                     continue
-                rel = entry.path[prefix:].replace(os.sep, "/")
                 if entry.is_symlink():
+                    rel = entry.path[prefix:].replace(os.sep, "/")
                     target = Path(entry.path).resolve()
                     if not _inside(target, real_root):
                         kind = "symlinked folder" if target.is_dir() else "symlink"
@@ -87,18 +133,17 @@ def listing(root: Path, folder: str, suffixes: tuple[str, ...]) -> tuple[list[st
                 elif entry.is_dir():
                     stack.append(entry.path)
                     continue
-                if not name.lower().endswith(suffixes):
-                    problems.append(problem("ignored_file", f"not read: only {', '.join(suffixes)} files belong in {folder or '.'}/",
-                                            file=rel, severity=WARNING))
-                    continue
                 found.append(entry.path)
-                if len(found) > MAX_FILES:
-                    problems.append(problem("too_many_files", f"more than {MAX_FILES:,} files under {folder}/; refused "
-                                            "(put bulk input in coding sheets)", file=folder))
-                    return [], [], problems
+                if bounded and len(found) > MAX_FILES:
+                    return [], problems, False
+    return found, sorted(problems), True
+
+
+def _sorted(root: Path, found: list[str]) -> tuple[list[str], list[str]]:
+    prefix = len(str(root).rstrip(os.sep)) + 1
     rels = [p[prefix:].replace(os.sep, "/") for p in found]
     order = sorted(range(len(found)), key=rels.__getitem__)
-    return [found[i] for i in order], [rels[i] for i in order], problems
+    return [found[i] for i in order], [rels[i] for i in order]
 
 
 def read_bytes(path: Path | str, root: Path) -> bytes:

@@ -55,9 +55,10 @@ def empty_records() -> pd.DataFrame:
     return frame([], RECORD_COLUMNS)
 
 
-def read_folder(raw: Path, folder: str, records: Records, suffixes: tuple[str, ...] = (".csv",)) -> Staged:
+def read_folder(raw: Path, folder: str, records: Records, suffixes: tuple[str, ...] = (".csv",),
+                tree: files.Tree | None = None) -> Staged:
     """Every export under raw/<folder>/, overlaps resolved, as staged tables."""
-    paths, problems = files.find(raw, folder, suffixes)
+    paths, problems = files.find(raw, folder, suffixes, tree)
     parts, found = [], list(problems)
     for path in paths:
         rel = files.relative(path, raw)

@@ -54,11 +54,11 @@ CLAIM_REQUIRED = ["report_id", "key", "claimant", "victims"]
 REPORT_META = ["source", "source_scale", "published", "url", "headline", "language", "text"]
 
 
-def read(raw: Path, cache: Path | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
     base = raw / FOLDER
     if not base.is_dir():
         return Staged.empty()
-    paths, problems = files.find(raw, FOLDER, FORMATS)
+    paths, problems = files.find(raw, FOLDER, FORMATS, tree)
     batches: dict[Path, dict[str, Path]] = {}
     for path in paths:
         sheet = path.name.rsplit(".", 1)[0].lower()

@@ -28,7 +28,7 @@ from schemas import vocab
 
 from ..problems import WARNING, Problem, problem
 from ..staged import Staged
-from . import imported, mapping, tabular
+from . import files, imported, mapping, tabular
 from .columns import number, text_list
 from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers
 
@@ -38,9 +38,9 @@ REQUIRED = ["id", "type_of_violence", "side_a", "side_b", "latitude", "longitude
             "date_prec", "where_prec", "best", "low", "high"]
 
 
-def read(raw: Path, cache: Path | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
     """Stage every GED file under raw/ucdp/, one event per GED id (the latest release's record)."""
-    return imported.read_folder(raw, FOLDER, records)
+    return imported.read_folder(raw, FOLDER, records, tree=tree)
 
 
 def stage_file(data: bytes, rel: str) -> Staged:

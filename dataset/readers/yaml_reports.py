@@ -57,7 +57,7 @@ CLAIM = Spec("claim", {
 }, required=frozenset({"claimant", "victims"}))
 
 
-def read(raw: Path, cache: Path | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
     """Stage every report file under raw/reports/.
 
     Files are parsed in parallel when there are many. With `cache` (a folder), a file whose
@@ -66,13 +66,13 @@ def read(raw: Path, cache: Path | None = None) -> Staged:
     The cache never changes the result.
     """
     if cache is None:
-        paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES)
+        paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
         staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, {})
     else:
         store = parse_cache.Store(cache, "yaml_reports", READER_FILES)
         with ThreadPoolExecutor(max_workers=1) as pool:  # the cache is decoded while the folder is walked
             loading = pool.submit(store.load)
-            paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES)
+            paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
             stats = [os.stat(p) for p in paths]
             known = loading.result()
         now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": [st.st_size for st in stats],
