@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dataset import diff
 
@@ -46,3 +49,24 @@ def test_changelog_keeps_older_sections_newest_first():
     second = diff.changelog("## 2024.08.0 (changes since 2024.07.0)\n\nNo changes.\n", first)
     assert second.index("## 2024.08.0") < second.index("## 2024.07.0")
     assert second.count("# Changelog") == 1
+
+
+_TEXTS = st.lists(st.one_of(st.none(), st.sampled_from(["Mali", "Niger", "Chad", ""])), min_size=0, max_size=12)
+
+
+@given(_TEXTS, st.data())
+def test_categories_compared_by_their_codes_are_compared_by_their_text(old, data):
+    """diff._same_text (dictionaries unified, codes compared) says what decoding every row says,
+    whatever each side's dictionary, index type, chunking and missing values."""
+    new = data.draw(st.one_of(st.just(list(old)), st.lists(st.sampled_from([None, "Mali", "Niger", "Chad", ""]),
+                                                              min_size=len(old), max_size=len(old))))
+    cut = data.draw(st.integers(0, len(old)))
+
+    def encoded(values, index, value, chunked):
+        arr = pa.array(values, pa.string()).dictionary_encode().cast(pa.dictionary(index, value))
+        return pa.chunked_array([arr[:cut], arr[cut:]] if chunked else [arr], type=arr.type)
+
+    a = encoded(old, pa.int32(), pa.string(), True)  # as a release's row groups are read back
+    b = encoded(new[::-1], pa.int8(), pa.large_string(), False)  # another dictionary order
+    b = pa.chunked_array([b.combine_chunks().take(pa.array(range(len(new) - 1, -1, -1), pa.int64()))]) if len(new) else b
+    assert diff._same_text(a, b) == (old == new)

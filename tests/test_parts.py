@@ -279,6 +279,22 @@ def test_changes_part_by_part_are_diff(tables, published, cuts, dropped, edited,
     pd.testing.assert_frame_equal(changes.result(ids_of(new)), diff.diff(old, new))
 
 
+@pytest.mark.parametrize("arrow", [False, True])
+def test_rows_deleted_after_the_last_part_are_found(tables, published, arrow):
+    """Every part the old rows in order, the old table's last rows in none: they are deleted (the
+    usual rebuild skips looking for deleted rows only when the parts reached the old table's end)."""
+    new = {name: df.iloc[:len(df) - 2].reset_index(drop=True) if name == "claims" else df for name, df in tables.items()}
+    changes = diff.Changes(diff.previous_tables(published))
+    for name, df in new.items():
+        for a in range(0, len(df), 4):
+            part = df.iloc[a:a + 4].reset_index(drop=True)
+            changes.add(name, part, release.arrow_table(part) if arrow else None)
+    got = changes.result(ids_of(new))
+    assert got["change"].tolist() == ["deleted", "deleted"]
+    assert set(got["id"]) == set(tables["claims"]["claim_id"].iloc[-2:])
+    pd.testing.assert_frame_equal(got, diff.diff(tables, new))
+
+
 def test_changes_of_a_first_release_are_added(tables):
     changes = diff.Changes(None)
     for name, df in tables.items():
