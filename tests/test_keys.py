@@ -197,3 +197,16 @@ def test_a_damaged_kept_union_is_read_again_from_the_registries(tmp_path):
     pd.testing.assert_frame_equal(ids._kept_union(cache / ids.UNION_FILE, "other code", [ids._stamp(p) for p in paths])[0],
                                   ids.empty())
     assert ids._kept_union(cache / ids.UNION_FILE, ids._code(), [ids._stamp(p) for p in paths])[1] == 2
+
+
+@given(st.lists(st.tuples(st.sampled_from(["MLI", "BFA", "NER", "AFG", "ZWE"]), st.integers(1, 10**7)),
+                unique=True, max_size=40))
+def test_the_registry_is_sorted_by_country_then_number(pairs):
+    """ids.sort: by country code, then by the number as a number (MLI9 before MLI10), whatever
+    order the registry was grown in."""
+    registry = pd.DataFrame({"event_id_cnty": [f"{c}{n}" for c, n in pairs], "event_key": [f"k{i}" for i in range(len(pairs))],
+                             "event_date": "2024-01-01"}).astype(ids.COLUMNS)
+    got = ids.sort(registry)
+    assert list(got["event_id_cnty"]) == [f"{c}{n}" for c, n in sorted(pairs)]
+    assert sorted(zip(got["event_id_cnty"], got["event_key"])) == sorted(zip(registry["event_id_cnty"], registry["event_key"]))
+    assert got.dtypes.equals(registry.dtypes)
