@@ -16,7 +16,7 @@ from pathlib import Path
 import filelock
 import pandas as pd
 
-from . import codebook, diff, ids, link, memory, pipeline, release
+from . import codebook, diff, ids, link, memory, pipeline, release, threads
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
 
@@ -149,21 +149,24 @@ def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipe
         raise release.ReleaseError(f"cannot use output folder {out}: {err.strerror or err}") from None
     try:
         release.sweep(out)
-        previous = [ids.earlier([r / ids.FILE for r in release.releases(out)], cache=out / CACHE)]
-        with stages.timed("write"):
-            prev = previous_release(out, version)
-        target = out / version
-        built: list[pipeline.Result] = []
+        # The earlier releases' ID registries are read on a second thread while raw/ is parsed:
+        # only the ID step, after the checks, needs them (0.1-0.2 s at 100,000 reports).
+        with threads.beside(ids.earlier, [r / ids.FILE for r in release.releases(out)], out / CACHE) as earlier:
+            with stages.timed("write"):
+                prev = previous_release(out, version)
+            target = out / version
+            built: list[pipeline.Result] = []
 
-        def write(folder: release.Folder) -> None:
-            built.append(write_release(folder, lambda sink: pipeline.compile_release(
-                raw, previous, today=today, stages=stages, cache=out / CACHE, sink=sink), version, prev))
+            def write(folder: release.Folder) -> None:
+                built.append(write_release(folder, lambda sink: pipeline.compile_release(
+                    raw, lambda: [earlier.result()], today=today, stages=stages, cache=out / CACHE, sink=sink),
+                    version, prev))
 
-        if target.exists():
-            folder = release.prepare(out, version, write)
-            return _compare_existing(target, folder, built[0], stages)
-        path = release.publish(out, version, write)
-        return Outcome(path, True, built[0].rows, built[0].warnings, built[0].new_ids, stages.seconds)
+            if target.exists():
+                folder = release.prepare(out, version, write)
+                return _compare_existing(target, folder, built[0], stages)
+            path = release.publish(out, version, write)
+            return Outcome(path, True, built[0].rows, built[0].warnings, built[0].new_ids, stages.seconds)
     finally:
         lock.release()
 

@@ -107,12 +107,16 @@ def stage(raw: Path, cache: Path | None = None,
     return staged, actors, staged.problems + actor_problems
 
 
-def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | None = None,
+Registries = list[pd.DataFrame] | Callable[[], list[pd.DataFrame]]
+
+
+def compile_release(raw: Path, previous: Registries, today: dt.date | None = None,
                     stages: Stages | None = None, cache: Path | None = None, sink: Sink | None = None,
                     part_rows: int | None = None) -> Result:
     """Build the validated tables from `raw`, or raise BuildFailed with every problem found.
 
-    `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them);
+    `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them),
+    or a function that gives them, called once the IDs are due (after the checks);
     `cache` is a folder for the readers' parse cache (an optimisation only). The tables go to
     `sink` part by part as they are validated (reports, claims, then events); without a sink
     they are kept whole in `Result.tables`. A sink may have received parts of a build that then
@@ -129,7 +133,7 @@ def compile_release(raw: Path, previous: list[pd.DataFrame], today: dt.date | No
         parse_cache.wait()  # the parse cache is written while the build goes on
 
 
-def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: Stages, cache: Path | None,
+def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, cache: Path | None,
              sink: Sink | None, part_rows: int) -> Result:
     with stages.timed("parse"):
         tree = files.walk(raw)  # once, for the readers and the fingerprint
@@ -156,7 +160,7 @@ def _compile(raw: Path, previous: list[pd.DataFrame], today: dt.date, stages: St
                 found.append(problem("unreadable_file", str(err), file=ids.FILE))
         if errors(found):
             raise BuildFailed(found)
-        registry = ids.merge(committed, *previous)
+        registry = ids.merge(committed, *(previous() if callable(previous) else previous))
         out = sink if sink is not None else Collect()
         with stages.timed("aggregate"):
             by_id = reports_order(staged.reports)
