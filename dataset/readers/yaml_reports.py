@@ -70,7 +70,7 @@ def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -
         staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, {})
     else:
         store = parse_cache.Store(cache, "yaml_reports", READER_FILES)
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the cache is decoded while the folder is walked
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the cache is decoded while the files are listed and stat-ed
             loading = pool.submit(store.load)
             paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
             stats = [os.stat(p) for p in paths]
