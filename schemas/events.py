@@ -11,7 +11,7 @@ from pandera.typing import Series
 
 from . import vocab
 from .fields import Table
-from .frames import per_distinct, text
+from .frames import maps_to, per_distinct, text
 
 FATALITY_RULE = (
     "See the codebook section 'Fatality methodology': claims are grouped by victim group, each "
@@ -157,14 +157,12 @@ class Events(Table):
     @pa.dataframe_check
     def sub_event_matches_event(cls, df: pd.DataFrame) -> pd.Series:
         """sub_event_type belongs to event_type (ACLED's taxonomy)."""
-        expected = per_distinct(text(df["sub_event_type"]), vocab.SUB_EVENT_TO_EVENT, "str")
-        return expected == text(df["event_type"])
+        return maps_to(df["sub_event_type"], vocab.SUB_EVENT_TO_EVENT, df["event_type"])
 
     @pa.dataframe_check
     def disorder_matches_sub_event(cls, df: pd.DataFrame) -> pd.Series:
         """disorder_type is the one ACLED gives sub_event_type."""
-        expected = per_distinct(text(df["sub_event_type"]), vocab.SUB_EVENT_TO_DISORDER, "str")
-        return expected == text(df["disorder_type"])
+        return maps_to(df["sub_event_type"], vocab.SUB_EVENT_TO_DISORDER, df["disorder_type"])
 
     @pa.dataframe_check
     def year_matches_date(cls, df: pd.DataFrame) -> pd.Series:
@@ -188,11 +186,11 @@ class Events(Table):
     def country_codes_match(cls, df: pd.DataFrame) -> pd.Series:
         """iso, region and the event ID's prefix are those of country."""
         table = vocab.countries()
-        country = text(df["country"])
+        country = df["country"]
         iso = per_distinct(country, {k: c.iso for k, c in table.items()}, "Int64")
-        region = per_distinct(country, {k: c.region for k, c in table.items()}, "str")
         iso3 = per_distinct(country, {k: c.iso3 for k, c in table.items()}, "str")
-        return ((iso == df["iso"]).fillna(False).astype(bool) & (region == text(df["region"]))
+        return ((iso == df["iso"]).fillna(False).astype(bool)
+                & maps_to(country, {k: c.region for k, c in table.items()}, df["region"])
                 & (iso3 == df["event_id_cnty"].str[:3]))
 
     @pa.dataframe_check

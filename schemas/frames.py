@@ -48,10 +48,30 @@ def per_distinct(values: pd.Series, fn: Callable | Mapping, dtype) -> pd.Series:
     lookups as there are distinct values. Missing values stay missing and never reach `fn`; values
     a mapping lacks become missing, as with `Series.map`.
     """
-    codes, uniques = pd.factorize(values)
+    if isinstance(values.dtype, pd.CategoricalDtype) and len(values.cat.categories) <= len(values):
+        # coded already: a lookup per category, no hash of the rows (unless most categories are unused)
+        codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+    else:
+        codes, uniques = pd.factorize(values)
     get = fn.get if isinstance(fn, Mapping) else fn
     mapped = pd.array([get(u) for u in uniques], dtype=dtype)
     return pd.Series(mapped.take(codes, allow_fill=True), index=values.index, name=values.name)
+
+
+def maps_to(keys: pd.Series, mapping: Mapping, values: pd.Series) -> pd.Series:
+    """Whether `mapping[key] == value`, row by row (False where either is missing or the key is
+    not in `mapping`): `per_distinct(text(keys), mapping, "str") == text(values)`. Two categorical
+    columns are compared through their codes, a lookup per category: decoding and hashing every
+    row's text took most of a part's schema checks."""
+    if isinstance(keys.dtype, pd.CategoricalDtype) and isinstance(values.dtype, pd.CategoricalDtype):
+        where = {v: i for i, v in enumerate(values.cat.categories)}
+        # each key category's value as a code of `values` (-1: none); a missing key (code -1) reads the last
+        target = np.array([where.get(mapping.get(k), -1) for k in keys.cat.categories] + [-1], dtype=np.int64)
+        expected = target[keys.cat.codes.to_numpy()]
+        same = (expected == values.cat.codes.to_numpy()) & (expected >= 0)
+        return pd.Series(same, index=keys.index)
+    same = per_distinct(text(keys), mapping, "str") == text(values)
+    return pd.Series(np.asarray(same.fillna(False), dtype=bool), index=keys.index)
 
 
 def categorical(values: pd.Series, dtype: pd.CategoricalDtype) -> pd.Series:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dataset import ids, keys, names
 from dataset.staged import Staged
 from schemas import STR
-from schemas.frames import positions
+from schemas.frames import maps_to, per_distinct, positions, text
 
 texts = st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", "ev-1", "ev-2", "É"])), max_size=12)
 
@@ -210,3 +210,26 @@ def test_the_registry_is_sorted_by_country_then_number(pairs):
     assert list(got["event_id_cnty"]) == [f"{c}{n}" for c, n in sorted(pairs)]
     assert sorted(zip(got["event_id_cnty"], got["event_key"])) == sorted(zip(registry["event_id_cnty"], registry["event_key"]))
     assert got.dtypes.equals(registry.dtypes)
+
+
+_CATS = ["Battles", "Riots", "Protests", "Armed clash", "", "É"]
+_MAPPING = {"Armed clash": "Battles", "Riots": "Riots", "": "Protests", "É": None}
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(_CATS)), max_size=15), st.data())
+def test_categories_mapped_through_their_codes_answer_what_their_text_answers(keys_, data):
+    """maps_to and per_distinct on categorical columns (codes looked up once per category) give
+    what the text lookups give: missing keys, keys the mapping lacks, values missing or outside
+    the other column's categories, categories unused or in any order."""
+    values = data.draw(st.lists(st.one_of(st.none(), st.sampled_from(_CATS)), min_size=len(keys_), max_size=len(keys_)))
+    present = [v for v in _CATS if v in values]
+    extra = data.draw(st.lists(st.sampled_from(_CATS), max_size=3))  # maybe the mapping's targets, maybe not
+    value_categories = data.draw(st.permutations(list(dict.fromkeys(present + extra))))
+    as_text = pd.Series(keys_, dtype="str"), pd.Series(values, dtype="str")
+    as_categories = (pd.Series(pd.Categorical(keys_, categories=data.draw(st.permutations(_CATS)))),
+                     pd.Series(pd.Categorical(values, categories=value_categories)))
+    want = (per_distinct(as_text[0], _MAPPING, "str") == as_text[1]).to_numpy(dtype=bool)
+    assert maps_to(as_text[0], _MAPPING, as_text[1]).tolist() == want.tolist()
+    assert maps_to(as_categories[0], _MAPPING, as_categories[1]).tolist() == want.tolist()
+    assert maps_to(as_categories[0], _MAPPING, as_text[1]).tolist() == want.tolist()
+    pd.testing.assert_series_equal(per_distinct(as_categories[0], _MAPPING, "str"), per_distinct(as_text[0], _MAPPING, "str"))
