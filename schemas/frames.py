@@ -70,7 +70,7 @@ def maps_to(keys: pd.Series, mapping: Mapping, values: pd.Series) -> pd.Series:
         expected = target[keys.cat.codes.to_numpy()]
         same = (expected == values.cat.codes.to_numpy()) & (expected >= 0)
         return pd.Series(same, index=keys.index)
-    same = per_distinct(text(keys), mapping, "str") == text(values)
+    same = per_distinct(keys, mapping, "str") == text(values)  # categorical keys: a lookup per category
     return pd.Series(np.asarray(same.fillna(False), dtype=bool), index=keys.index)
 
 

@@ -96,13 +96,12 @@ def listing(root: Path, folder: str, suffixes: tuple[str, ...],
             return [], [], problems + [problem("too_many_files", f"more than {MAX_FILES:,} files under {folder}/; "
                                                "refused (put bulk input in coding sheets)", file=folder)]
         paths, rels = _sorted(root, found)
-    kept = [i for i, p in enumerate(paths) if p.lower().endswith(suffixes)]
-    if len(kept) < len(paths):
-        ignored = set(range(len(paths))).difference(kept)
-        problems = problems + [problem("ignored_file", f"not read: only {', '.join(suffixes)} files belong in {folder or '.'}/",
-                                       file=rels[i], severity=WARNING) for i in sorted(ignored)]
-        paths, rels = [paths[i] for i in kept], [rels[i] for i in kept]
-    return paths, rels, problems
+    fits = [p.lower().endswith(suffixes) for p in paths]
+    if all(fits):
+        return paths, rels, problems
+    ignored = [problem("ignored_file", f"not read: only {', '.join(suffixes)} files belong in {folder or '.'}/",
+                       file=rel, severity=WARNING) for rel, fit in zip(rels, fits) if not fit]
+    return ([p for p, fit in zip(paths, fits) if fit], [r for r, fit in zip(rels, fits) if fit], problems + ignored)
 
 
 def _walk(root: Path, base: Path, bounded: bool = True) -> tuple[list[str], list[Problem], bool]:
