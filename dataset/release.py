@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 import schemas
 
 from . import threads
+from .direct import DirectFile
 from .problems import Problem
 
 MANIFEST = "manifest.json"
@@ -130,7 +131,8 @@ class _Hashing(io.RawIOBase):
 
 class Folder:
     """A release folder being written: every file is hashed as it is written and fsynced,
-    streamed to disk without holding whole files in memory (tables: TableWriter)."""
+    streamed to disk without holding whole files in memory (tables: TableWriter), around the
+    page cache where the system allows (`direct`)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -150,11 +152,9 @@ class Folder:
         """File `name` open for writing; hashed, fsynced and its digest kept when the block ends.
         Failing to write it (disk full, permissions) raises ReleaseError."""
         try:
-            with open(self.path / name, "wb") as fh:
+            with DirectFile(self.path / name) as fh:  # closing it fsyncs
                 sink = _Hashing(fh)
                 yield sink
-                fh.flush()
-                os.fsync(fh.fileno())
         except OSError as err:
             raise _write_error(self.path / name, err) from None
         self.digests[name] = Digest(sink.hash.hexdigest(), sink.size)
