@@ -149,8 +149,11 @@ def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, ca
         with stages.timed("normalize"):
             keys = coded(staged)  # the keys as integers, for the checks and the event step
             rows = report_rows(staged, keys)  # each event's and claim's report
-            found += imports.relax(checks.run(staged, actors, today, keys, rows))
-            figures, figure_problems = read_figures(staged, rows)
+            # The figures are read on a thread of their own while the checks run on two: the
+            # checks leave part of both cores idle, and neither needs the other.
+            with threads.beside(read_figures, staged, rows) as reading:
+                found += imports.relax(checks.run(staged, actors, today, keys, rows))
+            figures, figure_problems = reading.result()
             found += figure_problems
             memory.give_back()
             try:
