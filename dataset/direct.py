@@ -10,8 +10,8 @@ million events write 2 GB of release files.
 O_DIRECT needs the memory, the length and the file offset of every write aligned to the
 disk's blocks: bytes are gathered in a page-aligned buffer and written a whole buffer at a
 time; the last, partial block is written through the page cache. Where the system or the file
-system refuses O_DIRECT (not Linux; tmpfs before Linux 6.6; some FUSE file systems), or refuses a write made
-so, the file is written the ordinary way: the same bytes either way.
+system refuses O_DIRECT (not Linux; tmpfs before Linux 6.6; some FUSE file systems), or
+refuses a write made so, the file is written the ordinary way: the same bytes either way.
 """
 
 from __future__ import annotations
