@@ -77,8 +77,9 @@ class DirectFile(io.RawIOBase):
         try:
             whole = self.held - self.held % BLOCK
             self._write(self.view[:whole])
-            self._buffered()  # the last partial block cannot be written directly
-            self._write(self.view[whole:self.held])
+            if whole < self.held:
+                self._buffered()  # the last partial block cannot be written directly
+                self._write(self.view[whole:self.held])
             self.held = 0
             os.fsync(self.fd)
         finally:

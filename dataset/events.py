@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import (as_category, categorical, day_text, decoded, emptied, per_distinct, positions, rows_at, solid,
-                            take_chunks)
+from schemas.frames import (arrow_text, as_category, categorical, day_text, decoded, emptied, per_distinct, positions,
+                            rows_at, solid, take_chunks)
 
 from . import memory, threads
 from .ids import assign
@@ -520,7 +520,7 @@ def _claim_ids(report_id: pd.Series, event_key: pd.Series, claim: np.ndarray, da
         suffix = pa.concat_arrays([suffix, pc.binary_join_element_wise(pa.scalar("@", text), day_text(day[multi].to_numpy()),
                                                                        pa.scalar("", text))])
         at[multi] = np.arange(1, multi.sum() + 1)
-    parts = [pa.chunked_array(s.array.__arrow_array__()).cast(text) for s in (report_id, event_key)]
+    parts = [arrow_text(s).cast(text) for s in (report_id, event_key)]
     joined = pc.binary_join_element_wise(parts[0], pa.scalar("#", text), parts[1], pa.scalar("#", text),
                                          pc.cast(pa.array(claim), text), pc.take(suffix, pa.array(at)),
                                          pa.scalar("", text))

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import STR
-from schemas.frames import day_text, per_distinct, positions
+from schemas.frames import arrow_text, day_text, per_distinct, positions
 
 from .readers.files import text_csv
 from .readers.parse_cache import code_version
@@ -169,7 +169,7 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
         start = per_distinct(new["iso3"], highest.to_dict(), "float64").fillna(0).astype("int64")
         text = pa.large_string()
         number = pa.array((start + new.groupby("iso3").cumcount() + 1).astype("Int64")).cast(text)
-        ids = pd.Series(pd.array(pc.binary_join_element_wise(new["iso3"].astype(STR).array.__arrow_array__().cast(text),
+        ids = pd.Series(pd.array(pc.binary_join_element_wise(arrow_text(new["iso3"]).cast(text),
                                                              number, pa.scalar("", text)), dtype=STR),
                         index=new.index)  # iso3 + number, joined in Arrow (missing where either is)
         filled = np.arange(len(found))
@@ -191,7 +191,7 @@ def _numbering_order(new: pd.DataFrame) -> np.ndarray:
     day = new["event_date"].to_numpy(dtype="datetime64[us]").astype("datetime64[D]")
     day = np.where(np.isnat(day), np.iinfo(np.int64).max, day.view("int64"))
     table = pa.table({"iso3": country, "day": day,
-                      "event_key": pa.chunked_array(new["event_key"].astype(STR).array.__arrow_array__())})
+                      "event_key": arrow_text(new["event_key"])})
     return pc.sort_indices(table, sort_keys=[("iso3", "ascending"), ("day", "ascending"),
                                              ("event_key", "ascending")]).to_numpy()
 
@@ -200,7 +200,7 @@ def sort(registry: pd.DataFrame) -> pd.DataFrame:
     """Registry in ID order (country, then number) for stable, reviewable diffs. The IDs are cut,
     their numbers read and sorted in Arrow: half the time of pandas' (0.017 against 0.035 s for
     112,503 IDs), and every rebuild writes the whole registry."""
-    ids = pa.chunked_array(registry["event_id_cnty"].astype(STR).array.__arrow_array__())
+    ids = arrow_text(registry["event_id_cnty"])
     keys = pa.table({"country": pc.utf8_slice_codeunits(ids, 0, 3),
                      "number": pc.cast(pc.utf8_slice_codeunits(ids, 3), pa.int64())})
     order = pc.sort_indices(keys, sort_keys=[("country", "ascending"), ("number", "ascending")]).to_numpy()

@@ -103,6 +103,12 @@ def text(values: pd.Series) -> pd.Series:
     return decoded(values) if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("str")
 
 
+def arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """A column as Arrow text (`text`), for pyarrow's kernels: the column's own chunks, not a copy,
+    when it is "str" already."""
+    return pa.chunked_array(text(values).array.__arrow_array__())
+
+
 def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
     """Position of each value in `keys` (first match), -1 where absent: pyarrow's hash index.
 
