@@ -386,19 +386,9 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
         claims = claims[CLAIMS_FROM_TABLE]  # the figures are split by day now: their claim columns go
         per_row = aggregate.by_row(cr_row, claims["victim_group"].cat.codes.to_numpy()[cr_claim],
                                    claims["stance"].cat.codes.to_numpy()[cr_claim], split, len(row_def))
-        # What claim_table and the spreading freed goes back before waiting on the IDs' thread:
-        # malloc keeps freed blocks within a step (memory.kept_heap), and the wait was the 3M
-        # peak. What that thread frees is reused by the ordering below, not given back.
-        memory.give_back()
-    ids, registry = assigning.result()
-    number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
-    order = lexorder((number, row_date, defs["country_code"].to_numpy()[row_def]))
-    rank = rows_of(order, len(order))  # each event row's place in the published order
-    # Each event's outlets are made on a second thread while the claims are put in order here:
-    # neither needs the other, both spend their time in kernels that release the GIL, and
-    # memory is below its peak (claim_table) by then.
-    with threads.beside(event_sources, len(defs), event_def, claim_def, rows) as outlets:
-        # Claims in published order: by their event's row, then report, claim and day.
+        # Claims in published order: by their event's row, then report, claim and day. All but
+        # the event's row are known before the IDs: the claim rows are sorted by those here, and
+        # by their event's row (a stable sort) once the IDs give the events' order.
         c = staged.claims
         # Each claim's report ranked in the reports' published order (by ID): the rows of the
         # reports rank the claims when every claim has one, without coding the claims' IDs again.
@@ -406,8 +396,22 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
             report_code = rows_of(by_id, len(by_id))[rows.claim_report]
         else:
             report_code = pd.factorize(c["report_id"], sort=True)[0]
+        c_order = lexorder((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim]))
+        del report_code
+        # What claim_table and the spreading freed goes back before waiting on the IDs' thread:
+        # malloc keeps freed blocks within a step (memory.kept_heap), and the wait was the 3M
+        # peak. What that thread frees is reused by the ordering below, not given back.
+        memory.give_back()
+    # Each event's outlets are made on a thread of their own from here on, needing none of the
+    # steps below: beside the IDs' thread while this one waits for it, then beside the ordering
+    # (kernels that release the GIL). Started after the IDs, as it was, this thread only waited.
+    with threads.beside(event_sources, len(defs), event_def, claim_def, rows) as outlets:
+        ids, registry = assigning.result()
+        number = np.asarray(pc.cast(pc.utf8_slice_codeunits(ids.array.__arrow_array__(), 3), pa.int64()))  # MLI12 -> 12
+        order = lexorder((number, row_date, defs["country_code"].to_numpy()[row_def]))
+        rank = rows_of(order, len(order))  # each event row's place in the published order
         del rows, event_def
-        c_order = lexorder((cr_day, c["claim"].to_numpy()[cr_claim], report_code[cr_claim], rank[cr_row]))
+        c_order = c_order[np.argsort(rank[cr_row[c_order]], kind="stable")]  # = lexorder(day, claim, report, rank)
         staged.reports = emptied(staged.reports)
         in_order = (cr_claim[c_order], cr_day[c_order], cr_ndays[c_order], cr_row[c_order],
                     {k: v.iloc[c_order].reset_index(drop=True) for k, v in split.items()})

@@ -377,3 +377,25 @@ def test_in_order_gives_results_in_call_order_whichever_thread_ends_first():
     with pytest.raises(ValueError, match="first"):
         threads.in_order([after(0.02, 1), fails("first"), fails("second")])
     assert threads.soon(sum, [1, 2, 3]).result() == 6
+
+
+NUMBER_TEXTS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.floats(min_value=-1e6, max_value=1e6).map(lambda x: f"{x:.6f}"),
+    st.integers(-10**20, 10**20).map(str),
+    st.sampled_from(["", " 1.5 ", "+7", ".5", "5.", "1e", "1e400", "-0", "0x10", "1,5", "Infinity", "NaN", "١٢"]),
+    st.text(max_size=6),
+)
+
+
+@given(st.lists(st.one_of(st.none(), NUMBER_TEXTS), max_size=30))
+def test_sheet_numbers_read_as_pandas_reads_them(cells):
+    from dataset.readers import columns
+
+    column = pd.Series(cells, dtype="str")
+    text = columns.stripped(column.fillna(""))
+    expected = pd.to_numeric(text.where(text != ""), errors="coerce").astype("float64")
+    expected_bad = (text != "") & (expected.isna() | ~np.isfinite(expected.fillna(0)))
+    values, bad, _ = columns.number(column)
+    pd.testing.assert_series_equal(bad, expected_bad)
+    pd.testing.assert_series_equal(values, expected.where(~expected_bad))
