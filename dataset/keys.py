@@ -96,7 +96,7 @@ def rows_of(codes: np.ndarray, n: int) -> np.ndarray:
 
 def lexorder(keys: tuple[np.ndarray, ...]) -> np.ndarray:
     """What `np.lexsort(keys)` gives (the last key sorts first, ties keep their row order), by
-    one stable sort of the keys packed into one integer when their ranges fit in 62 bits:
+    one sort of the keys packed into one integer when their ranges fit in 62 bits:
     four keys over a few million rows sort three times faster. Dates count as integers unless
     one is missing (lexsort puts those last); other keys fall back to np.lexsort.
     """
@@ -114,5 +114,10 @@ def lexorder(keys: tuple[np.ndarray, ...]) -> np.ndarray:
         part = (k.astype(np.int64) - low) * span
         packed = part if packed is None else packed + part
         span *= width
-    return np.lexsort(keys) if packed is None else np.argsort(packed, kind="stable")
+    if packed is None:
+        return np.lexsort(keys)
+    n = len(packed)
+    if span * n < 2**62:  # each row's position breaks ties: keys all distinct, any sort gives the stable order
+        return np.argsort(packed * n + np.arange(n))  # numpy's quicksort: twice as fast as its stable sort
+    return np.argsort(packed, kind="stable")
 
