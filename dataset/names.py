@@ -17,6 +17,8 @@ from schemas import STR
 from schemas.frames import per_distinct
 from schemas.vocab import LIST_SEP
 
+from .keys import lexorder
+
 
 def canonical(names: pd.Series, resolve: dict[str, str], default: str | None = None) -> pd.Series:
     """Registered names for a column of single names (each distinct value looked up once).
@@ -111,7 +113,7 @@ class Members:
     """The members of each event (a row of the event definitions), in order, as name codes and groups."""
 
     def __init__(self, event: np.ndarray, code: np.ndarray, group: np.ndarray, n_events: int):
-        order = np.argsort(event, kind="stable")  # by event, each event's members in their order
+        order = lexorder((event,))  # by event, each event's members in their order
         self.code, self.group = code[order], group[order]
         self.count = np.bincount(event, minlength=n_events)
         self.first = np.cumsum(self.count) - self.count

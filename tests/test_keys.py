@@ -54,6 +54,14 @@ def test_codes_answer_what_the_texts_answer(report_ids, event_keys, event_report
     assert both.groupby(codes).nunique().le(1).all()
 
 
+@given(st.one_of(st.lists(st.integers(0, 6), max_size=40),
+                 st.lists(st.integers(0, 6), max_size=40).map(lambda v: pd.factorize(pd.Series(v))[0].tolist())))
+def test_first_rows_of_codes_are_those_duplicated_does_not_mark(values):
+    """Codes in the order they first appear (pd.factorize's) or in any order."""
+    codes = np.array(values, dtype=np.int64)
+    assert keys.first(codes).tolist() == (~pd.Series(codes).duplicated()).tolist()
+
+
 days = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
 
 
