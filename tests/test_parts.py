@@ -382,6 +382,37 @@ def test_ids_assigned_beside_the_claims_spread_end_before_the_event_step(monkeyp
         compile_raw(MULTI_RAW)
 
 
+def test_a_part_that_fails_its_checks_waits_for_the_next_part_being_made(monkeypatch):
+    """Each part is made on a thread while the one before is checked: a check failing there
+    fails the build once that thread is done (nothing it does outlives the failure)."""
+    finished = []
+    checked = pipeline._checked
+
+    def failing(name, df, part):
+        if name == "claims":
+            raise RuntimeError("check failed")
+        return checked(name, df, part)
+
+    monkeypatch.setattr(pipeline, "PART_ROWS", 3)
+    monkeypatch.setattr(events.Assembly, "claim_rows", slowed(events.Assembly.claim_rows, finished))
+    monkeypatch.setattr(pipeline, "_checked", failing)
+    with pytest.raises(RuntimeError, match="check failed"):
+        compile_raw(MULTI_RAW)
+    assert len(finished) == 2  # the part checked, and the next one, made meanwhile
+
+
+def test_parts_made_beside_their_checks_are_the_parts_made_in_turn(monkeypatch):
+    """Whatever thread makes them, the parts reach the sink whole and in order."""
+    sink = pipeline.Collect()
+    monkeypatch.setattr(pipeline, "PART_ROWS", 3)
+    pipeline.compile_release(MULTI_RAW, [], today=TODAY, sink=sink)
+    whole = compile_raw(MULTI_RAW).tables
+    for name in ("events", "claims"):
+        parts = sink.parts[name]
+        assert [len(p) for p in parts[:-1]] == [3] * (len(parts) - 1)
+        pd.testing.assert_frame_equal(sink.table(name), getattr(whole, name))
+
+
 def test_a_failed_build_waits_for_the_raw_fingerprint(monkeypatch):
     """The raw files are hashed on a thread while the build goes on: a build that fails (here:
     broken input) waits for that thread, so nothing it started outlives the failure."""
