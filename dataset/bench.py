@@ -55,8 +55,9 @@ Targets (issue 6) and where the builder stands:
 | dataset.load within 1.5x of pd.read_parquet | met: 1.03x at 1M and 0.90x at 3M in the latest run (the runs before it: 1.14x and 1.01x, 1.10x and 0.91x; earlier in stop 25 1.23x and 1.39x). The two are timed in turn, best of five rounds each |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
-version over the first (every later release is compared with the one before): 25.3 s, maxrss
-3.11 GB (10^9 bytes) at stop 20, against 25.2 s and 2.99 GB for stop 19's code run just after;
+version over the first (every later release is compared with the one before): 24.1 s, maxrss
+2.98 GB (10^9 bytes) at stop 25, against 26.2 s and 3.05 GB for stop 24's code run just after
+(the releases identical); 25.3 s and 3.11 GB at stop 20, against 25.2 s and 2.99 GB for stop 19's code run just after;
 stop 19 measured 27.2-27.4 s and 3.09-3.22 GB (sampled peak claim_table's, 3.14 GB), and
 stop 18's code 27.2-28.9 s and 3.02-3.14 GB: over the 3 GB that the first build keeps to (the
 stop-18 figure of 2.67 GB is not reproduced). Earlier: 31-38 s and 2.9-2.95 GB; 36-43 s and
