@@ -4,6 +4,7 @@ only whole tables can show (IDs repeated across parts, rules between tables) is 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv  # noqa: F401  (pa.csv)
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -237,6 +239,27 @@ def test_table_writer_writes_what_the_whole_table_writes(tmp_path_factory, table
         writer.put(table.iloc[a:b].reset_index(drop=True))
     writer.close()
     assert whole.digests == parts.digests
+
+
+TEXTS = st.one_of(st.none(), st.sampled_from(["", "a", 'say "no"', "x,y", "two\nlines", " pad ", "é"]), st.text(max_size=6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(TEXTS, st.one_of(st.none(), st.integers(-10**12, 10**12)), st.booleans()), max_size=25),
+       st.integers(1, 6))
+def test_csv_written_a_slice_at_a_time_is_the_whole_table(rows, slice_rows):
+    """release.write_csv_table, slices encoded on threads and joined in order, writes pyarrow's
+    bytes for the whole table: header once, quoting, blanks and missing values as one write."""
+    table = pa.table({"text": pa.array([r[0] for r in rows], pa.large_string()),
+                      "number": pa.array([r[1] for r in rows], pa.int64()),
+                      "flag": pa.array([r[2] for r in rows], pa.bool_())})
+    expected = pa.BufferOutputStream()
+    pa.csv.write_csv(table, expected, write_options=release.CSV_OPTIONS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(release, "CSV_SLICE_ROWS", slice_rows)
+        written = io.BytesIO()
+        release.write_csv_table(table, written)
+    assert written.getvalue() == expected.getvalue().to_pybytes()
 
 
 def test_table_writer_cuts_row_groups_where_the_whole_table_does(tmp_path, monkeypatch, tables):
