@@ -247,18 +247,16 @@ def _put_table(name: str, n: int, make: Callable[[int, int], pd.DataFrame], sink
                found: list[Problem], part_rows: int) -> pd.DataFrame:
     """Table `name` of `n` rows, rows start..stop made by `make`, put part by part; its KEPT columns.
 
-    Each part is made on a thread of its own while the one before is checked and handed on:
+    Each part is made on a second thread (threads.ahead) while the one before is checked and handed on:
     here the build waited on this thread, with a core to spare (the writers' threads idle a
     quarter of the time), and making a part is mostly takes that release the GIL. Memory holds
     one part more."""
     narrow = []
-    cuts = [(start, min(start + part_rows, n)) for start in range(0, max(n, 1), part_rows)]
-    making = threads.soon(make, *cuts[0])
-    try:
-        for following in [*cuts[1:], None]:
+    cuts = [partial(make, start, min(start + part_rows, n)) for start in range(0, max(n, 1), part_rows)]
+    with threads.ahead(cuts) as parts:
+        for _ in cuts:
             with stages.timed("aggregate"):
-                part = making.result()
-            making = threads.soon(make, *following) if following is not None else None
+                part = next(parts)
             with stages.timed("validate"):
                 problems, kept_part = _checked(name, part, part=True)
                 found += problems
@@ -268,10 +266,6 @@ def _put_table(name: str, n: int, make: Callable[[int, int], pd.DataFrame], sink
             # Not given back to the OS here: the next part, the same size, reuses what this one
             # freed. Giving it back made every part fault its pages in afresh (0.6 s at 1M events).
             del part
-    except BaseException:
-        if making is not None:
-            making.exception()  # nothing the thread does outlives the failure
-        raise
     kept = narrow[0] if len(narrow) == 1 else pd.concat(narrow, ignore_index=True)
     with stages.timed("write"):
         sink.close(name)

@@ -13,11 +13,11 @@ import json
 import os
 import re
 import shutil
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -78,7 +78,9 @@ PARQUET_OPTIONS = dict(compression="zstd", write_statistics=True)
 # a tenth more time on the batches themselves (the claims of a million events, a part at a time:
 # 1.19-1.26 s against 1.02-1.09 s).
 CSV_BATCH_ROWS = 16_384
-CSV_OPTIONS = pacsv.WriteOptions(include_header=True, quoting_style="needed", batch_size=CSV_BATCH_ROWS)
+CSV_WRITE = dict(quoting_style="needed", batch_size=CSV_BATCH_ROWS)
+CSV_OPTIONS = pacsv.WriteOptions(include_header=True, **CSV_WRITE)
+CSV_REST = pacsv.WriteOptions(include_header=False, **CSV_WRITE)  # rows that follow others (write_csv_table)
 
 
 def parquet_options(name: str, columns: list[str]) -> dict:
@@ -102,7 +104,6 @@ def write_parquet(df: pd.DataFrame, sink, name: str) -> None:
 # writing stay on one thread). Each row's text depends on that row alone, so the slices joined
 # are the bytes of the whole (tests/test_parts.py).
 CSV_SLICE_ROWS = 262_144
-CSV_REST = pacsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=CSV_BATCH_ROWS)
 
 
 def write_csv(df: pd.DataFrame, sink) -> None:
@@ -117,21 +118,15 @@ def write_csv_table(table: pa.Table, sink) -> None:
     if table.num_rows <= CSV_SLICE_ROWS:
         pacsv.write_csv(table, sink, write_options=CSV_OPTIONS)
         return
-    starts = range(0, table.num_rows, CSV_SLICE_ROWS)
 
     def encoded(start: int) -> pa.Buffer:
         out = pa.BufferOutputStream()
         pacsv.write_csv(table.slice(start, CSV_SLICE_ROWS), out, write_options=CSV_OPTIONS if start == 0 else CSV_REST)
         return out.getvalue()
 
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        ahead = deque(pool.submit(encoded, start) for start in starts[:THREADS])
-        rest = iter(starts[THREADS:])
-        while ahead:
-            data = ahead.popleft().result()
-            following = next(rest, None)
-            if following is not None:
-                ahead.append(pool.submit(encoded, following))
+    starts = range(0, table.num_rows, CSV_SLICE_ROWS)
+    with threads.ahead([partial(encoded, start) for start in starts], depth=THREADS) as slices:
+        for data in slices:
             sink.write(data)
 
 

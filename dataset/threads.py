@@ -4,7 +4,9 @@ in a fixed order, so no output depends on which thread finished first."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -38,3 +40,23 @@ def in_order(calls: Sequence[Callable[[], T]], workers: int = 2) -> list[T]:
     first exception raised, in that order, is raised here."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return [future.result() for future in [pool.submit(call) for call in calls]]
+
+
+@contextmanager
+def ahead(calls: Iterable[Callable[[], T]], depth: int = 1) -> Iterator[Iterator[T]]:
+    """The results of `calls` in their order, each call made on one of `depth` threads up to
+    `depth` calls ahead of the result the caller takes: the next ones are made while the caller
+    works on this one, and memory holds at most `depth` results more. Leaving the block, also
+    by an exception, waits for the calls begun: nothing they do outlives the caller."""
+    with ThreadPoolExecutor(max_workers=depth) as pool:
+
+        def results() -> Iterator[T]:
+            rest = iter(calls)
+            pending: deque[Future[T]] = deque(pool.submit(call) for call in itertools.islice(rest, depth))
+            while pending:
+                following = next(rest, None)
+                if following is not None:
+                    pending.append(pool.submit(following))
+                yield pending.popleft().result()  # no name kept for it: the caller's `del` frees it
+
+        yield results()

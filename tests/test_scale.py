@@ -379,6 +379,43 @@ def test_in_order_gives_results_in_call_order_whichever_thread_ends_first():
     assert threads.soon(sum, [1, 2, 3]).result() == 6
 
 
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_ahead_gives_results_in_order_at_most_depth_calls_ahead(depth):
+    """threads.ahead: results in call order, whichever call ends first; while the caller holds
+    a result, at most `depth` calls beyond it have begun; a caller failing waits for those."""
+    import threading
+    import time
+
+    from dataset import threads
+
+    begun, ended, lock = [], [], threading.Lock()
+
+    def call(i: int):
+        def run():
+            with lock:
+                begun.append(i)
+            time.sleep(0.02 if i % 2 == 0 else 0.0)  # the odd ones would end first
+            with lock:
+                ended.append(i)
+            return i
+        return run
+
+    taken = []
+    with threads.ahead([call(i) for i in range(7)], depth=depth) as results:
+        for value in results:
+            time.sleep(0.03)  # the calls ahead have time to run
+            assert max(begun) <= value + depth
+            taken.append(value)
+    assert taken == list(range(7))
+
+    begun.clear(), ended.clear()
+    with pytest.raises(RuntimeError, match="caller failed"):
+        with threads.ahead([call(i) for i in range(7)], depth=depth) as results:
+            next(results)
+            raise RuntimeError("caller failed")
+    assert sorted(ended) == sorted(begun) and len(begun) <= 1 + depth
+
+
 NUMBER_TEXTS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.floats(min_value=-1e6, max_value=1e6).map(lambda x: f"{x:.6f}"),
