@@ -15,7 +15,7 @@ import pandas as pd
 import pycountry
 
 from schemas import vocab
-from schemas.frames import filter_rows, isin, per_distinct
+from schemas.frames import filled, filter_rows, is_blank, isin, maps_to, per_distinct, text
 
 from . import geo, threads
 from .keys import Keys, ReportRows, first, repeated, rows_of
@@ -119,7 +119,7 @@ def event_vocabularies(staged: Staged, ctx: Context) -> list[Problem]:
         out += located(d, bad, f"unknown_{column}", column,
                        lambda row, c=column, a=allowed: f"unknown {c.replace('_', ' ')} {row[c]!r}" + _nearest(row[c], a))
     pair = d["event_type"].isin(vocab.EVENT_TYPES) & d["sub_event_type"].isin(vocab.SUB_EVENT_TYPES)
-    mismatch = pair & (d["sub_event_type"].map(vocab.SUB_EVENT_TO_EVENT) != d["event_type"])
+    mismatch = pair & ~maps_to(d["sub_event_type"], vocab.SUB_EVENT_TO_EVENT, d["event_type"])
     out += located(d, mismatch, "sub_event_mismatch", "sub_event_type",
                    lambda row: f"sub-event type {row.sub_event_type!r} belongs to {vocab.SUB_EVENT_TO_EVENT[row.sub_event_type]!r}, not {row.event_type!r}")
     for column, allowed in (("time_precision", vocab.TIME_PRECISIONS), ("geo_precision", vocab.GEO_PRECISIONS)):
@@ -150,12 +150,12 @@ def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
             listed = unknown.groupby(level=0).agg(lambda g: ", ".join(map(repr, g)))
             out += located(d, d.index.isin(listed.index), "unknown_actor", column,
                            lambda row, u=listed: f"actor(s) not in the actor registry (raw/actors.yaml): {u[row.name]}")
-    no_actor2 = (d["actor2"].fillna("") == "") & d["event_type"].notna() & ~d["event_type"].isin(vocab.ONE_SIDED_EVENT_TYPES)
+    no_actor2 = is_blank(d["actor2"]) & d["event_type"].notna() & ~d["event_type"].isin(vocab.ONE_SIDED_EVENT_TYPES)
     out += located(d, no_actor2 & d["event_type"].isin(vocab.EVENT_TYPES), "missing_actor2", "actor2",
                    lambda row: f"{row.event_type} needs a second actor")
-    assoc2_alone = (d["actor2"].fillna("") == "") & (d["assoc_actor_2"].fillna("") != "")
+    assoc2_alone = is_blank(d["actor2"]) & ~is_blank(d["assoc_actor_2"])
     out += located(d, assoc2_alone, "assoc_without_actor", "assoc_actor_2", lambda row: "associated actors of actor2 but no actor2")
-    same = (canonical(d["actor1"], ctx.actors) == canonical(d["actor2"], ctx.actors)) & (d["actor2"].fillna("") != "")
+    same = (canonical(d["actor1"], ctx.actors) == canonical(d["actor2"], ctx.actors)) & ~is_blank(d["actor2"])
     out += located(d, same, "same_actor_twice", "actor2", lambda row: f"actor1 and actor2 are the same actor ({row.actor2!r})")
     return out
 
@@ -278,8 +278,8 @@ def duplicate_events(staged: Staged, ctx: Context) -> list[Problem]:
     actors = pd.factorize(pd.concat([canonical(d["actor1"], ctx.actors), canonical(d["actor2"], ctx.actors)],
                                     ignore_index=True))[0].reshape(2, -1)
     key = pd.DataFrame({"one": actors.min(axis=0), "other": actors.max(axis=0),
-                        "country": pd.factorize(d["country"].fillna(""))[0],
-                        "location": pd.factorize(d["location"].fillna("").str.lower())[0],
+                        "country": pd.factorize(filled(d["country"]))[0],
+                        "location": pd.factorize(text(filled(d["location"])).str.lower())[0],
                         "day": d["date_start"].to_numpy().astype("datetime64[D]").view("int64")}, index=d.index)
     dup = key.duplicated(keep=False)
     if not dup.any():

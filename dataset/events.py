@@ -18,8 +18,9 @@ import pyarrow.compute as pc
 
 import schemas
 from schemas import vocab
-from schemas.frames import (arrow_text, as_category, categorical, day_text, decoded, emptied, per_distinct, positions,
-                            rows_at, solid, take_chunks)
+from schemas.frames import (arrow_text, as_category, categorical, day_text, decoded, emptied, factorized, filled,
+                            is_blank, per_distinct, positions, rows_at, solid, take_chunks)
+from schemas.frames import text as as_text
 
 from . import memory, threads
 from .ids import assign
@@ -60,8 +61,8 @@ def read_figures(staged: Staged, rows: ReportRows) -> tuple[dict[str, pd.DataFra
     many parser calls as they have distinct phrasings. Explicit {low, best, high} mappings are
     used as given, their ACLED value defaulting to low.
     """
-    language = pd.Series(rows.reports["language"].array.take(rows.claim_report, allow_fill=True),
-                         index=staged.claims.index, dtype="str").fillna("en")
+    language = filled(pd.Series(rows.reports["language"].array.take(rows.claim_report, allow_fill=True),
+                                index=staged.claims.index), "en")
     figures, problems = {}, []
     for kind in ("killed", "wounded"):
         figures[kind], found = _read_kind(staged.claims, language, kind)
@@ -72,11 +73,11 @@ def read_figures(staged: Staged, rows: ReportRows) -> tuple[dict[str, pd.DataFra
 def _read_kind(c: pd.DataFrame, language: pd.Series, kind: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Ranges for `kind` of the claims `c`, read in each claim's `language`."""
     explicit = c[f"{kind}_low"].notna()
-    phrase = c[kind].fillna("").astype("str")
+    phrase = filled(c[kind])  # categorical (staged): coded by its own codes below
     to_read = ~explicit & (phrase != "")
     # (phrase, language) pairs coded as integers: each distinct pair is read once and spread back.
-    text_code, texts = pd.factorize(phrase)
-    lang_code, langs = pd.factorize(language)
+    text_code, texts = factorized(phrase)
+    lang_code, langs = factorized(language)
     pair_code, pairs = pd.factorize(text_code.astype(np.int64) * max(len(langs), 1) + lang_code)
     wanted = np.zeros(len(pairs), dtype=bool)
     wanted[pair_code[to_read.to_numpy()]] = True
@@ -115,7 +116,7 @@ def _read_kind(c: pd.DataFrame, language: pd.Series, kind: str) -> tuple[pd.Data
         out.loc[explicit, "high"] = e[f"{kind}_high"]
         out.loc[explicit, "acled"] = e[f"{kind}_acled"].fillna(e[f"{kind}_low"])
         out["rule"] = _put(out["rule"], explicit, pd.Series("explicit", index=e.index, dtype="str"))
-        out["text"] = _put(out["text"], explicit, e[kind].where(e[kind].fillna("") != "", "{low: " + e[f"{kind}_low"].astype("str")
+        out["text"] = _put(out["text"], explicit, as_text(e[kind]).where(~is_blank(e[kind]), "{low: " + e[f"{kind}_low"].astype("str")
                                                                 + ", best: " + e[f"{kind}_best"].astype("str") + ", high: "
                                                                 + e[f"{kind}_high"].astype("str") + "}").astype("str"))
     for col in ("low", "best", "high", "acled"):
@@ -163,7 +164,7 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     for col in ("assoc_actor_1", "assoc_actor_2"):
         d[col] = canonical_lists(d[col], resolve)
     d["inter1"] = per_distinct(d["actor1"], inter, "int64")
-    d["inter2"] = per_distinct(d["actor2"].fillna(""), lambda a: inter.get(a, 0), "int64")
+    d["inter2"] = per_distinct(filled(d["actor2"]), lambda a: inter.get(a, 0), "int64")
     lo = np.where(d["inter2"] > 0, np.minimum(d["inter1"], d["inter2"]), d["inter1"])
     hi = np.where(d["inter2"] > 0, np.maximum(d["inter1"], d["inter2"]), 0)
     d["interaction"] = lo * 10 + hi
@@ -178,7 +179,7 @@ def event_definitions(staged: Staged, resolve: dict[str, str], inter: dict[str, 
     d["civilian_targeting"] = pd.Series(pd.array(["", vocab.CIVILIANS_TARGETED], dtype="str").take(targeted.to_numpy().astype(np.int64)))
     d["n_days"] = ((d["date_end"] - d["date_start"]).dt.days + 1).astype("int64")
     for col in ("actor2", "assoc_actor_1", "assoc_actor_2"):
-        d[col] = d[col].fillna("")
+        d[col] = filled(d[col])
     # Text of a few thousand values held as categories: each part of the events takes their codes
     # and decodes them from the categories (_finish), not from a column of a million rows, one
     # cache miss per row (a third of the time); the claims' classification reads the same codes.
@@ -207,8 +208,8 @@ def event_sources(n_keys: int, event_def: np.ndarray, claim_def: np.ndarray, row
     event, report = event[valid], report[valid]
     keep = ~pd.Series(event * max(len(reports), 1) + report).duplicated().to_numpy()
     event, report = event[keep], report[keep]
-    keyed = pd.DataFrame({"event": event, "source": reports["source"].iloc[report].reset_index(drop=True),
-                          "source_scale": reports["source_scale"].iloc[report].reset_index(drop=True),
+    keyed = pd.DataFrame({"event": event, "source": as_text(reports["source"].iloc[report].reset_index(drop=True)),
+                          "source_scale": as_text(reports["source_scale"].iloc[report].reset_index(drop=True)),
                           "published": reports["published"].to_numpy()[report]})
     several = keyed["source"].str.contains(vocab.LIST_SEP, regex=False)
     if several.any():  # imported records list several outlets in one source: count each once
@@ -270,7 +271,7 @@ def claim_table(staged: Staged, defs: pd.DataFrame, claim_def: np.ndarray, figur
     # reads the same codes. The phrases and rules come as categories from read_figures.
     out["victims"] = as_category(canonical_lists(c["victims"], resolve, special=VICTIM_WORDS))
     out["claimant_actor"] = as_category(canonical(c["claimant"], resolve, default=""))
-    outlet, outlets = pd.factorize(reports["source"])
+    outlet, outlets = factorized(reports["source"])
     # The outlet as a category (a few dozen outlets for millions of claims): rows move as codes.
     out["source"] = pd.Categorical.from_codes(outlet[np.maximum(claim_report, 0)], categories=outlets)
     group, stance = claimants.classify(defs, out["def"].to_numpy(), out["victims"], out["claimant_actor"])

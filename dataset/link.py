@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from schemas import vocab
-from schemas.frames import isin
+from schemas.frames import is_blank, isin, sorted_category, text
 from schemas.fields import pandas_dtypes
 from schemas.links import Links
 
@@ -58,18 +58,9 @@ def origin(file: str) -> str:
 
 
 def origins(staged: Staged) -> set[str]:
-    """The sources among the staged event definitions (vectorised `origin`)."""
-    files = staged.events.loc[staged.events["defines"], "file"].astype("str")
-    found = set()
-    rest = pd.Series(True, index=files.index)
-    for folder, name in DATASETS.items():
-        mine = files.str.startswith(folder + "/")
-        if mine.any():
-            found.add(name)
-        rest &= ~mine
-    if rest.any():
-        found.add("report")
-    return found
+    """The sources among the staged event definitions: `origin` of each distinct file (a
+    categorical column's distinct values come from its codes, a few files for millions of rows)."""
+    return {origin(f) for f in staged.events.loc[staged.events["defines"], "file"].unique()}
 
 
 @dataclass(frozen=True)
@@ -473,7 +464,7 @@ def rewrite(staged: Staged, groups: dict[str, str], events: dict[str, Event],
         rows = cl.index[rows_of.get(key, [])]
         names = _victim_names(events[key], events[head])
         victims[rows] = victims[rows].map(lambda v, n=names: _rename(v, n, resolve))
-    cl["victims"] = victims.astype(cl["victims"].dtype)
+    cl["victims"] = sorted_category(victims)
     cl.loc[cl["event_key"].isin(absorbed), "event_key"] = cl["event_key"].map(absorbed)
     cl, problems = _pool_totals(cl, [events[h] for h in sorted(set(absorbed.values()))], resolve)
     out = Staged(staged.reports, ev, cl, list(staged.problems), staged.actors)
@@ -522,7 +513,7 @@ def _pool_totals(claims: pd.DataFrame, heads: list[Event], resolve: dict[str, st
     """Dataset totals of one linked event that name different victim groups are pooled as
     Unknown; totals beside coded claims about other groups are warned about."""
     linked = claims[claims["event_key"].isin([h.key for h in heads])]
-    has_toll = (linked["killed_best"].notna() | (linked["killed"].fillna("") != "")).tolist()
+    has_toll = (linked["killed_best"].notna() | ~is_blank(linked["killed"])).tolist()
     by_head: dict[str, list[tuple[int, str, str]]] = {}
     for idx, key, file, victims, toll in zip(linked.index, linked["event_key"].tolist(), linked["file"].tolist(),
                                              linked["victims"].tolist(), has_toll):
@@ -546,7 +537,9 @@ def _pool_totals(claims: pd.DataFrame, heads: list[Event], resolve: dict[str, st
                 "count the same deaths twice: compare its claims, or split the link in raw/links.yaml",
                 file=coded[0][0], event_key=head.key, severity=WARNING))
     if pooled:
-        claims.loc[pooled, "victims"] = vocab.UNKNOWN
+        victims = text(claims["victims"])
+        victims.loc[pooled] = vocab.UNKNOWN
+        claims["victims"] = sorted_category(victims)
     return claims, problems
 
 

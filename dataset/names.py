@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from schemas import STR
-from schemas.frames import per_distinct
+from schemas.frames import filled, per_distinct, text
 from schemas.vocab import LIST_SEP
 
 from .keys import lexorder
@@ -25,11 +25,15 @@ def canonical(names: pd.Series, resolve: dict[str, str], default: str | None = N
 
     Unknown names stay as written, or become `default` when one is given.
     """
-    return per_distinct(names.fillna(""), lambda u: resolve.get(u.lower(), u if default is None else default), STR)
+    return per_distinct(filled(names), lambda u: resolve.get(u.lower(), u if default is None else default), STR)
 
 
 def canonical_lists(lists: pd.Series, resolve: dict[str, str], special: dict[str, str] | None = None) -> pd.Series:
     """The same for '; '-separated lists; `special` maps extra lower-cased words (Civilians)."""
+    if isinstance(lists.dtype, pd.CategoricalDtype):  # each distinct list once, spread by the codes
+        codes, uniques = _distinct(lists)
+        done = canonical_lists(pd.Series(uniques, dtype=STR), resolve, special)
+        return pd.Series(done.array.take(codes), index=lists.index, name=lists.name)
     table = {**resolve, **(special or {})}
     lists = lists.fillna("").astype(STR)
     several = lists.str.contains(";", regex=False)
@@ -42,7 +46,7 @@ def canonical_lists(lists: pd.Series, resolve: dict[str, str], special: dict[str
 
 def exploded(lists: pd.Series) -> pd.Series:
     """One row per name of a '; '-separated list column, indexed by the list's row."""
-    lists = lists.fillna("").astype(STR)
+    lists = text(filled(lists)).astype(STR)
     several = lists.str.contains(";", regex=False)
     single = lists[~several & (lists != "")]
     if not several.any():

@@ -13,32 +13,40 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from schemas import DATETIME, STR
-from schemas.frames import solid
+from schemas.frames import joined_categories, solid, sorted_category
+
+# Texts that repeat (a sheet's path on each of its rows, outlets, event types, actors, places,
+# figures as phrased) are held as categories from staging on, their categories sorted: at a
+# million events they were 0.6 GB of the staged tables' 1.5 GB as text, and memory touched first
+# costs this machine's kernel more the more a build holds (bench/RESULTS.md). Identifiers, free
+# text (headline, notes, quotes) and the text's hash stay text. Sorted categories order, group
+# and factorize as the texts do.
+CATEGORY = "category"
 
 from .problems import Problem
 
 REPORT_COLUMNS = {
-    "file": STR, "report_id": STR, "source": STR, "source_scale": STR, "published": DATETIME,
-    "url": STR, "headline": STR, "language": STR, "text_sha256": STR, "draft": "bool",
+    "file": CATEGORY, "report_id": STR, "source": CATEGORY, "source_scale": CATEGORY, "published": DATETIME,
+    "url": STR, "headline": STR, "language": CATEGORY, "text_sha256": STR, "draft": "bool",
     "n_events": "int64", "n_claims": "int64",
 }
 # An event entry either defines the event (defines=True, all fields) or only refers to it by key
 # to add claims (defines=False, fields empty).
 EVENT_COLUMNS = {
-    "file": STR, "report_id": STR, "event_key": STR, "entry": "int64", "defines": "bool",
+    "file": CATEGORY, "report_id": STR, "event_key": STR, "entry": "int64", "defines": "bool",
     "date_start": DATETIME, "date_end": DATETIME, "time_precision": "Int64",
-    "event_type": STR, "sub_event_type": STR, "actor1": STR, "assoc_actor_1": STR,
-    "actor2": STR, "assoc_actor_2": STR, "country": STR, "admin1": STR, "admin2": STR,
-    "admin3": STR, "location": STR, "latitude": "float64", "longitude": "float64",
-    "geo_precision": "Int64", "civilian_targeting": "boolean", "tags": STR, "notes": STR,
+    "event_type": CATEGORY, "sub_event_type": CATEGORY, "actor1": CATEGORY, "assoc_actor_1": CATEGORY,
+    "actor2": CATEGORY, "assoc_actor_2": CATEGORY, "country": CATEGORY, "admin1": CATEGORY, "admin2": CATEGORY,
+    "admin3": CATEGORY, "location": CATEGORY, "latitude": "float64", "longitude": "float64",
+    "geo_precision": "Int64", "civilian_targeting": "boolean", "tags": CATEGORY, "notes": STR,
 }
 # Figures come either as a phrase (`killed`) or as explicit numbers (`killed_low` ...).
 FIGURE_PARTS = ["low", "best", "high", "acled"]
 CLAIM_COLUMNS = {
-    "file": STR, "report_id": STR, "event_key": STR, "claim": "int64", "claimant": STR,
-    "victims": STR, "quote": STR,
+    "file": CATEGORY, "report_id": STR, "event_key": STR, "claim": "int64", "claimant": CATEGORY,
+    "victims": CATEGORY, "quote": STR,
     **{c: t for kind in ("killed", "wounded") for c, t in
-       [(kind, STR), *[(f"{kind}_{p}", "Int64") for p in FIGURE_PARTS]]},
+       [(kind, CATEGORY), *[(f"{kind}_{p}", "Int64") for p in FIGURE_PARTS]]},
 }
 # What imported datasets say about their actors, so the registry can take in names that
 # raw/actors.yaml does not list: ACLED's own inter codes (basis "acled"), codes inferred for UCDP
@@ -53,12 +61,33 @@ def frame(rows: list[dict], columns: dict[str, object]) -> pd.DataFrame:
     """A frame with exactly `columns`, in order and typed, from dict rows (missing keys are NA)."""
     if not rows:  # a build makes dozens of empty frames: typing one costs 5 ms, copying a typed one 0.2 ms
         return _empty(tuple(columns.items())).copy()
-    return pd.DataFrame.from_records(rows, columns=list(columns)).astype(columns)
+    return typed(pd.DataFrame.from_records(rows, columns=list(columns)), columns)
+
+
+def typed(df: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+    """`df[columns]` cast to the types of `columns`, the categories sorted (frames.sorted_category)."""
+    out = df[list(columns)].astype({c: t for c, t in columns.items() if t != CATEGORY})
+    for c, t in columns.items():
+        if t == CATEGORY:
+            out[c] = sorted_category(out[c])
+    return out
+
+
+def concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
+    """Typed frames (`typed`) one after another, with a fresh index: each categorical column's
+    categories are the union of the frames' (`pd.concat` gives text where they differ)."""
+    if len(frames) == 1:
+        return typed(frames[0], columns).reset_index(drop=True)
+    cats = [c for c, t in columns.items() if t == CATEGORY]
+    out = pd.concat([f.drop(columns=cats) for f in frames], ignore_index=True)
+    for c in cats:
+        out[c] = joined_categories([f[c] for f in frames])
+    return typed(out, columns)
 
 
 @functools.cache
 def _empty(columns: tuple[tuple[str, object], ...]) -> pd.DataFrame:
-    return pd.DataFrame(columns=[c for c, _ in columns]).astype(dict(columns))
+    return typed(pd.DataFrame(columns=[c for c, _ in columns]), dict(columns))
 
 
 @dataclass
@@ -110,6 +139,6 @@ def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFr
     frames.clear()
     if not kept:
         return frame([], columns)
-    out = pd.concat(kept, ignore_index=True).astype(columns)  # Arrow columns: the parts' chunks, not copies
+    out = concat(kept, columns)  # Arrow columns: the parts' chunks, not copies
     kept.clear()
     return solid(out, leave=("notes",))

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import union_categoricals
 
 
 def as_arrow(values) -> pa.Array:
@@ -29,6 +30,9 @@ def isin(values: pd.Series, allowed: Iterable | pd.Series) -> pd.Series:
     """Boolean Series: is each value in `allowed`? Missing values are not."""
     if not isinstance(allowed, (pd.Series, pd.Index, np.ndarray, list)):
         allowed = list(allowed)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # a lookup per category, spread by the codes
+        inside = isin(pd.Series(values.cat.categories, dtype="str"), allowed).to_numpy()
+        return pd.Series(np.append(inside, False)[values.cat.codes.to_numpy()], index=values.index)
     # pyarrow's hash set takes repeated values as they are: no need to drop duplicates first
     value_set = as_arrow(allowed if isinstance(allowed, pd.Series) else pd.Series(allowed)) if len(allowed) else pa.array([], type=pa.string())
     arr = as_arrow(values)
@@ -86,9 +90,58 @@ def categorical(values: pd.Series, dtype: pd.CategoricalDtype) -> pd.Series:
 def as_category(values: pd.Series) -> pd.Series:
     """Text as a category of its own distinct values, coded by pyarrow's hash kernel (missing
     stays missing); `astype("category")` goes through Python objects."""
-    codes, uniques = pd.factorize(values)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str")), index=values.index,
+    codes, uniques = factorized(values)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=uniques), index=values.index, name=values.name)
+
+
+def factorized(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+    """`pd.factorize(values)` with the distinct values as a text Index, categorical or not (a
+    categorical's uniques come as a CategoricalIndex, which `Categorical.from_codes` would read
+    as its whole categories, not as the values found)."""
+    codes, uniques = pd.factorize(values, sort=sort)
+    return codes, pd.Index(np.asarray(uniques, dtype=object), dtype="str") if isinstance(uniques, pd.CategoricalIndex) \
+        else pd.Index(uniques, dtype="str")
+
+
+def sorted_category(values: pd.Series) -> pd.Series:
+    """`values` as text categories sorted, as `astype("category")` gives them, coded by pyarrow's
+    hash kernel (`astype` sorts through Python objects: 83 ms a million rows against 20).
+    Missing stays missing. A categorical column whose categories are sorted text is returned
+    as it is; its unused categories are kept."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories
+        if cats.dtype == "str" and cats.is_monotonic_increasing:
+            return values
+        codes, uniques = values.cat.codes.to_numpy(), cats
+    else:
+        codes, uniques = pd.factorize(values if values.dtype == "str" else values.astype("str"))
+    uniques = pd.Index(uniques, dtype="str")
+    order = uniques.argsort()
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order], rank[-1] = np.arange(len(order)), -1  # a missing value's code, -1, reads the last
+    return pd.Series(pd.Categorical.from_codes(rank[codes], categories=uniques[order]), index=values.index,
                      name=values.name)
+
+
+def filled(values: pd.Series, blank: str = "") -> pd.Series:
+    """`values.fillna(blank)`, for categorical columns too: `blank` joins their categories where
+    it is missing from them, which stay sorted."""
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.isna().any() and blank not in values.cat.categories:
+        cats = values.cat.categories
+        values = values.cat.set_categories(cats.append(pd.Index([blank], dtype="str")).sort_values())
+    return values.fillna(blank)
+
+
+def is_blank(values: pd.Series) -> pd.Series:
+    """Row by row, whether the text is missing or empty (any text column, categorical or not)."""
+    return pd.Series(values.isna().to_numpy(dtype=bool) | (values == "").fillna(False).to_numpy(dtype=bool),
+                     index=values.index)
+
+
+def joined_categories(parts: list[pd.Series]) -> pd.Categorical:
+    """Categorical columns one after another, their categories the union sorted (`pd.concat` of
+    categoricals whose categories differ gives text)."""
+    return union_categoricals([sorted_category(p) for p in parts], sort_categories=True)
 
 
 def decoded(values: pd.Series) -> pd.Series:
@@ -119,6 +172,10 @@ def positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
         return np.array([], dtype=np.int64)
     if len(keys) == 0:
         return np.full(len(values), -1, dtype=np.int64)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # a lookup per category, spread by the codes
+        cats = pd.Series(values.cat.categories, dtype="str")
+        missing = positions(pd.Series([None], dtype="str"), keys) if values.hasnans else np.array([-1])
+        return np.append(positions(cats, keys), missing)[values.cat.codes.to_numpy()]  # code -1 reads the last
     arr, value_set = as_arrow(values), as_arrow(keys)
     if arr.type != value_set.type:
         value_set = value_set.cast(arr.type)

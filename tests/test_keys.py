@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from dataset import ids, keys, names
 from dataset.staged import Staged
 from schemas import STR
-from schemas.frames import maps_to, per_distinct, positions, text
+from schemas.frames import (factorized, filled, is_blank, isin, joined_categories, maps_to, per_distinct, positions,
+                            sorted_category, text)
 
 texts = st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", "ev-1", "ev-2", "É"])), max_size=12)
 
@@ -242,3 +243,73 @@ def test_categories_mapped_through_their_codes_answer_what_their_text_answers(ke
     assert maps_to(as_categories[0], _MAPPING, as_categories[1]).tolist() == want.tolist()
     assert maps_to(as_categories[0], _MAPPING, as_text[1]).tolist() == want.tolist()
     pd.testing.assert_series_equal(per_distinct(as_categories[0], _MAPPING, "str"), per_distinct(as_text[0], _MAPPING, "str"))
+
+
+_category_values = st.lists(st.one_of(st.none(), st.sampled_from(_CATS + ["b", "a", "Zed", "zed"])), max_size=15)
+
+
+def _listed(values) -> list:
+    return [None if pd.isna(v) else v for v in values]
+
+
+@given(_category_values, st.data())
+def test_categorical_columns_answer_what_their_text_answers(values, data):
+    """The helpers that let staged texts be held as categories (sorted_category, filled,
+    is_blank, factorized, positions, isin, joined_categories) give what the same text gives,
+    whatever the categories' order, unused categories and missing values."""
+    plain = pd.Series(values, dtype="str")
+    extra = data.draw(st.lists(st.sampled_from(_CATS), max_size=3))
+    cats = data.draw(st.permutations(list(dict.fromkeys([v for v in values if v is not None] + extra))))
+    coded = pd.Series(pd.Categorical(values, categories=cats))
+    for column in (plain, coded):
+        got = sorted_category(column)
+        assert list(got.cat.categories) == sorted(got.cat.categories), "the categories are sorted"
+        assert _listed(got) == values
+        pd.testing.assert_series_equal(text(filled(column, "")), plain.fillna(""), check_dtype=False)
+        assert is_blank(column).tolist() == [v is None or v == "" for v in values]
+        codes, uniques = factorized(column)
+        assert [None if c < 0 else uniques[c] for c in codes] == values
+        assert _listed(pd.Categorical.from_codes(codes, categories=uniques)) == values
+        keys_ = pd.Series(data.draw(st.lists(st.one_of(st.none(), st.sampled_from(_CATS)), max_size=5)), dtype="str")
+        assert positions(column, keys_).tolist() == positions(plain, keys_).tolist()
+        assert isin(column, keys_.dropna()).tolist() == isin(plain, keys_.dropna()).tolist()
+    second = pd.Series(pd.Categorical(data.draw(_category_values)))
+    joined = joined_categories([coded, second])
+    assert list(joined.categories) == sorted(joined.categories)
+    assert _listed(joined) == values + _listed(second)
+
+
+def test_staged_texts_that_repeat_are_sorted_categories_from_every_reader(tmp_path):
+    """Sheets (staged two batches at a time and joined) and YAML reports (parsed, then taken
+    from the parse cache) stage the texts that repeat as categories sorted, and the same rows."""
+    from dataset.readers import parse_cache, sheets, yaml_reports
+    from dataset.staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS
+    from tests.conftest import MULTI_RAW
+    fresh = yaml_reports.read(MULTI_RAW, tmp_path / "cache")
+    parse_cache.wait()
+    cached = yaml_reports.read(MULTI_RAW, tmp_path / "cache")
+    for got in (fresh, cached):
+        for name, columns in (("reports", REPORT_COLUMNS), ("events", EVENT_COLUMNS), ("claims", CLAIM_COLUMNS)):
+            table = getattr(got, name)
+            for c, t in columns.items():
+                if t == CATEGORY:
+                    cats = list(table[c].cat.categories)
+                    assert cats == sorted(cats), (name, c)
+                else:
+                    assert not isinstance(table[c].dtype, pd.CategoricalDtype), (name, c)
+    for name in ("reports", "events", "claims"):
+        pd.testing.assert_frame_equal(getattr(fresh, name), getattr(cached, name))
+    sheet_raw = tmp_path / "raw"
+    for batch, rows in (("batch-a", ["Wire", "Radio"]), ("batch-b", ["Journal", "Wire"])):
+        folder = sheet_raw / sheets.FOLDER / batch
+        folder.mkdir(parents=True)
+        events = pd.DataFrame({"report_id": [f"{batch}-{i}" for i in range(2)], "source": rows,
+                               "source_scale": "National", "published": "2024-05-01", "key": [f"{batch}-k{i}" for i in range(2)],
+                               "date": "2024-04-30", "time_precision": "1", "event_type": "Battles",
+                               "sub_event_type": "Armed clash", "actor1": "A", "country": "Mali", "admin1": "Gao",
+                               "location": ["Gao", "Ansongo"], "latitude": "16.2", "longitude": "-0.04", "geo_precision": "1"})
+        events.to_csv(folder / "events.csv", index=False)
+    joined = sheets.read(sheet_raw)
+    assert list(joined.reports["source"]) == ["Wire", "Radio", "Journal", "Wire"]
+    assert list(joined.reports["source"].cat.categories) == ["Journal", "Radio", "Wire"]
+    assert list(joined.events["location"].cat.categories) == ["Ansongo", "Gao"]

@@ -26,7 +26,7 @@ from schemas import DATETIME, STR
 from schemas.vocab import LIST_SEP
 
 from ..problems import WARNING, Problem, problem
-from ..staged import ACTOR_COLUMNS, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame
+from ..staged import ACTOR_COLUMNS, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, typed
 from . import files
 
 # One row per original event, as an adapter delivers it.
@@ -158,7 +158,7 @@ def to_staged(records: pd.DataFrame) -> Staged:
 def _typed(df: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
     if df.empty:
         return frame([], columns)
-    return df[list(columns)].astype(columns).reset_index(drop=True)
+    return typed(df, columns).reset_index(drop=True)
 
 
 def observed_actors(records: pd.DataFrame) -> pd.DataFrame:

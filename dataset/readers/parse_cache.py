@@ -23,7 +23,7 @@ from schemas.frames import emptied, positions
 
 from ..problems import COLUMNS as PROBLEM_COLUMNS
 from ..problems import Problem
-from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged
+from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, concat, typed
 
 TABLES = {"reports": REPORT_COLUMNS, "events": EVENT_COLUMNS, "claims": CLAIM_COLUMNS}
 
@@ -73,7 +73,7 @@ class Store:
     def load(self) -> Known:
         try:
             index = pd.read_parquet(self.folder / "files.parquet")[list(FILE_COLUMNS)].astype(FILE_COLUMNS)
-            tables = {t: pd.read_parquet(self.folder / f"{t}.parquet").astype(cols) for t, cols in TABLES.items()}
+            tables = {t: typed(pd.read_parquet(self.folder / f"{t}.parquet"), cols) for t, cols in TABLES.items()}
             problems = pd.read_parquet(self.folder / "problems.parquet")
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return Known(Staged.empty())
@@ -138,15 +138,15 @@ def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) ->
         old, new = getattr(known.staged, name), getattr(fresh, name)
         parts = [p for p in (old, new) if len(p)]
         if not parts:
-            return new.astype(TABLES[name])
-        df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            return typed(new, TABLES[name])
+        df = concat(parts, TABLES[name])
         # Each row's file ranked in file order (-1: no longer there), one hash lookup that also
         # tells which cached rows to keep: those of a file whose content the cache holds.
         rank = positions(df["file"], order)
         keep = np.ones(len(df), dtype=bool)
         keep[:len(old)] = hit_at[rank[:len(old)]]
         rows = np.flatnonzero(keep)
-        return take_runs(df, rows[np.argsort(rank[rows], kind="stable")]).astype(TABLES[name])
+        return typed(take_runs(df, rows[np.argsort(rank[rows], kind="stable")]), TABLES[name])
 
     hit = set(hits.tolist()) if known.staged.problems else set()
     problems = [p for p in known.staged.problems if p.file in hit] + fresh.problems

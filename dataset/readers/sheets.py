@@ -24,7 +24,7 @@ from schemas import STR
 from schemas.frames import isin, per_distinct, positions
 
 from ..problems import Problem, problem
-from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame
+from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, typed
 from . import columns as col
 from . import files
 
@@ -215,9 +215,10 @@ def _stage_events(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
         "date_start": start, "date_end": end,
         **{c: v[c] for c in EVENT_COLUMNS if c in v and c not in ("date_start", "date_end")},
     }, index=df.index)
-    events = events.reindex(columns=list(EVENT_COLUMNS)).astype(EVENT_COLUMNS)
+    events = events.reindex(columns=list(EVENT_COLUMNS))
     for c in ("assoc_actor_1", "assoc_actor_2", "actor2", "admin2", "admin3", "tags", "notes"):
-        events[c] = events[c].fillna("")
+        events[c] = events[c].astype(STR).fillna("")  # a column the sheet lacks comes as float NaN
+    events = typed(events, EVENT_COLUMNS)
     events["civilian_targeting"] = events["civilian_targeting"].fillna(False)
     meta = pd.DataFrame({"file": rel, "row": pd.RangeIndex(n) + first, "report_id": rid,
                          **{c: v[c] for c in REPORT_META if c in v}}, index=df.index)
@@ -260,7 +261,7 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
     }, index=df.index)
     meta = pd.DataFrame({"file": rel, "row": pd.RangeIndex(len(df)) + first, "report_id": rid,
                          **{c: v[c] for c in REPORT_META if c in v}}, index=df.index)
-    return claims.reindex(columns=list(CLAIM_COLUMNS)).astype(CLAIM_COLUMNS).reset_index(drop=True), meta
+    return typed(claims.reindex(columns=list(CLAIM_COLUMNS)), CLAIM_COLUMNS).reset_index(drop=True), meta
 
 
 def _sha256(texts: pd.Series) -> pd.Series:
@@ -310,4 +311,4 @@ def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, events: pd.Da
         "draft": False,
         "n_events": n_events, "n_claims": n_claims,
     })
-    return out.reset_index(drop=True).astype(REPORT_COLUMNS)
+    return typed(out.reset_index(drop=True), REPORT_COLUMNS)
