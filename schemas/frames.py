@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.api.types import union_categoricals
+import pyarrow.parquet as pq
 
 
 def as_arrow(values) -> pa.Array:
@@ -103,11 +103,16 @@ def factorized(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, pd.In
         else pd.Index(uniques, dtype="str")
 
 
+_NO_CATEGORIES = pd.CategoricalDtype(pd.Index([], dtype="str"))
+
+
 def sorted_category(values: pd.Series) -> pd.Series:
     """`values` as text categories sorted, as `astype("category")` gives them, coded by pyarrow's
     hash kernel (`astype` sorts through Python objects: 83 ms a million rows against 20).
     Missing stays missing. A categorical column whose categories are sorted text is returned
     as it is; its unused categories are kept."""
+    if len(values) == 0:  # a build types dozens of empty frames
+        return values.astype(_NO_CATEGORIES)
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = values.cat.categories
         if cats.dtype == "str" and cats.is_monotonic_increasing:
@@ -139,9 +144,52 @@ def is_blank(values: pd.Series) -> pd.Series:
 
 
 def joined_categories(parts: list[pd.Series]) -> pd.Categorical:
-    """Categorical columns one after another, their categories the union sorted (`pd.concat` of
-    categoricals whose categories differ gives text)."""
-    return union_categoricals([sorted_category(p) for p in parts], sort_categories=True)
+    """Columns of text one after another as a categorical, its categories the union of the
+    parts' sorted (`pd.concat` of categoricals whose categories differ gives text). A part whose
+    categories are the union already keeps its codes: a rebuild after one edit joins the cached
+    rows (every file's path among their categories) and one file's fresh rows. Categories are
+    looked up by pyarrow's hash kernels, the few looked up in the many where they are few."""
+    if not parts:
+        return pd.Categorical([], categories=pd.Index([], dtype="str"))
+    parts = [sorted_category(p) for p in parts]
+    cats = [p.cat.categories for p in parts]
+    union = max(cats, key=len)
+    others = [c for c in cats if c is not union and not c.equals(union)]
+    if others:
+        rest = pc.unique(pa.chunked_array([_arrow(c) for c in others], type=pa.large_string()))
+        if pc.sum(pc.is_in(_arrow(union), value_set=rest)).as_py() != len(rest):  # some are new
+            joined = pc.unique(pa.chunked_array([_arrow(union), rest]))
+            union = pd.Index(joined.take(pc.sort_indices(joined)), dtype="str")  # byte order: the texts' order
+    codes = [p.cat.codes.to_numpy() if c is union or c.equals(union) else _recoded(p, c, union)
+             for p, c in zip(parts, cats)]
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=union)
+
+
+def _arrow(index: pd.Index) -> pa.Array:
+    return pa.array(index.array).cast(pa.large_string())
+
+
+def _recoded(part: pd.Series, cats: pd.Index, union: pd.Index) -> np.ndarray:
+    """The codes of `part` (categories `cats`) as codes of `union`, which holds every one of them."""
+    at = pc.index_in(_arrow(union), value_set=_arrow(cats))  # each union category's place in cats
+    hit = np.flatnonzero(np.asarray(pc.is_valid(at)))
+    code = np.full(len(cats) + 1, -1, dtype=np.int64)  # a missing value's code, -1, reads the last
+    code[np.asarray(at.filter(pc.is_valid(at)))] = hit
+    return code[part.cat.codes.to_numpy()]
+
+
+def read_parquet(path) -> pd.DataFrame:
+    """`pd.read_parquet(path)`, its dictionary columns made categorical from pyarrow's dictionary
+    and indices (pandas builds their categories through Python objects: three times the read)."""
+    table = pq.read_table(path)
+    coded = [n for n, t in zip(table.column_names, table.schema.types) if pa.types.is_dictionary(t)]
+    df = table.drop_columns(coded).to_pandas()
+    for name in coded:
+        col = table.column(name)
+        col = col.unify_dictionaries().combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        codes = pc.fill_null(col.indices, -1).to_numpy(zero_copy_only=False)
+        df[name] = pd.Categorical.from_codes(codes, categories=pd.Index(pd.array(col.dictionary, dtype="str")))
+    return df[table.column_names]
 
 
 def decoded(values: pd.Series) -> pd.Series:

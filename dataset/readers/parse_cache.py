@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from schemas.frames import emptied, positions
+from schemas.frames import emptied, positions, read_parquet
 
 from ..problems import COLUMNS as PROBLEM_COLUMNS
 from ..problems import Problem
@@ -73,7 +73,7 @@ class Store:
     def load(self) -> Known:
         try:
             index = pd.read_parquet(self.folder / "files.parquet")[list(FILE_COLUMNS)].astype(FILE_COLUMNS)
-            tables = {t: typed(pd.read_parquet(self.folder / f"{t}.parquet"), cols) for t, cols in TABLES.items()}
+            tables = {t: typed(read_parquet(self.folder / f"{t}.parquet"), cols) for t, cols in TABLES.items()}
             problems = pd.read_parquet(self.folder / "problems.parquet")
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return Known(Staged.empty())
@@ -163,4 +163,9 @@ def take_runs(df: pd.DataFrame, rows: np.ndarray, most: int = 256) -> pd.DataFra
     if len(cuts) >= most:
         return df.iloc[rows].reset_index(drop=True)
     starts, ends = np.r_[0, cuts], np.r_[cuts, len(rows)]
-    return pd.concat([df.iloc[rows[a]:rows[b - 1] + 1] for a, b in zip(starts, ends)], ignore_index=True)
+    # Text columns as slices; the rest (categories' codes, numbers) taken: joining slices of a
+    # categorical column compares its categories (every file's path) once per slice.
+    text = [c for c in df.columns if isinstance(df[c].dtype, pd.StringDtype)]
+    sliced = pd.concat([df[text].iloc[rows[a]:rows[b - 1] + 1] for a, b in zip(starts, ends)], ignore_index=True)
+    taken = df.drop(columns=text).take(rows).reset_index(drop=True)
+    return pd.concat([sliced, taken], axis=1)[list(df.columns)]

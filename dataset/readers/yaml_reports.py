@@ -105,7 +105,7 @@ def _parse_all(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -
     With many files, chunks are parsed in worker processes, each returning ready frames.
     """
     if len(todo) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
-        return _parse_chunk(todo, raw, cached)
+        return Staged.concat([_parse_chunk(todo, raw, cached)])
     chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
     ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=ctx) as pool:
@@ -120,7 +120,7 @@ def _parse_chunk(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str])
         digests[rel] = parse_cache.digest(data)
         if cached.get(rel) != digests[rel]:
             rows.extend(stage_rows(data, rel))
-    staged = frames_of(rows)
+    staged = frames_of(rows, coded=False)  # coded once the chunks are joined (_parse_all)
     staged.digests = digests
     return staged
 
@@ -148,9 +148,9 @@ class Rows:
         return out
 
 
-def frames_of(rows: Rows) -> Staged:
-    return Staged(frame(rows.reports, REPORT_COLUMNS), frame(rows.events, EVENT_COLUMNS),
-                  frame(rows.claims, CLAIM_COLUMNS), rows.problems)
+def frames_of(rows: Rows, coded: bool = True) -> Staged:
+    return Staged(frame(rows.reports, REPORT_COLUMNS, coded), frame(rows.events, EVENT_COLUMNS, coded),
+                  frame(rows.claims, CLAIM_COLUMNS, coded), rows.problems)
 
 
 def stage_file(data: bytes, rel: str) -> Staged:
