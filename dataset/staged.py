@@ -16,18 +16,18 @@ from schemas import DATETIME, STR
 from schemas.frames import joined_categories, solid, sorted_category
 
 # Texts that repeat (a sheet's path on each of its rows, outlets, event types, actors, places,
-# figures as phrased) are held as categories from staging on, their categories sorted: at a
-# million events they were 0.6 GB of the staged tables' 1.5 GB as text, and memory touched first
-# costs this machine's kernel more the more a build holds (bench/RESULTS.md). Identifiers, free
-# text (headline, notes, quotes) and the text's hash stay text. Sorted categories order, group
-# and factorize as the texts do.
+# figures as phrased, the hash of a report's text, nearly always that of "" in a sheet) are held
+# as categories from staging on, their categories sorted: at a million events they were 0.6 GB
+# of the staged tables' 1.5 GB as text, and memory touched first costs this machine's kernel more
+# the more a build holds (bench/RESULTS.md). Identifiers and free text (headline, notes, quotes)
+# stay text. Sorted categories order, group and factorize as the texts do.
 CATEGORY = "category"
 
 from .problems import Problem
 
 REPORT_COLUMNS = {
     "file": CATEGORY, "report_id": STR, "source": CATEGORY, "source_scale": CATEGORY, "published": DATETIME,
-    "url": STR, "headline": STR, "language": CATEGORY, "text_sha256": STR, "draft": "bool",
+    "url": STR, "headline": STR, "language": CATEGORY, "text_sha256": CATEGORY, "draft": "bool",
     "n_events": "int64", "n_claims": "int64",
 }
 # An event entry either defines the event (defines=True, all fields) or only refers to it by key

@@ -120,12 +120,22 @@ def sorted_category(values: pd.Series) -> pd.Series:
         codes, uniques = values.cat.codes.to_numpy(), cats
     else:
         codes, uniques = pd.factorize(values if values.dtype == "str" else values.astype("str"))
-    uniques = pd.Index(uniques, dtype="str")
-    order = uniques.argsort()
+    distinct = pa.array(pd.array(uniques, dtype="str"))
+    order = np.asarray(pc.sort_indices(distinct))  # pyarrow's sort, by bytes: the texts' order (pandas': 5x slower)
     rank = np.empty(len(order) + 1, dtype=np.int64)
     rank[order], rank[-1] = np.arange(len(order)), -1  # a missing value's code, -1, reads the last
-    return pd.Series(pd.Categorical.from_codes(rank[codes], categories=uniques[order]), index=values.index,
-                     name=values.name)
+    cats = pd.Index(pd.array(distinct.take(pa.array(order)), dtype="str"))
+    return pd.Series(_coded(rank[codes], cats), index=values.index, name=values.name)
+
+
+def _coded(codes: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """`pd.Categorical.from_codes(codes, categories=categories)` for categories known distinct
+    and codes known in range: pandas checks both, hashing every category (25 ms for 200,000
+    paths, more than coding them). Without pandas' fast path, the checked call."""
+    fastpath = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if fastpath is None:
+        return pd.Categorical.from_codes(codes, categories=categories)
+    return pd.Categorical.from_codes(codes, dtype=fastpath(categories, False), validate=False)
 
 
 def filled(values: pd.Series, blank: str = "") -> pd.Series:
@@ -162,7 +172,7 @@ def joined_categories(parts: list[pd.Series]) -> pd.Categorical:
             union = pd.Index(joined.take(pc.sort_indices(joined)), dtype="str")  # byte order: the texts' order
     codes = [p.cat.codes.to_numpy() if c is union or c.equals(union) else _recoded(p, c, union)
              for p, c in zip(parts, cats)]
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=union)
+    return _coded(np.concatenate(codes), union)
 
 
 def _arrow(index: pd.Index) -> pa.Array:
