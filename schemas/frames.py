@@ -94,11 +94,11 @@ def as_category(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=uniques), index=values.index, name=values.name)
 
 
-def factorized(values: pd.Series, sort: bool = False) -> tuple[np.ndarray, pd.Index]:
+def factorized(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """`pd.factorize(values)` with the distinct values as a text Index, categorical or not (a
     categorical's uniques come as a CategoricalIndex, which `Categorical.from_codes` would read
     as its whole categories, not as the values found)."""
-    codes, uniques = pd.factorize(values, sort=sort)
+    codes, uniques = pd.factorize(values)
     return codes, pd.Index(np.asarray(uniques, dtype=object), dtype="str") if isinstance(uniques, pd.CategoricalIndex) \
         else pd.Index(uniques, dtype="str")
 
