@@ -85,13 +85,12 @@ def concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFra
     if len(frames) == 1:
         return typed(frames[0], columns).reset_index(drop=True)
     cats = [c for c, t in columns.items() if t == CATEGORY]
-    out = pd.concat([f.drop(columns=cats) for f in frames], ignore_index=True)
+    # Text only (the pieces of a parse, `frame(..., coded=False)`): joined with the rest, coded once.
+    coded = {c: joined_categories([f[c] for f in frames]) for c in cats
+             if any(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)}
+    out = pd.concat([f.drop(columns=list(coded)) for f in frames] if coded else frames, ignore_index=True)
     for c in cats:
-        parts = [f[c] for f in frames]
-        if any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            out[c] = joined_categories(parts)
-        else:  # text only (the chunks of a parse, `frame(..., coded=False)`): coded once, joined
-            out[c] = sorted_category(pd.concat(parts, ignore_index=True))
+        out[c] = coded.pop(c) if c in coded else sorted_category(out[c])
     return typed(out, columns)
 
 
