@@ -62,7 +62,8 @@ def frame(rows: list[dict], columns: dict[str, object], coded: bool = True) -> p
 
     Not `coded`, the categorical columns are left as text, for a frame that is only a piece of
     one to be joined by `concat`, which codes them once: coding each of a hundred pieces of a
-    parse and then joining their categories took 2 s of a 100,000-report build."""
+    parse and then joining their categories made a 100,000-report build 29.8 s against 27.6 s
+    (one pair of builds, by hand)."""
     if not coded:
         columns = {c: STR if t == CATEGORY else t for c, t in columns.items()}
     if not rows:  # a build makes dozens of empty frames: typing one costs 5 ms, copying a typed one 0.2 ms
