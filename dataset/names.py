@@ -46,7 +46,7 @@ def canonical_lists(lists: pd.Series, resolve: dict[str, str], special: dict[str
 
 def exploded(lists: pd.Series) -> pd.Series:
     """One row per name of a '; '-separated list column, indexed by the list's row."""
-    lists = text(filled(lists)).astype(STR)
+    lists = text(filled(lists))
     several = lists.str.contains(";", regex=False)
     single = lists[~several & (lists != "")]
     if not several.any():

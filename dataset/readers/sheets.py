@@ -24,7 +24,7 @@ from schemas import STR
 from schemas.frames import isin, per_distinct, positions
 
 from ..problems import Problem, problem
-from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, typed
+from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, typed
 from . import columns as col
 from . import files
 
@@ -265,8 +265,9 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
 
 
 def _sha256(texts: pd.Series) -> pd.Series:
-    """sha256 of each text, computed once per distinct text (sheets rarely carry text)."""
-    return per_distinct(texts, lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest(), STR)
+    """sha256 of each text, computed once per distinct text (sheets rarely carry text), as the
+    staged category it is (not spelled out per row to be coded again)."""
+    return per_distinct(texts, lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest(), CATEGORY)
 
 
 def _counts(values: pd.Series, keys: pd.Series) -> pd.Series:
