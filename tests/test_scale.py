@@ -129,6 +129,23 @@ def test_sheets_build_the_same_events_as_yaml(tmp_path, fmt):
     pd.testing.assert_frame_equal(from_yaml["claims"], from_sheets["claims"])
 
 
+def test_a_report_known_only_from_claims_keeps_its_id_stripped_and_counts_them(tmp_path):
+    """A report that only adds claims is described by the claims sheet. Its ID, padded with
+    blanks there, is the ID its claims point at (the blanks stripped), and it counts those claims."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sheets_from_yaml(MULTI_RAW, raw, "csv")
+    sheet = raw / "sheets/batch-1/claims.csv"
+    events = pd.read_csv(raw / "sheets/batch-1/events.csv", dtype="str", keep_default_na=False)
+    claims = pd.read_csv(sheet, dtype="str", keep_default_na=False)
+    only = sorted(set(claims["report_id"]) - set(events["report_id"]))
+    assert only, "the multi fixture has a report that only adds claims"
+    claims.loc[claims["report_id"] == only[0], "report_id"] = f"  {only[0]} "
+    claims.to_csv(sheet, index=False)
+    reports = pipeline.compile_release(raw, [], today=TODAY).tables.reports.set_index("report_id")
+    assert reports.loc[only[0], ["n_events", "n_claims"]].tolist() == [0, (claims["report_id"].str.strip() == only[0]).sum()]
+
+
 def test_sheet_problems_name_the_row_and_field(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
