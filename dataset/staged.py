@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from schemas import DATETIME, STR
@@ -93,6 +94,13 @@ def concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFra
     for c in cats:
         out[c] = coded.pop(c) if c in coded else sorted_category(out[c])
     return typed(out, columns)
+
+
+def repeated(text: str, index: pd.Index) -> pd.Series:
+    """`text` on every row of `index`, as the one-category column a staged category is (a
+    sheet's path on each of its rows): spelled out and then coded, 25 ms a 575,000-row sheet."""
+    codes = np.zeros(len(index), dtype=np.int8)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index([text], dtype=STR)), index=index)
 
 
 @functools.cache

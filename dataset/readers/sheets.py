@@ -24,7 +24,7 @@ from schemas import STR
 from schemas.frames import factorized, per_distinct
 
 from ..problems import Problem, problem
-from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, typed
+from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, repeated, typed
 from . import columns as col
 from . import files
 
@@ -211,7 +211,7 @@ def _stage_events(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
          "a multi-day event needs date_start and date_end")
     flag(start.notna() & end.notna() & (end < start), "date_end", "date_order", "event ends before it starts")
     events = pd.DataFrame({
-        "file": rel, "report_id": rid, "event_key": key, "entry": pd.RangeIndex(n) + first, "defines": True,
+        "file": repeated(rel, df.index), "report_id": rid, "event_key": key, "entry": pd.RangeIndex(n) + first, "defines": True,
         "date_start": start, "date_end": end,
         **{c: v[c] for c in EVENT_COLUMNS if c in v and c not in ("date_start", "date_end")},
     }, index=df.index)
@@ -220,7 +220,7 @@ def _stage_events(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
         events[c] = events[c].astype(STR).fillna("")  # a column the sheet lacks comes as float NaN
     events = typed(events, EVENT_COLUMNS)
     events["civilian_targeting"] = events["civilian_targeting"].fillna(False)
-    meta = pd.DataFrame({"file": rel, "row": pd.RangeIndex(n) + first, "report_id": rid,
+    meta = pd.DataFrame({"file": repeated(rel, df.index), "row": pd.RangeIndex(n) + first, "report_id": rid,
                          **{c: v[c] for c in REPORT_META if c in v}}, index=df.index)
     return events.reset_index(drop=True), meta
 
@@ -254,12 +254,12 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
                 problems.append(problem("bad_value", f"row {i + first}: {message}", file=rel, report_id=rid[i],
                                         event_key=key[i], claim=int(number[i]), field=f"{kind}_low"))
     claims = pd.DataFrame({
-        "file": rel, "report_id": v.get("report_id", rid), "event_key": v.get("key", key), "claim": number,
+        "file": repeated(rel, df.index), "report_id": v.get("report_id", rid), "event_key": v.get("key", key), "claim": number,
         "claimant": v.get("claimant", ""), "victims": v.get("victims", ""), "quote": v.get("quote", ""),
         "killed": killed, "wounded": wounded,
         **{f: explicit[f] for f in FIGURES}, "wounded_acled": pd.Series(pd.NA, index=df.index, dtype="Int64"),
     }, index=df.index)
-    meta = pd.DataFrame({"file": rel, "row": pd.RangeIndex(len(df)) + first, "report_id": claims["report_id"],
+    meta = pd.DataFrame({"file": repeated(rel, df.index), "row": pd.RangeIndex(len(df)) + first, "report_id": claims["report_id"],
                          **{c: v[c] for c in REPORT_META if c in v}}, index=df.index)
     return typed(claims.reindex(columns=list(CLAIM_COLUMNS)), CLAIM_COLUMNS).reset_index(drop=True), meta
 
