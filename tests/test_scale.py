@@ -146,6 +146,24 @@ def test_a_report_known_only_from_claims_keeps_its_id_stripped_and_counts_them(t
     assert reports.loc[only[0], ["n_events", "n_claims"]].tolist() == [0, (claims["report_id"].str.strip() == only[0]).sum()]
 
 
+@pytest.mark.parametrize("every", [0, 3, 997])
+def test_a_sheet_reads_the_same_whether_or_not_its_cells_span_lines(tmp_path, monkeypatch, every):
+    """Sheets are first read as if no cell spans lines (twice as fast); cells that do, cut by
+    pyarrow's blocks (made small here), make that read fail and the sheet is read again."""
+    from dataset.readers import sheets
+    import pyarrow.csv as pacsv
+
+    monkeypatch.setattr(sheets, "CSV_BLOCK", 4096)
+    rows = [{"report_id": f"r{i}", "notes": f"note {i}, \"quoted\"" + ("\nsecond line" if every and i % every == 0 else ""),
+             "n": str(i)} for i in range(5000)]
+    path = tmp_path / "events.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    expected = files.text_csv(path, pacsv.ReadOptions(block_size=4096), pacsv.ParseOptions(newlines_in_values=True))
+    got = sheets.load_sheet(path, tmp_path)
+    assert got["notes"].tolist() == [r["notes"] for r in rows] == expected.column("notes").to_pylist()
+    assert got["n"].tolist() == [r["n"] for r in rows]
+
+
 def test_sheet_problems_name_the_row_and_field(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
