@@ -146,6 +146,31 @@ def test_a_report_known_only_from_claims_keeps_its_id_stripped_and_counts_them(t
     assert reports.loc[only[0], ["n_events", "n_claims"]].tolist() == [0, (claims["report_id"].str.strip() == only[0]).sum()]
 
 
+@pytest.mark.parametrize("blank", [{"events": [1], "claims": [0]}, {"events": "all", "claims": "all"}])
+def test_rows_without_a_report_id_describe_no_report_and_count_for_none(tmp_path, blank):
+    """A blank report_id is a problem of its row; the other rows still make their reports, and
+    the counts of events and claims are those of the rows that name them."""
+    from dataset.readers import sheets
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sheets_from_yaml(MULTI_RAW, raw, "csv")
+    batch = raw / "sheets/batch-1"
+    frames = {}
+    for name in ("events", "claims"):
+        df = pd.read_csv(batch / f"{name}.csv", dtype="str", keep_default_na=False)
+        df.loc[df.index if blank[name] == "all" else blank[name], "report_id"] = ""
+        df.to_csv(batch / f"{name}.csv", index=False)
+        frames[name] = df
+    staged = sheets.stage_batch(raw, {name: batch / f"{name}.csv" for name in frames})
+    named = {name: df.loc[df["report_id"] != "", "report_id"] for name, df in frames.items()}
+    reports = staged.reports.set_index("report_id")
+    assert set(reports.index) == set(named["events"]) | set(named["claims"])
+    assert reports["n_events"].to_dict() == {r: int((named["events"] == r).sum()) for r in reports.index}
+    assert reports["n_claims"].to_dict() == {r: int((named["claims"] == r).sum()) for r in reports.index}
+    assert any(p.field == "report_id" for p in staged.problems)
+
+
 @pytest.mark.parametrize("every", [0, 3, 997])
 def test_a_sheet_reads_the_same_whether_or_not_its_cells_span_lines(tmp_path, monkeypatch, every):
     """Sheets are first read as if no cell spans lines (twice as fast); cells that do, cut by

@@ -314,7 +314,10 @@ def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, problems: lis
     named[named] = ids[codes[named]] != ""
     describes = named.copy()
     describes[in_events:] &= first_row[codes[in_events:]] >= in_events
-    meta = pd.concat([m for m in (from_events, from_claims[describes[in_events:]]) if len(m)], ignore_index=True)
+    if not describes.any():
+        return frame([], REPORT_COLUMNS)
+    meta = pd.concat([m for m in (from_events[describes[:in_events]], from_claims[describes[in_events:]]) if len(m)],
+                     ignore_index=True)
     for c in REPORT_META:
         if c not in meta:
             meta[c] = pd.Series(pd.NaT, index=meta.index) if c == "published" else ""
