@@ -96,7 +96,7 @@ def concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFra
     return typed(out, columns)
 
 
-def repeated(text: str, index: pd.Index) -> pd.Series:
+def constant(text: str, index: pd.Index) -> pd.Series:
     """`text` on every row of `index`, as the one-category column a staged category is (a
     sheet's path on each of its rows): spelled out and then coded, 25 ms a 575,000-row sheet."""
     codes = np.zeros(len(index), dtype=np.int8)

@@ -23,8 +23,9 @@ import pyarrow.parquet as pq
 from schemas import STR
 from schemas.frames import factorized, per_distinct
 
+from .. import keys
 from ..problems import Problem, problem
-from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, repeated, typed
+from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, constant, frame, typed
 from . import columns as col
 from . import files
 
@@ -227,7 +228,7 @@ def _stage_events(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
          "a multi-day event needs date_start and date_end")
     flag(start.notna() & end.notna() & (end < start), "date_end", "date_order", "event ends before it starts")
     events = pd.DataFrame({
-        "file": repeated(rel, df.index), "report_id": rid, "event_key": key, "entry": pd.RangeIndex(n) + first, "defines": True,
+        "file": constant(rel, df.index), "report_id": rid, "event_key": key, "entry": pd.RangeIndex(n) + first, "defines": True,
         "date_start": start, "date_end": end,
         **{c: v[c] for c in EVENT_COLUMNS if c in v and c not in ("date_start", "date_end")},
     }, index=df.index)
@@ -236,7 +237,7 @@ def _stage_events(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
         events[c] = events[c].astype(STR).fillna("")  # a column the sheet lacks comes as float NaN
     events = typed(events, EVENT_COLUMNS)
     events["civilian_targeting"] = events["civilian_targeting"].fillna(False)
-    meta = pd.DataFrame({"file": repeated(rel, df.index), "row": pd.RangeIndex(n) + first, "report_id": rid,
+    meta = pd.DataFrame({"file": constant(rel, df.index), "row": pd.RangeIndex(n) + first, "report_id": rid,
                          **{c: v[c] for c in REPORT_META if c in v}}, index=df.index)
     return events.reset_index(drop=True), meta
 
@@ -270,12 +271,12 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
                 problems.append(problem("bad_value", f"row {i + first}: {message}", file=rel, report_id=rid[i],
                                         event_key=key[i], claim=int(number[i]), field=f"{kind}_low"))
     claims = pd.DataFrame({
-        "file": repeated(rel, df.index), "report_id": v.get("report_id", rid), "event_key": v.get("key", key), "claim": number,
+        "file": constant(rel, df.index), "report_id": v.get("report_id", rid), "event_key": v.get("key", key), "claim": number,
         "claimant": v.get("claimant", ""), "victims": v.get("victims", ""), "quote": v.get("quote", ""),
         "killed": killed, "wounded": wounded,
         **{f: explicit[f] for f in FIGURES}, "wounded_acled": pd.Series(pd.NA, index=df.index, dtype="Int64"),
     }, index=df.index)
-    meta = pd.DataFrame({"file": repeated(rel, df.index), "row": pd.RangeIndex(len(df)) + first, "report_id": claims["report_id"],
+    meta = pd.DataFrame({"file": constant(rel, df.index), "row": pd.RangeIndex(len(df)) + first, "report_id": claims["report_id"],
                          **{c: v[c] for c in REPORT_META if c in v}}, index=df.index)
     return typed(claims.reindex(columns=list(CLAIM_COLUMNS)), CLAIM_COLUMNS).reset_index(drop=True), meta
 
@@ -284,13 +285,6 @@ def _sha256(texts: pd.Series) -> pd.Series:
     """sha256 of each text, computed once per distinct text (sheets rarely carry text), as the
     staged category it is (not spelled out per row to be coded again)."""
     return per_distinct(texts, lambda t: hashlib.sha256(t.encode("utf-8")).hexdigest(), CATEGORY)
-
-
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """The row where each code first occurs, in order of code, for `pd.factorize`'s codes (which
-    number the values in order of first occurrence; -1, a missing value, is no code)."""
-    running = np.maximum.accumulate(codes)
-    return np.flatnonzero(np.diff(running, prepend=-1) > 0)
 
 
 def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
@@ -307,11 +301,10 @@ def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, problems: lis
         return frame([], REPORT_COLUMNS)
     in_events = len(from_events)
     codes, ids = factorized(pd.concat([m["report_id"] for m in sheets], ignore_index=True))
-    first_row = _first_rows(codes)
+    named = np.append(np.asarray(ids != ""), False)[codes]  # a missing ID's code, -1, reads the last
+    first_row = np.flatnonzero(keys.first(codes) & (codes >= 0))  # each code's first row, in order of code
     # A report's rows in the events sheet describe it; a report only claims point at, its rows
     # in the claims sheet. Rows without an ID describe none.
-    named = codes >= 0
-    named[named] = ids[codes[named]] != ""
     describes = named.copy()
     describes[in_events:] &= first_row[codes[in_events:]] >= in_events
     if not describes.any():
@@ -330,9 +323,7 @@ def _reports(from_events: pd.DataFrame, from_claims: pd.DataFrame, problems: lis
         for r in first[empty].itertuples():
             problems.append(problem("missing_field", f"row {r.row}: report {r.report_id!r} has no {c} (give the report's "
                                     "columns on its first row)", file=r.file, report_id=r.report_id, field=c))
-    rows_of = np.bincount(meta_codes, minlength=len(ids))
-    repeated = meta[rows_of[meta_codes] > 1]
-    spread = repeated.groupby("report_id")[REPORT_META].nunique(dropna=False)
+    spread = meta[keys.repeated(meta_codes)].groupby("report_id")[REPORT_META].nunique(dropna=False)
     for report_id, row in spread[(spread > 1).any(axis=1)].iterrows():
         fields = [c for c in REPORT_META if row[c] > 1]
         f = meta[meta["report_id"] == report_id].iloc[0]
