@@ -3,18 +3,29 @@
 Only the safe loader runs (no language tags such as !!python/object). Anchors and aliases are
 refused outright: raw reports never need them and they are how "billion laughs" bombs expand.
 Files must be UTF-8 without NUL bytes.
+
+A report is read by PyYAML's own C parser, resolvers and scalar constructors, but its mappings and
+lists are put together here, from the parser's events (`_plain`): PyYAML's generic way, a node
+tree first and then the objects, costs as much again as the parse itself. Whatever is more than
+plain mappings, lists and scalars goes to `yaml.load`, and so does any error, so the data and
+the messages are PyYAML's either way.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
+from yaml.events import (DocumentEndEvent, MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent,
+                         SequenceStartEvent, StreamEndEvent)
+from yaml.nodes import ScalarNode
 
 try:  # libyaml's C loader is several times faster; same safety rules.
     Loader = yaml.CSafeLoader
+    _Parser = yaml.cyaml.CParser  # CSafeLoader's parser alone
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    Loader = yaml.SafeLoader
+    Loader = _Parser = yaml.SafeLoader
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32
@@ -43,6 +54,10 @@ def loads(data: bytes) -> Any:
     if "&" in text or "*" in text:
         _refuse_anchors(text)
     try:
+        return _plain(text)
+    except (_NotPlain, yaml.YAMLError):
+        pass  # PyYAML's own way below decides, and words any error
+    try:
         doc = yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
     except yaml.constructor.ConstructorError as err:
         raise YamlProblem(f"not plain data: {_mark(err)}{err.problem}") from None
@@ -53,6 +68,83 @@ def loads(data: bytes) -> Any:
         raise YamlProblem(f"nesting is deeper than {MAX_DEPTH} levels") from None
     _check_depth(doc)
     return doc
+
+
+class _NotPlain(Exception):
+    """The document has more than `_plain` builds: left to yaml.load."""
+
+
+# What PyYAML's safe loader makes of an unquoted scalar: its resolvers by first character (the
+# None key holds those tried for every scalar) and the constructors of the tags they give.
+_RESOLVERS = {first: tuple(rules) + tuple(Loader.yaml_implicit_resolvers.get(None, ()))
+              for first, rules in Loader.yaml_implicit_resolvers.items() if first is not None}
+_WILDCARD = tuple(Loader.yaml_implicit_resolvers.get(None, ()))
+_MAKERS = {tag: Loader.yaml_constructors[tag] for tag in
+           ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")}
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+def _plain(text: str) -> Any:
+    """The document built from the parser's events as yaml.load builds it, or _NotPlain.
+
+    Handled: one document of untagged mappings, lists and scalars, without anchors, nested at
+    most MAX_DEPTH deep. Scalars are resolved and constructed by PyYAML's safe loader's rules;
+    a mapping's later duplicate key wins, as in yaml.load.
+    """
+    parser = _Parser(text)
+    try:
+        get = parser.get_event
+        get()  # the stream's start
+        if type(get()) is StreamEndEvent:
+            return None  # no document: yaml.load gives None too
+        open_: list[list] = []  # the lists being filled, and the key-value lists of the mappings
+        root = None
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is ScalarEvent:
+                if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
+                    raise _NotPlain
+                value = _scalar(event.value) if event.implicit[0] else event.value
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
+                    raise _NotPlain
+                open_.append([])
+                continue
+            elif kind is SequenceEndEvent:
+                value = open_.pop()
+            elif kind is MappingEndEvent:
+                pairs = iter(open_.pop())
+                value = {}
+                for key in pairs:
+                    if not isinstance(key, Hashable):
+                        raise _NotPlain  # yaml.load words the error
+                    value[key] = next(pairs)
+            elif kind is DocumentEndEvent:
+                break
+            else:
+                raise _NotPlain  # an alias
+            if open_:
+                open_[-1].append(value)
+            else:
+                root = value
+        if type(get()) is not StreamEndEvent:
+            raise _NotPlain  # several documents: yaml.load refuses them
+        return root
+    finally:
+        parser.dispose()
+
+
+def _scalar(value: str) -> Any:
+    """An unquoted scalar as PyYAML's safe loader makes it: text, or what a resolver's tag says."""
+    for tag, pattern in _RESOLVERS.get(value[:1], _WILDCARD):
+        if pattern.match(value):
+            make = _MAKERS.get(tag)
+            if make is None:
+                raise _NotPlain  # a merge key (<<), a value key (=) and the like
+            return make(_CONSTRUCTOR, ScalarNode(tag, value))
+    return value
 
 
 def _refuse_anchors(text: str) -> None:
