@@ -77,6 +77,34 @@ def test_symlinks_out_of_the_raw_folder_are_refused(tmp_path):
     assert refused == {"reports/link.yaml", "reports/linked-folder"}
 
 
+def test_a_raw_file_is_read_only_if_it_lies_inside_the_raw_folder(tmp_path):
+    # The readers' own guard, behind the walk's: a link (to a file, or a folder on the way) that
+    # leads out is refused, with the file's name; one that stays inside is read.
+    outside, raw = tmp_path / "outside", tmp_path / "raw"
+    (raw / "reports").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.yaml").write_bytes(b"secret")
+    (raw / "reports" / "own.yaml").write_bytes(b"own")
+    os.symlink(outside / "secret.yaml", raw / "reports" / "link.yaml")
+    os.symlink(outside, raw / "reports" / "folder")
+    os.symlink(raw / "reports" / "own.yaml", raw / "reports" / "inside.yaml")
+    os.mkfifo(outside / "pipe")
+    os.symlink(outside / "pipe", raw / "reports" / "pipe.yaml")
+    for name in ("link.yaml", "folder/secret.yaml", "pipe.yaml"):  # the pipe refused, not waited on
+        with pytest.raises(PermissionError, match=f"reports/{name} resolves outside the raw folder"):
+            files.read_bytes(raw / "reports" / name, raw)
+        with pytest.raises(PermissionError, match="outside the raw folder"):
+            files.sha256(raw / "reports" / name, raw)
+    assert files.read_bytes(raw / "reports" / "inside.yaml", raw) == b"own"
+    assert files.read_bytes(str(raw / "reports" / "own.yaml"), raw, files.real(raw)) == b"own"
+    real_raw = tmp_path / "real-raw"
+    raw.rename(real_raw)
+    os.symlink(real_raw, raw)  # the raw folder itself may be a link
+    assert files.read_bytes(raw / "reports" / "own.yaml", raw) == b"own"
+    with pytest.raises(PermissionError):
+        files.read_bytes(raw / "reports" / "link.yaml", raw)
+
+
 def test_registry_symlinked_out_of_raw_is_refused(tmp_path):
     raw = copy_raw(MULTI_RAW, tmp_path / "raw")
     elsewhere = tmp_path / "ids.csv"

@@ -114,9 +114,9 @@ def _parse_all(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -
 
 
 def _parse_chunk(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -> Staged:
-    rows, digests = Rows(), {}
+    rows, digests, real_root = Rows(), {}, files.real(raw)
     for path, rel in todo:
-        data = files.read_bytes(path, raw)
+        data = files.read_bytes(path, raw, real_root)
         digests[rel] = parse_cache.digest(data)
         if cached.get(rel) != digests[rel]:
             rows.extend(stage_rows(data, rel))
