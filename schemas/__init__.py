@@ -72,7 +72,9 @@ def validate(name: str, df: pd.DataFrame, part: bool = False) -> pd.DataFrame:
         for msg in exact_dtype_problems(df, model(name))
     ]
     try:
-        schema.validate(df, lazy=True)
+        # inplace: nothing is coerced or added (no dtypes, coerce off, strict), so pandera's copy
+        # of the whole frame would only cost time: 0.95 s of 1.67 s for a million events.
+        schema.validate(df, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as err:
         fc = err.failure_cases
         for rec in fc.itertuples(index=False):
@@ -97,13 +99,20 @@ def _checking_schema(name: str, part: bool) -> pa.DataFrameSchema:
     """The schema `validate` runs: the model's, with dtypes checked by `exact_dtype_problems`
     instead of pandera (which accepts any datetime unit, and for each text column that passes
     builds a failure report of no rows: half a second per million-row build), and without
-    uniqueness for a part of a table."""
+    uniqueness for a part of a table.
+
+    Its checks across columns do not pass a row whose every value is missing (pandera's
+    `ignore_na`): no row of a published table is, as some columns are never missing, and finding
+    such rows cost each check a pass over the whole table (0.3 s per million events)."""
     schema = model(name).to_schema()
     changes = {c: {"dtype": None} for c in schema.columns}
     if part:
         for c in unique_columns(name):
             changes[c]["unique"] = False
-    return schema.update_columns(changes)
+    schema = schema.update_columns(changes)  # a deep copy: its checks are this schema's own
+    for check in schema.checks:
+        check.ignore_na = False
+    return schema
 
 
 def unique_failures(name: str, df: pd.DataFrame, orders: dict[str, np.ndarray] | None = None) -> pd.DataFrame:

@@ -107,3 +107,20 @@ def test_validate_reports_a_wrong_dtype_and_still_runs_the_value_checks(multi_re
         assert f"column {col!r}" in dtype_messages
     assert (failures["column"] == "fatalities_best").any()
     assert schemas.validate("events", events, part=True).empty
+
+
+def test_validate_names_the_rows_a_cross_column_check_fails_and_leaves_the_frame_as_it_was(multi_release):
+    """Checks across columns fail exactly the rows that break them, missing values or not, and
+    validating changes nothing in the frame (pandera runs on it in place, without a copy)."""
+    tables = read_release(multi_release)
+    events = tables["events"].assign(year=tables["events"]["year"].where(tables["events"].index != 1, 1900))
+    claims = tables["claims"]
+    given = claims["wounded_best"].notna()
+    claims = claims.assign(wounded_low=claims["wounded_best"] + 1)  # over best where there is a best
+    for name, frame, check, rows in (("events", events, "year_matches_date", [1]),
+                                     ("claims", claims, "low_le_best_le_high", list(claims.index[given]))):
+        before = frame.copy(deep=True)
+        failures = schemas.validate(name, frame, part=True)
+        assert sorted(set(failures.loc[failures["check"] == check, "row"])) == rows
+        pd.testing.assert_frame_equal(frame, before)
+    assert given.any() and (~given).any()  # rows with a missing best, and rows with one
