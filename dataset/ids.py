@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from schemas import STR
 from schemas.frames import arrow_text, day_text, per_distinct, positions
 
+from .keys import lexorder
 from .readers.files import text_csv
 from .readers.parse_cache import code_version
 
@@ -162,8 +163,9 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
     found = found.where(found.str.slice(0, 3) == days["iso3"])
     missing = found.isna().to_numpy()
     if missing.any():
-        new = days[missing].assign(_day=day[missing])
-        new = new.iloc[_numbering_order(new)]
+        rows = np.flatnonzero(missing)
+        rows = rows[_numbering_order(days if len(rows) == len(days) else days.iloc[rows])]  # a first build's all
+        new = days.iloc[rows].assign(_day=day.iloc[rows])  # taken once, in numbering order
         prefix, number = known.str.slice(0, 3), pd.to_numeric(known.str.slice(3), errors="coerce")
         highest = number.groupby(prefix).max() if len(known) else pd.Series(dtype="float64")
         start = per_distinct(new["iso3"], highest.to_dict(), "float64").fillna(0).astype("int64")
@@ -172,9 +174,14 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
         ids = pd.Series(pd.array(pc.binary_join_element_wise(arrow_text(new["iso3"]).cast(text),
                                                              number, pa.scalar("", text)), dtype=STR),
                         index=new.index)  # iso3 + number, joined in Arrow (missing where either is)
-        filled = np.arange(len(found))
-        filled[days.index.get_indexer(new.index)] = len(found) + np.arange(len(new))
-        found = pd.concat([found, ids], ignore_index=True).iloc[filled].set_axis(days.index)
+        if len(rows) == len(found):  # a first build: every ID new, put back in the rows' order
+            filled = np.empty_like(rows)
+            filled[rows] = np.arange(len(rows))
+            found = ids.iloc[filled].set_axis(days.index)
+        else:
+            filled = np.arange(len(found))
+            filled[rows] = len(found) + np.arange(len(new))
+            found = pd.concat([found, ids], ignore_index=True).iloc[filled].set_axis(days.index)
         added = pd.DataFrame({"event_id_cnty": ids, "event_key": new["event_key"], "event_date": new["_day"]})
         registry = pd.concat([registry, added.astype(COLUMNS)], ignore_index=True)
     return found.astype(STR), registry.astype(COLUMNS)
@@ -183,17 +190,17 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
 def _numbering_order(new: pd.DataFrame) -> np.ndarray:
     """The order new IDs are numbered in: by country, day and key, as text (missing last).
 
-    Country and day are sorted as integers in their text order (four-digit years, so days
-    sort as their YYYY-MM-DD text does): a third of the time of sorting three text columns.
+    The keys are sorted alone first, as text; then, stably, country and day, as integers in
+    their text order (four-digit years, so days sort as their YYYY-MM-DD text does). One text
+    sort of one column and one of integers: less than half the time of pyarrow sorting the three
+    together (2.4 -> 1.0 s at three million events, where a country's day has six events).
     """
+    by_key = pc.sort_indices(arrow_text(new["event_key"])).to_numpy()  # stable, missing last
     country = pd.factorize(new["iso3"], sort=True)[0]
     country = np.where(country < 0, country.max(initial=0) + 1, country)
     day = new["event_date"].to_numpy(dtype="datetime64[us]").astype("datetime64[D]")
     day = np.where(np.isnat(day), np.iinfo(np.int64).max, day.view("int64"))
-    table = pa.table({"iso3": country, "day": day,
-                      "event_key": arrow_text(new["event_key"])})
-    return pc.sort_indices(table, sort_keys=[("iso3", "ascending"), ("day", "ascending"),
-                                             ("event_key", "ascending")]).to_numpy()
+    return by_key[lexorder((day[by_key], country[by_key]))]
 
 
 def sort(registry: pd.DataFrame) -> pd.DataFrame:

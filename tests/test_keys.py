@@ -66,15 +66,16 @@ def test_first_rows_of_codes_are_those_duplicated_does_not_mark(values):
 days = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31))
 
 
-@given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["MLI", "NGA", "BFA"])), days,
-                          st.sampled_from(["a", "b", "ev-10", "ev-9", "É"])), max_size=30))
+@given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["MLI", "NGA", "BFA"])), st.one_of(st.none(), days),
+                          st.one_of(st.none(), st.sampled_from(["a", "b", "ev-10", "ev-9", "É"]))), max_size=30))
 def test_new_ids_are_numbered_in_the_order_of_their_texts(rows):
     """Country, day and key sorted as integers give the order their texts give (missing last)."""
     new = pd.DataFrame({"iso3": column([r[0] for r in rows]),
-                        "event_date": pd.Series([pd.Timestamp(r[1]) for r in rows], dtype="datetime64[us]"),
+                        "event_date": pd.Series([pd.Timestamp(r[1]) if r[1] else pd.NaT for r in rows],
+                                                dtype="datetime64[us]"),
                         "event_key": column([r[2] for r in rows])})
     text = pa.table({"iso3": pa.array([r[0] for r in rows], type=pa.string()),
-                     "day": pa.array([r[1].isoformat() for r in rows], type=pa.string()),
+                     "day": pa.array([r[1].isoformat() if r[1] else None for r in rows], type=pa.string()),
                      "event_key": pa.array([r[2] for r in rows], type=pa.string())})
     want = pc.sort_indices(text, sort_keys=[("iso3", "ascending"), ("day", "ascending"), ("event_key", "ascending")])
     assert ids._numbering_order(new).tolist() == want.to_numpy().tolist()
