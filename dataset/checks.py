@@ -163,7 +163,7 @@ def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
 def event_places(staged: Staged, ctx: Context) -> list[Problem]:
     d = definitions(staged)
     known = d["country"].isin(vocab.country_names())
-    iso3 = per_distinct(d["country"], {n: c.iso3 for n, c in vocab.countries().items()}, "str")
+    iso3 = per_distinct(d["country"], {n: c.iso3 for n, c in vocab.countries().items()}, "category")
     lat_bad = d["latitude"].notna() & ~d["latitude"].between(-90, 90)
     lon_bad = d["longitude"].notna() & ~d["longitude"].between(-180, 180)
     out = located(d, lat_bad, "coordinate_out_of_range", "latitude", lambda row: f"latitude {row.latitude} is not within -90..90")
