@@ -11,6 +11,8 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from schemas.frames import per_distinct
+
 MARGIN_DEGREES = 0.1
 # Natural Earth codes that differ from the ISO alpha-3 codes used here.
 NATURAL_EARTH_CODE = {"XKX": "KOS"}
@@ -37,16 +39,11 @@ def bounding_boxes() -> pd.DataFrame:
 def outside(iso3: pd.Series, latitude: pd.Series, longitude: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(outside, unknown): points outside their country's box, and countries with no box.
 
-    Each distinct country's box is looked up once and spread to the rows by integer codes (a
-    categorical `iso3` is coded already): looking up millions of rows' text took seconds.
+    Each distinct country's box is looked up once (`per_distinct`; a categorical `iso3` is coded
+    already): looking up millions of rows' text took seconds.
     """
-    if isinstance(iso3.dtype, pd.CategoricalDtype):
-        codes, countries = iso3.cat.codes.to_numpy(), iso3.cat.categories
-    else:
-        codes, countries = pd.factorize(iso3)
-    boxes = bounding_boxes().reindex([NATURAL_EARTH_CODE.get(c, c) for c in countries])
-    # a box per distinct country, then an empty one, which a missing country (code -1) reads
-    edge = {name: np.append(boxes[name].to_numpy(dtype="float64"), np.nan)[codes]
+    boxes = bounding_boxes()
+    edge = {name: per_distinct(iso3, lambda c, b=boxes[name]: b.get(NATURAL_EARTH_CODE.get(c, c)), "float64").to_numpy()
             for name in ("min_lat", "max_lat", "min_lon", "max_lon")}
     lat, lon = latitude.to_numpy(dtype="float64", na_value=np.nan), longitude.to_numpy(dtype="float64", na_value=np.nan)
     unknown = np.isnan(edge["min_lon"])

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import STR
-from schemas.frames import arrow_text, day_text, per_distinct, positions
+from schemas.frames import arrow_text, day_text, per_distinct, positions, rows_at
 
 from .keys import lexorder
 from .readers.files import text_csv
@@ -164,7 +164,7 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
     missing = found.isna().to_numpy()
     if missing.any():
         rows = np.flatnonzero(missing)
-        rows = rows[_numbering_order(days if len(rows) == len(days) else days.iloc[rows])]  # a first build's all
+        rows = rows[_numbering_order(rows_at(days, rows))]  # a first build's are all of them, not copied
         new = days.iloc[rows].assign(_day=day.iloc[rows])  # taken once, in numbering order
         prefix, number = known.str.slice(0, 3), pd.to_numeric(known.str.slice(3), errors="coerce")
         highest = number.groupby(prefix).max() if len(known) else pd.Series(dtype="float64")
@@ -174,14 +174,10 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
         ids = pd.Series(pd.array(pc.binary_join_element_wise(arrow_text(new["iso3"]).cast(text),
                                                              number, pa.scalar("", text)), dtype=STR),
                         index=new.index)  # iso3 + number, joined in Arrow (missing where either is)
-        if len(rows) == len(found):  # a first build: every ID new, put back in the rows' order
-            filled = np.empty_like(rows)
-            filled[rows] = np.arange(len(rows))
-            found = ids.iloc[filled].set_axis(days.index)
-        else:
-            filled = np.arange(len(found))
-            filled[rows] = len(found) + np.arange(len(new))
-            found = pd.concat([found, ids], ignore_index=True).iloc[filled].set_axis(days.index)
+        kept = np.flatnonzero(~missing)  # none in a first build: only the new IDs are put in place
+        filled = np.empty(len(found), dtype=np.int64)
+        filled[kept], filled[rows] = np.arange(len(kept)), len(kept) + np.arange(len(rows))
+        found = pd.concat([found.iloc[kept], ids], ignore_index=True).iloc[filled].set_axis(days.index)
         added = pd.DataFrame({"event_id_cnty": ids, "event_key": new["event_key"], "event_date": new["_day"]})
         registry = pd.concat([registry, added.astype(COLUMNS)], ignore_index=True)
     return found.astype(STR), registry.astype(COLUMNS)

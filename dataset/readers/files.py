@@ -109,7 +109,7 @@ def listing(root: Path, folder: str, suffixes: tuple[str, ...],
 def _walk(root: Path, base: Path, bounded: bool = True) -> tuple[list[str], list[Problem], bool]:
     """The files under base (a folder within root), unsorted, with the problems of its links; False
     (and the walk stopped) once there are more than MAX_FILES, if `bounded`."""
-    real_root = root.resolve()
+    real_root = real(root)
     prefix = len(str(root).rstrip(os.sep)) + 1
     found: list[str] = []
     problems: list[Problem] = []
@@ -123,7 +123,7 @@ def _walk(root: Path, base: Path, bounded: bool = True) -> tuple[list[str], list
                 if entry.is_symlink():
                     rel = entry.path[prefix:].replace(os.sep, "/")
                     target = Path(entry.path).resolve()
-                    if not _inside(target, real_root):
+                    if not _inside(str(target), real_root):
                         kind = "symlinked folder" if target.is_dir() else "symlink"
                         problems.append(problem("link_outside_raw", f"{kind} points outside the raw folder "
                                                 f"({os.readlink(entry.path)}); refused", file=rel))
@@ -161,7 +161,7 @@ def sha256(path: Path | str, root: Path) -> str:
 
 
 def real(root: Path) -> str:
-    """The raw folder's real path, as `read_bytes` compares files with it."""
+    """The raw folder's real path, as the walk and `read_bytes` compare files and links with it."""
     return os.path.realpath(root)
 
 
@@ -174,7 +174,6 @@ def _open_inside(path: Path | str, root: Path, real_root: str | None = None) -> 
     is resolved before it is opened, so nothing outside is ever opened, let alone waited on.
     """
     base = real_root or real(root)
-    inside = base.rstrip(os.sep) + os.sep
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -183,17 +182,18 @@ def _open_inside(path: Path | str, root: Path, real_root: str | None = None) -> 
         try:
             if stat.S_ISREG(os.fstat(fd).st_mode):
                 opened = os.readlink(f"/proc/self/fd/{fd}")
-                if opened.startswith(inside):
+                if _inside(opened, base):
                     os.set_blocking(fd, True)
                     return os.fdopen(fd, "rb")
         except OSError:
             pass  # no /proc: resolved below
         os.close(fd)
     resolved = os.path.realpath(path)
-    if not (resolved == base or resolved.startswith(inside)):
+    if not _inside(resolved, base):
         raise PermissionError(f"{relative(path, root)} resolves outside the raw folder")
     return open(resolved, "rb")
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+def _inside(path: str, root: str) -> bool:
+    """Whether `path` is `root` or lies under it (both real, absolute paths)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)

@@ -103,15 +103,13 @@ def _plain(text: str) -> Any:
         while True:
             event = get()
             kind = type(event)
-            if kind is ScalarEvent:
+            if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
                     raise _NotPlain
+                if kind is not ScalarEvent:
+                    open_.append([])
+                    continue
                 value = _scalar(event.value) if event.implicit[0] else event.value
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
-                if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
-                    raise _NotPlain
-                open_.append([])
-                continue
             elif kind is SequenceEndEvent:
                 value = open_.pop()
             elif kind is MappingEndEvent:
