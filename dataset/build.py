@@ -16,7 +16,7 @@ from pathlib import Path
 import filelock
 import pandas as pd
 
-from . import codebook, diff, ids, link, memory, pipeline, release, threads
+from . import codebook, diff, ids, link, memory, pipeline, raw_tree, release, threads
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
 
@@ -127,16 +127,18 @@ def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pip
 
 
 def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
-        stages: pipeline.Stages | None = None) -> Outcome:
-    """Build release `version` from `raw` into `out`. Raises BuildFailed or release.ReleaseError."""
+        stages: pipeline.Stages | None = None, early: raw_tree.Early | None = None) -> Outcome:
+    """Build release `version` from `raw` into `out`. Raises BuildFailed or release.ReleaseError.
+    `early`: the walk of raw/ started when the command did (raw_tree.early)."""
     release.check_version(version)
     stages = stages or pipeline.Stages()
     memory.use_returning_pool()
     with memory.small_pages(), memory.kept_heap():
-        return _run(raw, out, version, today, stages)
+        return _run(raw, out, version, today, stages, early)
 
 
-def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipeline.Stages) -> Outcome:
+def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipeline.Stages,
+         early: raw_tree.Early | None) -> Outcome:
     """`run` once the allocators are set up."""
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -159,7 +161,8 @@ def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipe
 
             def write(folder: release.Folder) -> None:
                 built.append(write_release(folder, lambda sink: pipeline.compile_release(
-                    raw, lambda: [earlier.result()], today=today, stages=stages, cache=out / CACHE, sink=sink),
+                    raw, lambda: [earlier.result()], today=today, stages=stages, cache=out / CACHE, sink=sink,
+                    early=early),
                     version, prev))
 
             if target.exists():

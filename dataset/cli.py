@@ -10,11 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import build as build_cmd
-from . import codebook, diff, export, ids, release
-from .load import read as read_table
-from .load import release_path
-from .problems import BuildFailed, render
+from . import raw_tree
+from .problems import BuildFailed, ReleaseError, render
+
+# Each command imports the modules it needs (pandas, pyarrow and pandera among them: about a
+# second) when it runs: `build` first starts listing raw/ in a child process (raw_tree.early),
+# which then overlaps that second.
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION_FILE = ROOT / "VERSION"
@@ -24,14 +25,18 @@ def default_version() -> str:
     try:
         return VERSION_FILE.read_text(encoding="utf-8").strip()
     except OSError:
-        raise release.ReleaseError(f"no --version given and no version file at {VERSION_FILE}") from None
+        raise ReleaseError(f"no --version given and no version file at {VERSION_FILE}") from None
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     version = args.version or default_version()
     raw, out = Path(args.raw), Path(args.out)
+    walking = raw_tree.early(raw)
     try:
-        outcome = build_cmd.run(raw, out, version)
+        from . import build as build_cmd
+        from . import ids
+
+        outcome = build_cmd.run(raw, out, version, early=walking)
     except BuildFailed as failed:
         print(render(failed.problems), file=sys.stderr)
         written = build_cmd.report(failed.problems, out)
@@ -39,9 +44,12 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"problem report: {', '.join(map(str, written))}", file=sys.stderr)
         print("build failed: no release written", file=sys.stderr)
         return 1
-    except (release.ReleaseError, FileNotFoundError) as err:
+    except (ReleaseError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    finally:
+        if walking is not None:
+            walking.close()
     build_cmd.report(outcome.warnings, out)
     if outcome.warnings:
         print(render(outcome.warnings), file=sys.stderr)
@@ -56,6 +64,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_ids(args: argparse.Namespace) -> int:
     """Copy the latest release's ID registry into raw/ for review and commit."""
+    from . import ids, release
+
     latest = Path(args.out) / release.LATEST
     source = latest / ids.FILE
     if not source.exists():
@@ -70,6 +80,8 @@ def cmd_ids(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from . import release
+
     path = Path(args.release)
     problems = release.verify(path)
     for p in problems:
@@ -83,6 +95,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """Changes between two releases (paths, versions or "latest")."""
+    from . import diff
+    from .load import release_path
+
     old_path, new_path = release_path(args.old, args.releases), release_path(args.new, args.releases)
     tables = [diff.read_tables(p) for p in (old_path, new_path)]
     changes = diff.diff(*tables)
@@ -95,6 +110,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
+    from . import codebook
+
     text = codebook.markdown()
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -104,6 +121,10 @@ def cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from . import export
+    from .load import read as read_table
+    from .load import release_path
+
     path = release_path(args.release, args.releases)
     data = export.acled_csv(read_table(path, "events"), spreadsheet=args.spreadsheet)
     if args.out:
@@ -221,6 +242,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (release.ReleaseError, FileNotFoundError) as err:
+    except (ReleaseError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ import pandas as pd
 import schemas
 from schemas.frames import sort_order
 
-from . import checks, ids, imports, link, memory, threads
+from . import checks, ids, imports, link, memory, raw_tree, threads
 from .keys import coded, report_rows
 from .events import Assembly, Tables, assemble, read_figures, reports_order, reports_table
 from .problems import BuildFailed, Problem, errors, problem
@@ -112,14 +112,15 @@ Registries = list[pd.DataFrame] | Callable[[], list[pd.DataFrame]]
 
 def compile_release(raw: Path, previous: Registries, today: dt.date | None = None,
                     stages: Stages | None = None, cache: Path | None = None, sink: Sink | None = None,
-                    part_rows: int | None = None) -> Result:
+                    part_rows: int | None = None, early: raw_tree.Early | None = None) -> Result:
     """Build the validated tables from `raw`, or raise BuildFailed with every problem found.
 
     `previous` are ID registries of earlier releases (the committed raw/event_ids.csv wins over them),
     or a function that gives them, called once the IDs are due (after the checks);
     `cache` is a folder for the readers' parse cache (an optimisation only). The tables go to
     `sink` part by part as they are validated (reports, claims, then events); without a sink
-    they are kept whole in `Result.tables`. A sink may have received parts of a build that then
+    they are kept whole in `Result.tables`. `early` is the walk of `raw` that the command started
+    (raw_tree.early); without it, or if it failed, raw/ is walked here. A sink may have received parts of a build that then
     fails, and been told the tables are done (`Sink.described`) before the whole-table checks
     failed: it must discard all of it on BuildFailed.
     """
@@ -128,15 +129,17 @@ def compile_release(raw: Path, previous: Registries, today: dt.date | None = Non
     if not raw.is_dir():
         raise BuildFailed([problem("missing_folder", f"raw folder {raw} does not exist")])
     try:
-        return _compile(raw, previous, today, stages, cache, sink, part_rows or PART_ROWS)
+        return _compile(raw, previous, today, stages, cache, sink, part_rows or PART_ROWS, early)
     finally:
         parse_cache.wait()  # the parse cache is written while the build goes on
 
 
 def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, cache: Path | None,
-             sink: Sink | None, part_rows: int) -> Result:
+             sink: Sink | None, part_rows: int, early: raw_tree.Early | None = None) -> Result:
     with stages.timed("parse"):
-        tree = files.walk(raw)  # once, for the readers and the fingerprint
+        tree = early.result() if early is not None else None
+        if tree is None or tree.root != raw:
+            tree = files.walk(raw)  # once, for the readers and the fingerprint
         staged, actors, found = stage(raw, cache, tree)
         memory.give_back()
     # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the

@@ -106,3 +106,10 @@ class BuildFailed(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__(f"{len(errors(problems))} error(s) in the raw input")
         self.problems = problems
+
+
+class ReleaseError(Exception):
+    """Publishing failed for a reason outside the raw input (existing release, disk, permissions).
+
+    Here, beside BuildFailed, so that the command line catches both without importing the
+    release writer (and pandas) before a command needs it."""

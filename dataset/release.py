@@ -29,7 +29,7 @@ import schemas
 
 from . import threads
 from .direct import DirectFile
-from .problems import Problem
+from .problems import Problem, ReleaseError
 
 MANIFEST = "manifest.json"
 DATAPACKAGE = "datapackage.json"
@@ -39,10 +39,6 @@ TMP_PREFIX = ".tmp-"
 VERSION_PATTERN = re.compile(r"^[0-9]{4}\.[0-9]{2}\.[0-9]+([.-][0-9A-Za-z]+)*$")
 ROW_GROUP_ROWS = 131_072
 THREADS = 2  # the reference machine's cores; pyarrow and hashlib release the GIL
-
-
-class ReleaseError(Exception):
-    """Publishing failed for a reason outside the raw input (existing release, disk, permissions)."""
 
 
 def check_version(version: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dataset import export, ids, pipeline
+from dataset import export, ids, pipeline, raw_tree
 from dataset.problems import BuildFailed
 from dataset.readers import files
 
@@ -137,7 +137,7 @@ def test_committed_registry_with_a_bom_and_quotes_reads_as_written(tmp_path):
 
 
 def test_too_many_files_are_refused_before_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(files, "MAX_FILES", 5)
+    monkeypatch.setattr(raw_tree, "MAX_FILES", 5)
     raw = write_raw(tmp_path / "raw", [])
     for i in range(8):
         (raw / "reports" / f"{i}.yaml").write_text("not: read\n")

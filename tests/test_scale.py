@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import schemas
-from dataset import pipeline
+from dataset import build as build_cmd
+from dataset import pipeline, raw_tree
 from dataset.problems import BuildFailed
 from dataset.readers import files, parse_cache, yaml_reports
 from dataset.staged import Staged
 
-from .conftest import MULTI_RAW, TODAY, build, copy_raw, read_release
+from .conftest import MULTI_RAW, ROOT, TODAY, build, copy_raw, read_release
 
 
 def release_bytes(path: Path) -> dict[str, bytes]:
@@ -330,8 +334,79 @@ def test_the_walk_of_raw_keeps_the_problems_of_links_for_the_folder_they_are_in(
     assert files.listing(raw, "sheets", (".csv",), tree)[1] == ["sheets/s/events.csv"]
 
 
+def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_mtime(tmp_path):
+    """`python -m dataset build` walks raw/ in a child process while the libraries load
+    (raw_tree.early): the tree it sends back is the walk's own, links' problems included, with
+    each file's size and mtime_ns as os.stat gives them (links followed)."""
+    raw, outside = tmp_path / "raw", tmp_path / "outside"
+    _tree_files(raw, ["reports/a.yaml", "reports/b/c.yaml", "reports/notes.txt", "sheets/s/events.csv"])
+    _tree_files(outside, ["secret.yaml"])
+    (raw / "reports" / "leak.yaml").symlink_to(outside / "secret.yaml")
+    (raw / "reports" / "again.yaml").symlink_to(raw / "reports" / "a.yaml")
+    with raw_tree.Early(raw) as early:
+        tree = early.result()
+    plain = raw_tree.walk(raw)
+    assert (tree.root, tree.paths, tree.rels, tree.problems, tree.complete) == (
+        plain.root, plain.paths, plain.rels, plain.problems, plain.complete)
+    assert [p.code for p in tree.problems] == ["link_outside_raw"]
+    assert tree.stats == {p: (os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in plain.paths}
+    assert raw_tree.size_and_mtime(tree.paths[0], tree) == tree.stats[tree.paths[0]]
+    assert early.result() is tree  # asked again: the same tree, the child long reaped
+
+
+def test_a_walk_that_fails_in_the_child_process_leaves_the_walk_to_the_build(tmp_path):
+    not_a_folder = tmp_path / "raw"
+    not_a_folder.write_text("a file", encoding="utf-8")
+    assert raw_tree.Early(not_a_folder).result() is None
+    # and no child is started once the libraries are loaded (nothing left to overlap), or for no folder
+    assert raw_tree.early(tmp_path) is None and raw_tree.early(tmp_path / "missing") is None
+
+
+def test_a_size_or_mtime_missing_from_the_walk_is_stat_ed(tmp_path):
+    _tree_files(tmp_path, ["reports/a.yaml"])
+    path = str(tmp_path / "reports" / "a.yaml")
+    walked = raw_tree.walk(tmp_path, stats=True)
+    assert raw_tree.size_and_mtime(path, walked) == raw_tree.size_and_mtime(path) == (6 + len("reports/"), os.stat(path).st_mtime_ns)
+    with pytest.raises(FileNotFoundError):
+        raw_tree.size_and_mtime(str(tmp_path / "gone.yaml"), walked)
+
+
+def test_the_package_and_its_command_line_load_no_library_before_a_command_needs_it():
+    """`import dataset` and the command line import neither pandas nor pyarrow (the build's early
+    walk overlaps their import); `dataset.load` is still the function, also once the submodule of
+    the same name is imported, and `csv_options` is found."""
+    code = ("import sys, dataset, dataset.cli; light = not {'pandas', 'pyarrow'} & set(sys.modules); "
+            "from dataset.load import read; import dataset.load as by_name; "
+            "print(light, callable(dataset.load), dataset.load is by_name, dataset.csv_options.__name__)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.stdout.split() == ["True", "True", "True", "csv_options"], run.stderr
+
+
+def test_the_command_builds_with_its_early_walk_what_the_build_makes_without(tmp_path):
+    """The command line's build (walk in a child process, parse cache) against the in-process
+    build (its own walk, no early one): the same release files, also after an edit the cache
+    must notice (same size, new content)."""
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    victim = raw / "reports" / "2023" / "wire-2023-11-20-jilib.yaml"
+
+    def both(version: str) -> None:
+        run = subprocess.run([sys.executable, "-m", "dataset", "build", "--raw", str(raw), "--out", str(tmp_path / "cmd"),
+                              "--version", version], cwd=ROOT, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        build_cmd.run(raw, tmp_path / "lib", version)
+        assert (tmp_path / "cmd" / version / "SHA256SUMS").read_bytes() == (tmp_path / "lib" / version / "SHA256SUMS").read_bytes()
+
+    both("2024.07.0")
+    text = victim.read_text(encoding="utf-8")
+    edited = text.replace("killed: more than 30", "killed: more than 40", 1)
+    assert edited != text
+    victim.write_text(edited, encoding="utf-8")
+    both("2024.07.1")
+    assert (tmp_path / "cmd" / "2024.07.1" / "changes.csv").read_bytes() != b""
+
+
 def test_a_walk_of_more_files_than_allowed_leaves_each_folder_to_its_own_walk(tmp_path, monkeypatch):
-    monkeypatch.setattr(files, "MAX_FILES", 3)
+    monkeypatch.setattr(raw_tree, "MAX_FILES", 3)
     _tree_files(tmp_path, ["reports/a.yaml", "reports/b.yaml", "sheets/s/events.csv", "sheets/s/claims.csv"])
     tree = files.walk(tmp_path)
     assert not tree.complete

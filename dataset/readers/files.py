@@ -7,7 +7,6 @@ import csv
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,11 +14,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ..problems import WARNING, Problem, problem
-
-# More report files than this are refused (within seconds, before any is read): bulk input
-# belongs in coding sheets, one file per batch.
-MAX_FILES = 500_000
-
+# The walk itself lives in raw_tree (standard library only, for `raw_tree.early`); Tree, walk and real
+# are taken from here by the readers and the pipeline as before.
+from .. import raw_tree
+from ..raw_tree import Tree, files_under, in_order, inside, real, size_and_mtime, walk  # noqa: F401
 
 def text_csv(path: Path, read_options: pacsv.ReadOptions | None = None,
              parse_options: pacsv.ParseOptions | None = None) -> pa.Table:
@@ -53,26 +51,6 @@ def find(root: Path, folder: str, suffixes: tuple[str, ...], tree: Tree | None =
     return [Path(p) for p in found], problems
 
 
-@dataclass(frozen=True)
-class Tree:
-    """Every file under a raw folder from one walk, shared by the readers and the raw fingerprint:
-    a hundred thousand report files listed once a build, not once per use (each walk cost 0.2 s,
-    and up to 0.5 s on a second thread, contending for the GIL with the build's)."""
-
-    root: Path
-    paths: list[str]  # in the order of rels
-    rels: list[str]  # posix paths relative to root, sorted
-    problems: list[Problem]  # links refused or not followed, each naming its file
-    complete: bool  # False when there were more than MAX_FILES files: the walk stopped there
-
-
-def walk(root: Path, bounded: bool = True) -> Tree:
-    """Every file under root, hidden ones skipped, links leading out of root refused (see `listing`);
-    `bounded`, only up to MAX_FILES."""
-    paths, problems, complete = _walk(root, root, bounded)
-    return Tree(root, *_sorted(root, paths), problems, complete)
-
-
 def listing(root: Path, folder: str, suffixes: tuple[str, ...],
             tree: Tree | None = None) -> tuple[list[str], list[str], list[Problem]]:
     """Paths (as strings) and their posix paths relative to root of the files under root/folder whose
@@ -93,58 +71,17 @@ def listing(root: Path, folder: str, suffixes: tuple[str, ...],
         paths, rels = tree.paths[first:end], tree.rels[first:end]
         problems = [p for p in tree.problems if p.file.startswith(folder + "/")]
     else:
-        found, problems, complete = _walk(root, base)
+        found, problems, complete = files_under(root, base)
         if not complete:
-            return [], [], problems + [problem("too_many_files", f"more than {MAX_FILES:,} files under {folder}/; "
+            return [], [], problems + [problem("too_many_files", f"more than {raw_tree.MAX_FILES:,} files under {folder}/; "
                                                "refused (put bulk input in coding sheets)", file=folder)]
-        paths, rels = _sorted(root, found)
+        paths, rels = in_order(root, found)
     fits = [p.lower().endswith(suffixes) for p in paths]
     if all(fits):
         return paths, rels, problems
     ignored = [problem("ignored_file", f"not read: only {', '.join(suffixes)} files belong in {folder or '.'}/",
                        file=rel, severity=WARNING) for rel, fit in zip(rels, fits) if not fit]
     return ([p for p, fit in zip(paths, fits) if fit], [r for r, fit in zip(rels, fits) if fit], problems + ignored)
-
-
-def _walk(root: Path, base: Path, bounded: bool = True) -> tuple[list[str], list[Problem], bool]:
-    """The files under base (a folder within root), unsorted, with the problems of its links; False
-    (and the walk stopped) once there are more than MAX_FILES, if `bounded`."""
-    real_root = real(root)
-    prefix = len(str(root).rstrip(os.sep)) + 1
-    found: list[str] = []
-    problems: list[Problem] = []
-    stack = [str(base)]
-    while stack:
-        here = stack.pop()
-        with os.scandir(here) as entries:
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_symlink():
-                    rel = entry.path[prefix:].replace(os.sep, "/")
-                    target = Path(entry.path).resolve()
-                    if not _inside(str(target), real_root):
-                        kind = "symlinked folder" if target.is_dir() else "symlink"
-                        problems.append(problem("link_outside_raw", f"{kind} points outside the raw folder "
-                                                f"({os.readlink(entry.path)}); refused", file=rel))
-                        continue
-                    if target.is_dir():
-                        problems.append(problem("ignored_file", "symlinked folder not followed", file=rel, severity=WARNING))
-                        continue
-                elif entry.is_dir():
-                    stack.append(entry.path)
-                    continue
-                found.append(entry.path)
-                if bounded and len(found) > MAX_FILES:
-                    return [], problems, False
-    return found, sorted(problems), True
-
-
-def _sorted(root: Path, found: list[str]) -> tuple[list[str], list[str]]:
-    prefix = len(str(root).rstrip(os.sep)) + 1
-    rels = [p[prefix:].replace(os.sep, "/") for p in found]
-    order = sorted(range(len(found)), key=rels.__getitem__)
-    return [found[i] for i in order], [rels[i] for i in order]
 
 
 def read_bytes(path: Path | str, root: Path, real_root: str | None = None) -> bytes:
@@ -158,11 +95,6 @@ def sha256(path: Path | str, root: Path) -> str:
     """sha256 of a raw file, read in blocks (a gigabyte sheet is never whole in memory)."""
     with _open_inside(path, root) as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def real(root: Path) -> str:
-    """The raw folder's real path, as the walk and `read_bytes` compare files and links with it."""
-    return os.path.realpath(root)
 
 
 def _open_inside(path: Path | str, root: Path, real_root: str | None = None) -> BinaryIO:
@@ -182,18 +114,13 @@ def _open_inside(path: Path | str, root: Path, real_root: str | None = None) -> 
         try:
             if stat.S_ISREG(os.fstat(fd).st_mode):
                 opened = os.readlink(f"/proc/self/fd/{fd}")
-                if _inside(opened, base):
+                if inside(opened, base):
                     os.set_blocking(fd, True)
                     return os.fdopen(fd, "rb")
         except OSError:
             pass  # no /proc: resolved below
         os.close(fd)
     resolved = os.path.realpath(path)
-    if not _inside(resolved, base):
+    if not inside(resolved, base):
         raise PermissionError(f"{relative(path, root)} resolves outside the raw folder")
     return open(resolved, "rb")
-
-
-def _inside(path: str, root: str) -> bool:
-    """Whether `path` is `root` or lies under it (both real, absolute paths)."""
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)

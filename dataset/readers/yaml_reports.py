@@ -73,10 +73,9 @@ def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -
         with ThreadPoolExecutor(max_workers=1) as pool:  # the cache is decoded while the files are listed and stat-ed
             loading = pool.submit(store.load)
             paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
-            stats = [os.stat(p) for p in paths]
+            stats = np.array([files.size_and_mtime(p, tree) for p in paths], dtype="int64").reshape(-1, 2)
             known = loading.result()
-        now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": [st.st_size for st in stats],
-                            "mtime_ns": [st.st_mtime_ns for st in stats]})
+        now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": stats[:, 0], "mtime_ns": stats[:, 1]})
         entries = known.entries(now["file"])
         trusted = ((entries["size"] == now["size"]) & (entries["mtime_ns"] == now["mtime_ns"])).fillna(False).to_numpy(dtype=bool)
         stale = np.flatnonzero(~trusted)

@@ -1,0 +1,185 @@
+"""The walk of a raw folder: every file, sorted, links leading out refused, nothing ignored silently.
+
+Standard library only, so that `python -m dataset build` can start the walk in a child process
+before pandas and pyarrow are imported (`early`): the kernel's time to list and stat a hundred
+thousand report files (0.6-1.4 s on the reference machine) then passes while the libraries load
+(0.8-1.2 s) instead of after. A thread cannot do that: each stat gives up the interpreter's lock
+and waits to get it back from the imports (measured: no faster than one after the other).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from .problems import WARNING, Problem, problem
+
+# More report files than this are refused (within seconds, before any is read): bulk input
+# belongs in coding sheets, one file per batch.
+MAX_FILES = 500_000
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Every file under a raw folder from one walk, shared by the readers and the raw fingerprint:
+    a hundred thousand report files listed once a build, not once per use (each walk cost 0.2 s,
+    and up to 0.5 s on a second thread, contending for the GIL with the build's)."""
+
+    root: Path
+    paths: list[str]  # in the order of rels
+    rels: list[str]  # posix paths relative to root, sorted
+    problems: list[Problem]  # links refused or not followed, each naming its file
+    complete: bool  # False when there were more than MAX_FILES files: the walk stopped there
+    # (size, mtime_ns) of each path, as os.stat gives them, where the walk was asked for them
+    # (`early`); a path missing here (or None for all) is stat-ed by whoever needs it
+    stats: dict[str, tuple[int, int]] | None = None
+
+
+def walk(root: Path, bounded: bool = True, stats: bool = False) -> Tree:
+    """Every file under root, hidden ones skipped, links leading out of root refused (see
+    `files_under`); `bounded`, only up to MAX_FILES; `stats`, with each file's size and mtime."""
+    paths, problems, complete = files_under(root, root, bounded)
+    paths, rels = in_order(root, paths)
+    return Tree(root, paths, rels, problems, complete, _stats(paths) if stats else None)
+
+
+def files_under(root: Path, base: Path, bounded: bool = True) -> tuple[list[str], list[Problem], bool]:
+    """The files under base (a folder within root), unsorted, with the problems of its links; False
+    (and the walk stopped) once there are more than MAX_FILES, if `bounded`.
+
+    A symlink whose target lies outside `root` is refused; a symlinked folder is not followed
+    (a warning); hidden files and folders are skipped. Walks with os.scandir, so a hundred
+    thousand files cost one system call per folder, not per file."""
+    real_root = real(root)
+    prefix = len(str(root).rstrip(os.sep)) + 1
+    found: list[str] = []
+    problems: list[Problem] = []
+    stack = [str(base)]
+    while stack:
+        here = stack.pop()
+        with os.scandir(here) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_symlink():
+                    rel = entry.path[prefix:].replace(os.sep, "/")
+                    target = Path(entry.path).resolve()
+                    if not inside(str(target), real_root):
+                        kind = "symlinked folder" if target.is_dir() else "symlink"
+                        problems.append(problem("link_outside_raw", f"{kind} points outside the raw folder "
+                                                f"({os.readlink(entry.path)}); refused", file=rel))
+                        continue
+                    if target.is_dir():
+                        problems.append(problem("ignored_file", "symlinked folder not followed", file=rel, severity=WARNING))
+                        continue
+                elif entry.is_dir():
+                    stack.append(entry.path)
+                    continue
+                found.append(entry.path)
+                if bounded and len(found) > MAX_FILES:
+                    return [], problems, False
+    return found, sorted(problems), True
+
+
+def in_order(root: Path, found: list[str]) -> tuple[list[str], list[str]]:
+    """`found` (paths under root) sorted by their posix paths relative to root, and those paths."""
+    prefix = len(str(root).rstrip(os.sep)) + 1
+    rels = [p[prefix:].replace(os.sep, "/") for p in found]
+    order = sorted(range(len(found)), key=rels.__getitem__)
+    return [found[i] for i in order], [rels[i] for i in order]
+
+
+def real(root: Path) -> str:
+    """The raw folder's real path, as the walk and `files.read_bytes` compare files and links with it."""
+    return os.path.realpath(root)
+
+
+def inside(path: str, root: str) -> bool:
+    """Whether `path` is `root` or lies under it (both real, absolute paths)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _stats(paths: list[str]) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of each path that can be stat-ed (links followed, as reading them does)."""
+    out = {}
+    for path in paths:
+        try:
+            out[path] = size_and_mtime(path)
+        except OSError:  # gone since the walk: left to whoever reads it, to fail as it would have
+            continue
+    return out
+
+
+def size_and_mtime(path: str, tree: Tree | None = None) -> tuple[int, int]:
+    """A file's size and mtime_ns: from `tree` where its walk took them, else stat-ed now."""
+    known = tree.stats.get(path) if tree is not None and tree.stats is not None else None
+    if known is not None:
+        return known
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+class Early:
+    """`walk(root, stats=True)` under way in a child process; `result()` gives its Tree.
+
+    The child lists the folder as it is when the command starts, as the build would a second
+    later. Anything the child cannot do (an unreadable folder, a failed fork, a crash) makes
+    `result()` None, and the build walks the folder itself, raising what it raises."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: walk, send the tree, leave without the parent's exit handlers
+            status = 1
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as out:
+                    out.write(pickle.dumps(walk(root, stats=True), protocol=pickle.HIGHEST_PROTOCOL))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        self._pipe = os.fdopen(read, "rb")
+        self._tree: Tree | None = None
+
+    def result(self) -> Tree | None:
+        """The child's Tree (waited for), or None if it failed."""
+        if self._pipe.closed:
+            return self._tree
+        try:
+            data = self._pipe.read()
+        finally:
+            self.close()
+        if self._status == 0 and data:
+            self._tree = pickle.loads(data)
+        return self._tree
+
+    def close(self) -> None:
+        """Stop waiting: the child, still writing or done, is reaped (it gets a broken pipe)."""
+        if not self._pipe.closed:
+            self._pipe.close()
+            _, status = os.waitpid(self.pid, 0)
+            self._status = os.waitstatus_to_exitcode(status)
+
+    def __enter__(self) -> Early:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def early(root: Path) -> Early | None:
+    """Start walking `root` in a child process, if that gains anything: only while pyarrow is not
+    yet imported (the walk then overlaps the imports; once they are done there is nothing to
+    overlap, and a process that already runs library threads is not forked) and where the
+    system forks."""
+    if not hasattr(os, "fork") or "pyarrow" in sys.modules or not root.is_dir():
+        return None
+    try:
+        return Early(root)
+    except OSError:  # no process or pipe to spare: the build walks the folder itself
+        return None
