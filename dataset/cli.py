@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from . import raw_tree
@@ -36,6 +37,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         from . import build as build_cmd
         from . import ids
 
+        args.imported()
         outcome = build_cmd.run(raw, out, version, early=walking)
     except BuildFailed as failed:
         print(render(failed.problems), file=sys.stderr)
@@ -238,8 +240,11 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, imported: Callable[[], None] = lambda: None) -> int:
+    """Run the command in `argv`; `imported` is called once a command has imported the libraries
+    it needs (`python -m dataset` freezes their objects for the garbage collector then)."""
     args = parser().parse_args(argv)
+    args.imported = imported
     try:
         return args.func(args)
     except (ReleaseError, FileNotFoundError) as err:
