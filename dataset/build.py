@@ -148,7 +148,7 @@ def run(raw: Path, out: Path, version: str, today: dt.date | None = None,
     release.check_version(version)
     stages = stages or pipeline.Stages()
     memory.use_returning_pool()
-    with memory.small_pages(), memory.kept_heap():
+    with memory.small_pages(), memory.kept_heap(), memory.fewer_collections():
         return _run(raw, out, version, today, stages, early)
 
 

@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import gc
 import os
 from collections.abc import Iterator
 
@@ -143,3 +144,25 @@ def small_pages() -> Iterator[None]:
     finally:
         if switch is not None:
             switch(before)
+
+
+# Container objects allocated (less those freed) between two collections of the youngest
+# generation: Python's default, 700, made a build of 100,000 reports collect 526 times.
+COLLECT_EVERY = 50_000
+
+
+@contextlib.contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Within the block, the garbage collector's youngest generation is collected every
+    COLLECT_EVERY allocations instead of every 700.
+
+    A build allocates millions of short-lived objects (parsed values, problems, rows) that
+    reference counting frees; each collection scans what is young all the same. One edit of
+    100,000 reports rebuilt spent 0.21-0.27 s in 526 collections, 0.08-0.11 s in 6 this way.
+    The thresholds are restored after the block."""
+    before = gc.get_threshold()
+    gc.set_threshold(COLLECT_EVERY, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
