@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +133,12 @@ class Early:
     def __init__(self, root: Path):
         self.root = root
         read, write = os.pipe()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            raise
         if self.pid == 0:  # the child: walk, send the tree, leave without the parent's exit handlers
             status = 1
             try:
@@ -147,23 +153,32 @@ class Early:
         self._tree: Tree | None = None
 
     def result(self) -> Tree | None:
-        """The child's Tree (waited for), or None if it failed."""
+        """The child's Tree (waited for), or None if it failed or `close` came first."""
         if self._pipe.closed:
             return self._tree
         try:
-            data = self._pipe.read()
+            data = self._pipe.read()  # to the end: the child has sent all and is leaving
         finally:
-            self.close()
+            self._reap(stop=False)
         if self._status == 0 and data:
             self._tree = pickle.loads(data)
         return self._tree
 
     def close(self) -> None:
-        """Stop waiting: the child, still writing or done, is reaped (it gets a broken pipe)."""
+        """The walk no longer wanted (the build failed or is done): a child still at work is
+        stopped, not waited for, and reaped."""
         if not self._pipe.closed:
-            self._pipe.close()
-            _, status = os.waitpid(self.pid, 0)
-            self._status = os.waitstatus_to_exitcode(status)
+            self._reap(stop=True)
+
+    def _reap(self, stop: bool) -> None:
+        self._pipe.close()
+        if stop:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status = os.waitpid(self.pid, 0)
+        self._status = os.waitstatus_to_exitcode(status)
 
     def __enter__(self) -> Early:
         return self

@@ -358,6 +358,9 @@ def test_a_walk_that_fails_in_the_child_process_leaves_the_walk_to_the_build(tmp
     not_a_folder = tmp_path / "raw"
     not_a_folder.write_text("a file", encoding="utf-8")
     assert raw_tree.Early(not_a_folder).result() is None
+    stopped = raw_tree.Early(tmp_path)  # a build that fails before it needs the walk stops the child
+    stopped.close()
+    assert stopped.result() is None
     # and no child is started once the libraries are loaded (nothing left to overlap), or for no folder
     assert raw_tree.early(tmp_path) is None and raw_tree.early(tmp_path / "missing") is None
 
