@@ -61,6 +61,8 @@ class ReleaseSink:
     """Where a build's tables go (a pipeline.Sink): each written into the release folder as its
     parts come, and compared with the previous release on the way."""
 
+    COMPARING = 2  # parts at most waiting to be compared (memory holds them until then)
+
     def __init__(self, folder: release.Folder, previous: Previous | None):
         self.folder = folder
         self.writers: dict[str, release.TableWriter] = {}
@@ -70,11 +72,9 @@ class ReleaseSink:
         # Each part is compared with the previous release on a thread of its own, in the order the
         # parts come, while this one goes on to the next: reading the old rows back and comparing
         # them is pyarrow's work (the GIL released), 0.4-0.8 s of this thread after one edit of
-        # 100,000 reports. At most COMPARING parts wait (memory holds them until compared).
+        # 100,000 reports.
         self.comparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compare")
         self.compared: deque[Future] = deque()
-
-    COMPARING = 2
 
     def put(self, table: str, part: pd.DataFrame) -> None:
         if table not in self.writers:

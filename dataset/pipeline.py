@@ -98,10 +98,10 @@ class Result:
 
 
 def stage(raw: Path, cache: Path | None = None,
-          tree: files.Tree | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
+          tree: raw_tree.Tree | None = None) -> tuple[Staged, pd.DataFrame, list[Problem]]:
     """Read every kind of raw input into staged tables, plus the actor registry. `tree`, the walk
     of raw/ that the readers list their folders from, is walked here when not given."""
-    tree = tree or files.walk(raw)
+    tree = tree or raw_tree.walk(raw)
     staged = Staged.concat([read(raw, cache, tree) for read in READERS])
     actors, actor_problems = actor_registry.read(raw)
     return staged, actors, staged.problems + actor_problems
@@ -119,10 +119,10 @@ def compile_release(raw: Path, previous: Registries, today: dt.date | None = Non
     or a function that gives them, called once the IDs are due (after the checks);
     `cache` is a folder for the readers' parse cache (an optimisation only). The tables go to
     `sink` part by part as they are validated (reports, claims, then events); without a sink
-    they are kept whole in `Result.tables`. `early` is the walk of `raw` that the command started
-    (raw_tree.early); without it, or if it failed, raw/ is walked here. A sink may have received parts of a build that then
+    they are kept whole in `Result.tables`. A sink may have received parts of a build that then
     fails, and been told the tables are done (`Sink.described`) before the whole-table checks
-    failed: it must discard all of it on BuildFailed.
+    failed: it must discard all of it on BuildFailed. `early` is the walk of `raw` that the
+    command started (raw_tree.early); without it, or if it failed, raw/ is walked here.
     """
     stages = stages or Stages()
     today = today or dt.date.today()
@@ -135,11 +135,11 @@ def compile_release(raw: Path, previous: Registries, today: dt.date | None = Non
 
 
 def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, cache: Path | None,
-             sink: Sink | None, part_rows: int, early: raw_tree.Early | None = None) -> Result:
+             sink: Sink | None, part_rows: int, early: raw_tree.Early | None) -> Result:
     with stages.timed("parse"):
         tree = early.result() if early is not None else None
         if tree is None or tree.root != raw:
-            tree = files.walk(raw)  # once, for the readers and the fingerprint
+            tree = raw_tree.walk(raw)  # once, for the readers and the fingerprint
         staged, actors, found = stage(raw, cache, tree)
         memory.give_back()
     # Hashing every raw file is mostly waiting on sha256, which releases the GIL: it runs on the
@@ -313,7 +313,7 @@ def _located(failures: list[pd.DataFrame], frames: dict[str, pd.DataFrame]) -> l
     return out
 
 
-def fingerprint(raw: Path, known: dict[str, str] | None = None, tree: files.Tree | None = None) -> str:
+def fingerprint(raw: Path, known: dict[str, str] | None = None, tree: raw_tree.Tree | None = None) -> str:
     """sha256 over the sorted (path, sha256) of every file under raw/ that a build may read.
 
     `known` gives digests the readers already computed (path relative to raw/), not hashed again;
@@ -322,7 +322,7 @@ def fingerprint(raw: Path, known: dict[str, str] | None = None, tree: files.Tree
     known = known or {}
     digest = hashlib.sha256()
     if tree is None or not tree.complete:  # the readers refuse a folder of too many files; this hashes them all
-        tree = files.walk(raw, bounded=False)
+        tree = raw_tree.walk(raw, bounded=False)
     paths, rels = tree.paths, tree.rels
     for path, rel in zip(paths, rels):
         sha = known.get(rel) or files.sha256(path, raw)

@@ -297,7 +297,7 @@ _NAME = st.text(alphabet="ab0-._/", min_size=1, max_size=4).filter(lambda n: not
 @given(st.lists(st.sampled_from(["reports", "reports-x", "reports.old", "reports0", "report", "sheets", "a"]).flatmap(
     lambda top: _NAME.map(lambda rest: f"{top}/{rest}.yaml" if rest[-1] != "0" else f"{top}/{rest}")), max_size=12))
 def test_a_folder_taken_from_the_walk_of_raw_is_the_folder_walked_alone(rels):
-    """The build walks raw/ once (files.walk) and every reader takes its folder from that walk:
+    """The build walks raw/ once (raw_tree.walk) and every reader takes its folder from that walk:
     the same files, order and problems as walking the folder itself, for names that sort next to
     the folder's ("reports-x", "reports.old", "reports0"), and the same raw fingerprint."""
     import tempfile
@@ -308,7 +308,7 @@ def test_a_folder_taken_from_the_walk_of_raw_is_the_folder_walked_alone(rels):
             if not any(r == rel or r.startswith(rel + "/") or rel.startswith(r + "/") for r in paths_by_rel):
                 paths_by_rel[rel] = rel
         _tree_files(root, list(paths_by_rel))
-        tree = files.walk(root)
+        tree = raw_tree.walk(root)
         assert tree.complete and tree.rels == sorted(paths_by_rel)
         for folder in ("reports", "reports.old", "report", "sheets", "missing"):
             assert files.listing(root, folder, (".yaml",), tree) == files.listing(root, folder, (".yaml",))
@@ -324,7 +324,7 @@ def test_the_walk_of_raw_keeps_the_problems_of_links_for_the_folder_they_are_in(
     (raw / "reports" / "again.yaml").symlink_to(raw / "reports" / "a.yaml")
     (raw / "reports" / ".hidden").mkdir()
     (raw / "reports" / ".hidden" / "x.yaml").write_text("x", encoding="utf-8")
-    tree = files.walk(raw)
+    tree = raw_tree.walk(raw)
     paths, rels, problems = files.listing(raw, "reports", (".yaml",), tree)
     assert rels == ["reports/a.yaml", "reports/again.yaml", "reports/b/c.yaml"]
     assert [(p.file, p.code, p.severity) for p in problems] == [
@@ -411,7 +411,7 @@ def test_the_command_builds_with_its_early_walk_what_the_build_makes_without(tmp
 def test_a_walk_of_more_files_than_allowed_leaves_each_folder_to_its_own_walk(tmp_path, monkeypatch):
     monkeypatch.setattr(raw_tree, "MAX_FILES", 3)
     _tree_files(tmp_path, ["reports/a.yaml", "reports/b.yaml", "sheets/s/events.csv", "sheets/s/claims.csv"])
-    tree = files.walk(tmp_path)
+    tree = raw_tree.walk(tmp_path)
     assert not tree.complete
     assert files.listing(tmp_path, "reports", (".yaml",), tree)[1] == ["reports/a.yaml", "reports/b.yaml"]
     before = pipeline.fingerprint(tmp_path, {}, tree)

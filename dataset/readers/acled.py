@@ -27,7 +27,8 @@ from schemas import vocab
 
 from ..problems import WARNING, Problem, problem
 from ..staged import Staged
-from . import files, imported, mapping, tabular
+from .. import raw_tree
+from . import imported, mapping, tabular
 from .columns import number, text_list
 from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers
 
@@ -42,7 +43,7 @@ MONTHS["sept"] = 9
 EVENT_ID = re.compile(r"^[A-Za-z]{2,4}[0-9]+$")
 
 
-def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None) -> Staged:
     """Stage every ACLED export under raw/acled/, one event per event ID (the newest record)."""
     return imported.read_folder(raw, FOLDER, records, tree=tree)
 

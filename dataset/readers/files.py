@@ -13,11 +13,10 @@ from typing import BinaryIO
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ..problems import WARNING, Problem, problem
-# The walk itself lives in raw_tree (standard library only, for `raw_tree.early`); Tree, walk and real
-# are taken from here by the readers and the pipeline as before.
 from .. import raw_tree
-from ..raw_tree import Tree, files_under, in_order, inside, real, size_and_mtime, walk  # noqa: F401
+from ..problems import WARNING, Problem, problem
+from ..raw_tree import Tree, files_under, in_order, inside, real
+
 
 def text_csv(path: Path, read_options: pacsv.ReadOptions | None = None,
              parse_options: pacsv.ParseOptions | None = None) -> pa.Table:

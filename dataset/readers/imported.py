@@ -27,6 +27,7 @@ from schemas.vocab import LIST_SEP
 
 from ..problems import WARNING, Problem, problem
 from ..staged import ACTOR_COLUMNS, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, frame, typed
+from .. import raw_tree
 from . import files
 
 # One row per original event, as an adapter delivers it.
@@ -56,7 +57,7 @@ def empty_records() -> pd.DataFrame:
 
 
 def read_folder(raw: Path, folder: str, records: Records, suffixes: tuple[str, ...] = (".csv",),
-                tree: files.Tree | None = None) -> Staged:
+                tree: raw_tree.Tree | None = None) -> Staged:
     """Every export under raw/<folder>/, overlaps resolved, as staged tables."""
     paths, problems = files.find(raw, folder, suffixes, tree)
     parts, found = [], list(problems)

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from schemas import STR
 from schemas.frames import factorized, per_distinct
 
-from .. import keys
+from .. import keys, raw_tree
 from ..problems import Problem, problem
 from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, constant, frame, typed
 from . import columns as col
@@ -55,7 +55,7 @@ CLAIM_REQUIRED = ["report_id", "key", "claimant", "victims"]
 REPORT_META = ["source", "source_scale", "published", "url", "headline", "language", "text"]
 
 
-def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None) -> Staged:
     base = raw / FOLDER
     if not base.is_dir():
         return Staged.empty()

@@ -28,7 +28,8 @@ from schemas import vocab
 
 from ..problems import WARNING, Problem, problem
 from ..staged import Staged
-from . import files, imported, mapping, tabular
+from .. import raw_tree
+from . import imported, mapping, tabular
 from .columns import number, text_list
 from .imported import RECORD_COLUMNS, RowIssues, first_filled, integers
 
@@ -38,7 +39,7 @@ REQUIRED = ["id", "type_of_violence", "side_a", "side_b", "latitude", "longitude
             "date_prec", "where_prec", "best", "low", "high"]
 
 
-def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None) -> Staged:
     """Stage every GED file under raw/ucdp/, one event per GED id (the latest release's record)."""
     return imported.read_folder(raw, FOLDER, records, tree=tree)
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..problems import Problem, problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, FIGURE_PARTS, REPORT_COLUMNS, Staged, frame
+from .. import raw_tree
 from . import files, parse_cache, safe_yaml
 from .records import Spec, check_keys, convert
 from .values import (boolean, date, figure, identifier, integer, non_empty_text_list, number, optional,
@@ -57,7 +58,7 @@ CLAIM = Spec("claim", {
 }, required=frozenset({"claimant", "victims"}))
 
 
-def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -> Staged:
+def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None) -> Staged:
     """Stage every report file under raw/reports/.
 
     Files are parsed in parallel when there are many. With `cache` (a folder), a file whose
@@ -73,7 +74,7 @@ def read(raw: Path, cache: Path | None = None, tree: files.Tree | None = None) -
         with ThreadPoolExecutor(max_workers=1) as pool:  # the cache is decoded while the files are listed and stat-ed
             loading = pool.submit(store.load)
             paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
-            stats = np.array([files.size_and_mtime(p, tree) for p in paths], dtype="int64").reshape(-1, 2)
+            stats = np.array([raw_tree.size_and_mtime(p, tree) for p in paths], dtype="int64").reshape(-1, 2)
             known = loading.result()
         now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": stats[:, 0], "mtime_ns": stats[:, 1]})
         entries = known.entries(now["file"])
@@ -113,7 +114,7 @@ def _parse_all(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -
 
 
 def _parse_chunk(todo: list[tuple[str, str]], raw: Path, cached: dict[str, str]) -> Staged:
-    rows, digests, real_root = Rows(), {}, files.real(raw)
+    rows, digests, real_root = Rows(), {}, raw_tree.real(raw)
     for path, rel in todo:
         data = files.read_bytes(path, raw, real_root)
         digests[rel] = parse_cache.digest(data)
