@@ -121,8 +121,9 @@ class Staged:
     digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def empty(cls) -> Staged:
-        return cls(frame([], REPORT_COLUMNS), frame([], EVENT_COLUMNS), frame([], CLAIM_COLUMNS))
+    def empty(cls, problems: list[Problem] | None = None) -> Staged:
+        """No rows (what reading no file gives), with `problems`."""
+        return cls(frame([], REPORT_COLUMNS), frame([], EVENT_COLUMNS), frame([], CLAIM_COLUMNS), list(problems or []))
 
     @classmethod
     def concat(cls, parts: list[Staged]) -> Staged:

@@ -257,3 +257,19 @@ def test_imported_actors_join_the_registry_with_acleds_codes(tmp_path):
     conflicting = pd.concat([conflicting, staged.actors[staged.actors["name"] == "Rioters (Nigeria)"]])
     _, problems = extend_registry(base, conflicting)
     assert [p.code for p in problems] == ["imported_actor_inter"]
+
+
+def test_a_raw_folder_without_exports_stages_what_no_records_stage(tmp_path):
+    """No acled/ folder, an empty one, or one with only a stray file: the same empty tables (typed as
+    a stage of no records types them), and the stray file's warning."""
+    from dataset.readers import imported
+
+    none = imported.stage(imported.empty_records(), [])
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "stray" / acled.FOLDER).mkdir(parents=True)
+    (tmp_path / "stray" / acled.FOLDER / "notes.txt").write_text("not an export\n")
+    for raw, codes in ((tmp_path / "empty", []), (tmp_path / "stray", ["ignored_file"])):
+        staged = acled.read(raw)
+        for name in ("reports", "events", "claims", "actors"):
+            pd.testing.assert_frame_equal(getattr(staged, name), getattr(none, name))
+        assert [p.code for p in staged.problems] == codes
