@@ -141,6 +141,7 @@ class ParquetTable:
         self.empty = typed(name, self.file.schema_arrow.empty_table().to_pandas())
         sizes = [self.file.metadata.row_group(i).num_rows for i in range(self.file.num_row_groups)]
         self.starts = np.cumsum([0, *sizes])
+        self.held: tuple[int, pa.Table] | None = None  # the last row group read, when a part ended inside it
 
     @functools.cached_property
     def keys(self) -> pd.DataFrame:
@@ -151,9 +152,20 @@ class ParquetTable:
         return typed(self.name, self.file.read(columns=columns).to_pandas())
 
     def slice(self, start: int, n: int) -> pa.Table:
-        """Rows start..start+n (within the table), read from the row groups holding them."""
-        first, last = np.searchsorted(self.starts, [start, start + n - 1], side="right") - 1
-        return self.file.read_row_groups(list(range(first, last + 1))).slice(start - self.starts[first], n)
+        """Rows start..start+n (within the table), read from the row groups holding them.
+
+        Parts come in order and may be shorter than a row group (pipeline.part_size): the row
+        group a slice ends inside is kept for the next, not read and decoded again."""
+        first, last = (int(g) for g in np.searchsorted(self.starts, [start, start + n - 1], side="right") - 1)
+        if self.held is not None and self.held[0] == first:
+            rest = list(range(first + 1, last + 1))
+            read = pa.concat_tables([self.held[1], *([self.file.read_row_groups(rest)] if rest else [])])
+        else:
+            read = self.file.read_row_groups(list(range(first, last + 1)))
+        self.held = None
+        if start + n < self.starts[last + 1]:
+            self.held = (last, read.slice(self.starts[last] - self.starts[first]))
+        return read.slice(start - self.starts[first], n)
 
     def rows(self, at: np.ndarray) -> pd.DataFrame:
         """The rows at positions `at`, in that order, from the row groups holding them only."""

@@ -50,6 +50,17 @@ class Stages:
 # Rows of a table validated and handed on at a time: memory holds the staged input and a part
 # or two, not the whole output. Where the cuts fall changes no output byte.
 PART_ROWS = 131_072
+# A shorter table is still cut into PARTS parts (of MIN_PART_ROWS rows at least): each part is
+# encoded and compared with the previous release while the next is made, and the last part's
+# encoding is what the build waits for at its end. The events of 100,000 reports were one part
+# of 112,503 rows, encoded after all of them were made, on cores that were idle meanwhile.
+PARTS = 4
+MIN_PART_ROWS = 16_384
+
+
+def part_size(n: int, part_rows: int) -> int:
+    """Rows per part of a table of `n` rows (parts of at most `part_rows`)."""
+    return min(part_rows, max(MIN_PART_ROWS, -(-n // PARTS)))
 
 
 class Sink(Protocol):
@@ -255,7 +266,8 @@ def _put_table(name: str, n: int, make: Callable[[int, int], pd.DataFrame], sink
     quarter of the time), and making a part is mostly takes that release the GIL. Memory holds
     one part more."""
     narrow = []
-    cuts = [partial(make, start, min(start + part_rows, n)) for start in range(0, max(n, 1), part_rows)]
+    size = part_size(n, part_rows)
+    cuts = [partial(make, start, min(start + size, n)) for start in range(0, max(n, 1), size)]
     with threads.ahead(cuts) as parts:
         for _ in cuts:
             with stages.timed("aggregate"):

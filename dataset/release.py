@@ -37,7 +37,11 @@ SUMS = "SHA256SUMS"
 LATEST = "latest"
 TMP_PREFIX = ".tmp-"
 VERSION_PATTERN = re.compile(r"^[0-9]{4}\.[0-9]{2}\.[0-9]+([.-][0-9A-Za-z]+)*$")
-ROW_GROUP_ROWS = 131_072
+# Rows per Parquet row group. A table's last row group is encoded when its last part has come,
+# while the build waits: 65,536 rows halve that wait against 131,072 (the events of 100,000
+# reports: 0.54 s, the whole table held in one group), for files 0.3-0.7% larger, and readers
+# filtering by country or year skip in finer steps.
+ROW_GROUP_ROWS = 65_536
 THREADS = 2  # the reference machine's cores; pyarrow and hashlib release the GIL
 
 
