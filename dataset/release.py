@@ -130,18 +130,6 @@ def write_csv_table(table: pa.Table, sink) -> None:
             sink.write(data)
 
 
-# A part of a table is encoded to CSV in two slices on two threads from this many rows a slice
-# (TableWriter._csv); shorter ones at once.
-CSV_PART_SLICE_ROWS = 32_768
-
-
-def _csv_buffer(table: pa.Table) -> pa.Buffer:
-    """`table`'s CSV rows without the header, in memory."""
-    out = pa.BufferOutputStream()
-    pacsv.write_csv(table, out, write_options=CSV_REST)
-    return out.getvalue()
-
-
 def csv_bytes(df: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     write_csv(df, buf)
@@ -239,7 +227,6 @@ class TableWriter:
     def __init__(self, folder: Folder, name: str):
         self.folder, self.name = folder, name
         self.pool = ThreadPoolExecutor(max_workers=THREADS)
-        self.encoding = ThreadPoolExecutor(max_workers=1)  # a CSV part's later slices (_csv)
         self.pending: dict[str, Future] = {}  # per file ("csv", "parquet"): the part being encoded
         self.csv: _OpenFile | None = None  # opened with the first part
         self.parquet: _OpenFile | None = None
@@ -274,7 +261,6 @@ class TableWriter:
         finally:
             self.pending = {}
             self.pool.shutdown()
-            self.encoding.shutdown()
 
     def close_soon(self) -> Future:
         """`close` on a thread of its own, so the last part is encoded while the caller goes on;
@@ -288,7 +274,6 @@ class TableWriter:
         self.pending = {}
         self._close_files(quietly=True)
         self.pool.shutdown()
-        self.encoding.shutdown()
 
     def _after(self, file: str, step: Callable[[], None]) -> None:
         """`step` once the part being encoded into `file` is (raising what encoding it raised)."""
@@ -342,23 +327,10 @@ class TableWriter:
         return _OpenFile(opened, stream, make(stream))
 
     def _csv(self, table: pa.Table) -> None:
-        """A part's CSV rows; a long part in two slices, the second encoded on a thread of its own
-        while this one encodes the first (pyarrow's CSV writer uses one core: the events of
-        100,000 reports, one part, took 0.57 s at the end of the build). Each row's text depends
-        on that row alone, so the slices joined are the part's bytes."""
         part = csv_table_of(table)
         if self.csv is None:
             self.csv = self._open("csv", lambda sink: pacsv.CSVWriter(sink, part.schema, write_options=CSV_OPTIONS))
-        half = -(-part.num_rows // 2)
-        if half < CSV_PART_SLICE_ROWS:
-            self.csv.writer.write_table(part)
-            return
-        second = self.encoding.submit(_csv_buffer, part.slice(half))
-        try:
-            self.csv.writer.write_table(part.slice(0, half))
-        finally:
-            rest = second.result()
-        self.csv.stream.write(rest)
+        self.csv.writer.write_table(part)
 
     def _parquet(self, table: pa.Table) -> None:
         if self.parquet is None:
