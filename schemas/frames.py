@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 
 def as_arrow(values) -> pa.Array:
@@ -192,10 +191,9 @@ def _recoded(part: pd.Series, cats: pd.Index, union: pd.Index) -> np.ndarray:
     return code[part.cat.codes.to_numpy()]
 
 
-def read_parquet(path) -> pd.DataFrame:
-    """`pd.read_parquet(path)`, its dictionary columns made categorical from pyarrow's dictionary
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """`table.to_pandas()`, its dictionary columns made categorical from pyarrow's dictionary
     and indices (pandas builds their categories through Python objects: three times the read)."""
-    table = pq.read_table(path)
     coded = [n for n, t in zip(table.column_names, table.schema.types) if pa.types.is_dictionary(t)]
     df = table.drop_columns(coded).to_pandas()
     for name in coded:

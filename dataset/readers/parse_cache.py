@@ -4,6 +4,10 @@ A raw file whose (path, sha256) was parsed by the same reader code before is tak
 cache instead of being parsed again. The cache lives under the output folder (`.cache/`), is
 versioned by the reader's own source code, and deleting it changes no output byte: rows come
 back in file order whichever way they were obtained.
+
+Its tables are Arrow IPC (Feather) files, lz4-compressed: written and read back three to five
+times as fast as Parquet, which a release needs and a cache does not (the staged events of
+100,000 reports: 0.03 s to write and 0.08 s to read, against 0.19 s and 0.32 s).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.feather as feather
 
-from schemas.frames import emptied, positions, read_parquet
+from schemas.frames import emptied, positions, to_frame
 
 from ..problems import COLUMNS as PROBLEM_COLUMNS
 from ..problems import Problem
@@ -63,8 +68,22 @@ def code_version(sources: list[Path]) -> str:
     return code.hexdigest()
 
 
+SUFFIX = ".arrow"  # Arrow IPC files (Feather v2)
+
+
+def _write(df: pd.DataFrame, path: Path) -> None:
+    """`df` as one record batch: the staged columns come in a chunk per run of cached rows
+    (take_runs), and reading back a hundred chunks per column made pandas' conversion 50x slower."""
+    table = pa.Table.from_pandas(df, preserve_index=False).combine_chunks()
+    feather.write_feather(table, path, compression="lz4", chunksize=max(table.num_rows, 1))
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return to_frame(feather.read_table(path))
+
+
 class Store:
-    """One reader's cache folder: Parquet files of its staged rows and the files they came from."""
+    """One reader's cache folder: Arrow files of its staged rows and the files they came from."""
 
     def __init__(self, root: Path, name: str, sources: list[Path]):
         self.root, self.name = root, name
@@ -72,9 +91,9 @@ class Store:
 
     def load(self) -> Known:
         try:
-            index = pd.read_parquet(self.folder / "files.parquet")[list(FILE_COLUMNS)].astype(FILE_COLUMNS)
-            tables = {t: typed(read_parquet(self.folder / f"{t}.parquet"), cols) for t, cols in TABLES.items()}
-            problems = pd.read_parquet(self.folder / "problems.parquet")
+            index = _read(self.folder / f"files{SUFFIX}")[list(FILE_COLUMNS)].astype(FILE_COLUMNS)
+            tables = {t: typed(_read(self.folder / f"{t}{SUFFIX}"), cols) for t, cols in TABLES.items()}
+            problems = _read(self.folder / f"problems{SUFFIX}")
         except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return Known(Staged.empty())
         found = [Problem(**{c: str(v) for c, v in row.items()}) for row in problems.to_dict("records")]
@@ -87,11 +106,11 @@ class Store:
         try:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            files[list(FILE_COLUMNS)].astype(FILE_COLUMNS).to_parquet(tmp / "files.parquet")
+            _write(files[list(FILE_COLUMNS)].astype(FILE_COLUMNS), tmp / f"files{SUFFIX}")
             for name in TABLES:
-                getattr(staged, name).to_parquet(tmp / f"{name}.parquet")
-            pd.DataFrame([vars(p) for p in staged.problems], columns=PROBLEM_COLUMNS).astype("str").to_parquet(
-                tmp / "problems.parquet")
+                _write(getattr(staged, name), tmp / f"{name}{SUFFIX}")
+            _write(pd.DataFrame([vars(p) for p in staged.problems], columns=PROBLEM_COLUMNS).astype("str"),
+                   tmp / f"problems{SUFFIX}")
             old = self.root / f".{self.folder.name}.old-{os.getpid()}"
             if self.folder.exists():
                 os.rename(self.folder, old)
@@ -108,7 +127,7 @@ _saving: list[threading.Thread] = []
 
 
 def save_soon(store: Store, staged: Staged, files: pd.DataFrame) -> None:
-    """Store.save on a thread of its own: writing the cache is mostly Parquet encoding, which
+    """Store.save on a thread of its own: writing the cache is mostly Arrow's encoding, which
     releases the GIL, so it overlaps the build's next steps. `wait` joins it."""
     # Shallow copies: with copy-on-write, a later in-place change to the build's frames copies
     # their data first, so the thread always writes what was parsed.
