@@ -65,6 +65,21 @@ def test_the_cache_gives_back_the_staged_tables_it_was_given_in_one_chunk(tmp_pa
     pd.testing.assert_frame_equal(known.files, files_.astype(parse_cache.FILE_COLUMNS))
 
 
+def test_a_cache_load_begun_early_is_taken_once_and_outlives_no_build(tmp_path, monkeypatch):
+    """parse_cache.loading_soon begins the load; `loaded` takes it once (a second asks afresh);
+    a load nobody took is dropped with its block, so a later build reads the cache as it is then."""
+    store = yaml_reports.cache_store(tmp_path)
+    loads = []
+    monkeypatch.setattr(parse_cache.Store, "load", lambda self: loads.append(self.folder) or parse_cache.Known(Staged.empty()))
+    with parse_cache.loading_soon([store]):
+        assert len(parse_cache.loaded(store).result().staged.reports) == 0
+        parse_cache.loaded(store).result()
+    assert loads == [store.folder, store.folder]
+    with parse_cache.loading_soon([store]):
+        pass
+    assert len(loads) == 3 and not parse_cache._begun
+
+
 def test_an_edited_report_is_parsed_again(tmp_path):
     raw = copy_raw(MULTI_RAW, tmp_path / "raw")
     out = tmp_path / "out"

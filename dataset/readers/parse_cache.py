@@ -16,6 +16,9 @@ import hashlib
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,7 @@ import pyarrow.feather as feather
 
 from schemas.frames import emptied, positions, to_frame
 
+from .. import threads
 from ..problems import COLUMNS as PROBLEM_COLUMNS
 from ..problems import Problem
 from ..staged import CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, concat, typed
@@ -121,6 +125,33 @@ class Store:
                     shutil.rmtree(stale, ignore_errors=True)
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+_begun: dict[Path, Future[Known]] = {}  # loads begun by `loading_soon`, by cache folder
+
+
+@contextmanager
+def loading_soon(stores: list[Store]) -> Iterator[None]:
+    """Within the block, each of `stores` is being loaded on a thread of its own, and `loaded`
+    takes the result: a build decodes its parse cache while it still waits for the walk of raw/
+    (raw_tree.early). Loads not taken are waited for and dropped when the block ends, so none
+    outlives the build that began it (the next build in the process loads afresh)."""
+    began = [store.folder for store in stores if store.folder not in _begun]
+    for store in stores:
+        _begun.setdefault(store.folder, threads.soon(store.load))
+    try:
+        yield
+    finally:
+        for folder in began:
+            left = _begun.pop(folder, None)
+            if left is not None:
+                left.exception()
+
+
+def loaded(store: Store) -> Future[Known]:
+    """`store.load()`: the load begun by `loading_soon` if there is one (taken), else begun now."""
+    begun = _begun.pop(store.folder, None)
+    return begun if begun is not None else threads.soon(store.load)
 
 
 _saving: list[threading.Thread] = []

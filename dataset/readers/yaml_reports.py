@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,12 +70,11 @@ def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None
         paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
         staged = _parse_all([(p, r) for p, r in zip(paths, rels)], raw, {})
     else:
-        store = parse_cache.Store(cache, "yaml_reports", READER_FILES)
-        with ThreadPoolExecutor(max_workers=1) as pool:  # the cache is decoded while the files are listed and stat-ed
-            loading = pool.submit(store.load)
-            paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
-            stats = np.array([raw_tree.size_and_mtime(p, tree) for p in paths], dtype="int64").reshape(-1, 2)
-            known = loading.result()
+        store = cache_store(cache)
+        loading = parse_cache.loaded(store)  # decoded while the files are listed and stat-ed
+        paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
+        stats = np.array([raw_tree.size_and_mtime(p, tree) for p in paths], dtype="int64").reshape(-1, 2)
+        known = loading.result()
         now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": stats[:, 0], "mtime_ns": stats[:, 1]})
         entries = known.entries(now["file"])
         trusted = ((entries["size"] == now["size"]) & (entries["mtime_ns"] == now["mtime_ns"])).fillna(False).to_numpy(dtype=bool)
@@ -90,6 +89,11 @@ def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None
         staged.digests = dict(zip(rels, now["sha256"].tolist()))  # tolist: iterating Arrow text one by one is slow
     staged.problems = problems + staged.problems
     return staged
+
+
+def cache_store(cache: Path) -> parse_cache.Store:
+    """This reader's parse cache under the folder `cache` (parse_cache.loading_soon may begin loading it)."""
+    return parse_cache.Store(cache, "yaml_reports", READER_FILES)
 
 
 # Source files whose code decides the staged rows: a change to any of them invalidates the cache.
