@@ -26,9 +26,9 @@ from . import checks, ids, imports, link, memory, raw_tree, threads
 from .keys import coded, report_rows
 from .events import Assembly, Tables, assemble, read_figures, reports_order, reports_table
 from .problems import BuildFailed, Problem, errors, problem
-from .readers import READERS
+from .readers import READERS, caches
 from .readers import actors as actor_registry
-from .readers import files, parse_cache, yaml_reports
+from .readers import files, parse_cache
 from .staged import Staged
 
 
@@ -147,9 +147,9 @@ def compile_release(raw: Path, previous: Registries, today: dt.date | None = Non
 
 def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, cache: Path | None,
              sink: Sink | None, part_rows: int, early: raw_tree.Early | None) -> Result:
-    # The YAML reports' parse cache is decoded while the walk of raw/ is awaited (0.1-0.2 s after
-    # the imports, one edit of 100,000 reports): it needs nothing the walk finds.
-    with stages.timed("parse"), parse_cache.loading_soon([yaml_reports.cache_store(cache)] if cache else []):
+    # The readers' parse caches are decoded while the walk of raw/ is awaited (0.1-0.2 s after the
+    # imports, one edit of 100,000 reports): they need nothing the walk finds.
+    with stages.timed("parse"), parse_cache.loading_soon(caches(cache)):
         tree = early.result() if early is not None else None
         if tree is None or tree.root != raw:
             tree = raw_tree.walk(raw)  # once, for the readers and the fingerprint

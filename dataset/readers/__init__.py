@@ -14,7 +14,13 @@ from pathlib import Path
 
 from .. import raw_tree
 from ..staged import Staged
-from . import acled, sheets, ucdp, yaml_reports
+from . import acled, parse_cache, sheets, ucdp, yaml_reports
 
 READERS: list[Callable[[Path, Path | None, raw_tree.Tree | None], Staged]] = [yaml_reports.read, sheets.read,
                                                                              acled.read, ucdp.read]
+
+
+def caches(cache: Path | None) -> list[parse_cache.Store]:
+    """The parse caches the readers keep under the folder `cache` (only the YAML reader keeps one),
+    for the build to begin loading before it has the walk of raw/ (parse_cache.loading_soon)."""
+    return [yaml_reports.cache_store(cache)] if cache is not None else []
