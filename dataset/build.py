@@ -17,7 +17,7 @@ from pathlib import Path
 import filelock
 import pandas as pd
 
-from . import codebook, diff, ids, link, memory, pipeline, raw_tree, release, threads
+from . import codebook, diff, ids, link, memory, pipeline, raw_tree, release, table_copies, threads
 from .problems import BuildFailed, Problem, write_report
 from .rules import phrases
 
@@ -42,7 +42,7 @@ def previous_release(out: Path, version: str) -> Previous | None:
     if not older:
         return None
     path = older[-1]
-    tables = diff.previous_tables(path)
+    tables = diff.previous_tables(path, out / CACHE)  # read from their Arrow copies where kept
     log = path / CHANGELOG
     return Previous(path.name, tables, log.read_text(encoding="utf-8") if log.exists() else None)
 
@@ -63,8 +63,10 @@ class ReleaseSink:
 
     COMPARING = 2  # parts at most waiting to be compared (memory holds them until then)
 
-    def __init__(self, folder: release.Folder, previous: Previous | None):
+    def __init__(self, folder: release.Folder, previous: Previous | None,
+                 copies: table_copies.Pending | None = None):
         self.folder = folder
+        self.copies = copies  # where the data tables' Arrow copies go, for the next build to compare with
         self.writers: dict[str, release.TableWriter] = {}
         self.closing: list[Future] = []  # tables whose last part is still being encoded
         self.changes = diff.Changes(previous.tables if previous else None)
@@ -75,6 +77,10 @@ class ReleaseSink:
         # 100,000 reports.
         self.comparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compare")
         self.compared: deque[Future] = deque()
+
+    def begin(self, table: str, rows: int) -> None:
+        copy = self.copies.writer(table, rows) if self.copies is not None and table in diff.TABLES else None
+        self.writers[table] = release.TableWriter(self.folder, table, copy)
 
     def put(self, table: str, part: pd.DataFrame) -> None:
         if table not in self.writers:
@@ -114,13 +120,13 @@ class ReleaseSink:
 
 
 def write_release(folder: release.Folder, compile: Callable[[pipeline.Sink], pipeline.Result], version: str,
-                  previous: Previous | None = None) -> pipeline.Result:
+                  previous: Previous | None = None, copies: table_copies.Pending | None = None) -> pipeline.Result:
     """Write every file of the release into `folder`, manifest and checksums last.
 
     `compile` builds the tables into the sink it is given (pipeline.compile_release): the data
     tables are written while they are made, the files that describe them once they are all known.
     """
-    sink = ReleaseSink(folder, previous)
+    sink = ReleaseSink(folder, previous, copies)
     try:
         result = compile(sink)
     except BaseException:
@@ -173,17 +179,25 @@ def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipe
                 prev = previous_release(out, version)
             target = out / version
             built: list[pipeline.Result] = []
+            # The tables' Arrow copies, for the next build to compare with; none for a rebuild of
+            # a published version, which is compared and discarded.
+            copies = None if target.exists() else table_copies.Pending(out / CACHE, version)
 
             def write(folder: release.Folder) -> None:
                 built.append(write_release(folder, lambda sink: pipeline.compile_release(
                     raw, lambda: [earlier.result()], today=today, stages=stages, cache=out / CACHE, sink=sink,
                     early=early),
-                    version, prev))
+                    version, prev, copies))
 
-            if target.exists():
+            if copies is None:
                 folder = release.prepare(out, version, write)
                 return _compare_existing(target, folder, built[0], stages)
-            path = release.publish(out, version, write)
+            try:
+                path = release.publish(out, version, write)
+            except BaseException:
+                copies.discard()
+                raise
+            copies.keep(path)
             return Outcome(path, True, built[0].rows, built[0].warnings, built[0].new_ids, stages.seconds)
     finally:
         lock.release()

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import schemas
 from schemas.frames import isin, positions, rows_at, sort_order
 
-from . import release
+from . import release, table_copies
 from .load import read, typed
 
 TABLES = tuple(schemas.TABLES)  # the data tables; review tables (links) are not diffed
@@ -134,22 +134,33 @@ def added(tables: dict[str, pd.DataFrame], orders: dict[str, np.ndarray] | None 
 class ParquetTable:
     """A table of a published release read as Changes needs it: its ID (and event_key) whole,
     other columns only for the rows asked, a Parquet row group at a time. The previous release
-    is then never in memory whole (two gigabytes at a million events)."""
+    is then never in memory whole (two gigabytes at a million events).
 
-    def __init__(self, path: Path, name: str):
+    With `cache` (the output folder's cache), the table's Arrow copy is read instead when one is
+    kept (table_copies): memory-mapped, nothing decoded, the same rows and values."""
+
+    def __init__(self, path: Path, name: str, cache: Path | None = None):
         # The file is opened when first compared (on the comparing thread), not when the build
         # starts: opening the three tables took 0.1 s of the build's main thread before its parse.
-        self.name, self.path = name, path / f"{name}.parquet"
+        self.name, self.release, self.path, self.cache = name, path, path / f"{name}.parquet", cache
         self.held: tuple[int, pa.Table] | None = None  # the last row group read, when a part ended inside it
+
+    @functools.cached_property
+    def copy(self) -> pa.Table | None:
+        return table_copies.read(self.cache, self.release, self.name) if self.cache is not None else None
 
     @functools.cached_property
     def file(self) -> pq.ParquetFile:
         return pq.ParquetFile(self.path)
 
     @functools.cached_property
+    def schema(self) -> pa.Schema:
+        return self.copy.schema if self.copy is not None else self.file.schema_arrow
+
+    @functools.cached_property
     def empty(self) -> pd.DataFrame:
         """No rows, with the table's columns and dtypes."""
-        return typed(self.name, self.file.schema_arrow.empty_table().to_pandas())
+        return typed(self.name, self.schema.empty_table().to_pandas())
 
     @functools.cached_property
     def starts(self) -> np.ndarray:
@@ -162,14 +173,17 @@ class ParquetTable:
         """The ID (and event_key) columns, whole. Read when the first part of the new table is
         compared, after the build's peak (the event step), which they would raise by a few
         hundred megabytes at a million events."""
-        columns = [c for c in (schemas.PRIMARY_KEYS[self.name][0], "event_key") if c in self.file.schema_arrow.names]
-        return typed(self.name, self.file.read(columns=columns).to_pandas())
+        columns = [c for c in (schemas.PRIMARY_KEYS[self.name][0], "event_key") if c in self.schema.names]
+        read = self.copy.select(columns) if self.copy is not None else self.file.read(columns=columns)
+        return typed(self.name, read.to_pandas())
 
     def slice(self, start: int, n: int) -> pa.Table:
         """Rows start..start+n (within the table), read from the row groups holding them.
 
         Parts come in order and may be shorter than a row group (pipeline.part_size): the row
         group a slice ends inside is kept for the next, not read and decoded again."""
+        if self.copy is not None:
+            return self.copy.slice(start, n)
         first, last = (int(g) for g in np.searchsorted(self.starts, [start, start + n - 1], side="right") - 1)
         if self.held is not None and self.held[0] == first:
             rest = list(range(first + 1, last + 1))
@@ -184,6 +198,8 @@ class ParquetTable:
     def rows(self, at: np.ndarray) -> pd.DataFrame:
         """The rows at positions `at`, in that order, from the row groups holding them only."""
         at = np.asarray(at, dtype=np.int64)
+        if self.copy is not None:
+            return typed(self.name, self.copy.take(pa.array(at)).to_pandas())
         group = np.searchsorted(self.starts, at, side="right") - 1
         groups = np.unique(group)
         if not len(groups):
@@ -223,9 +239,9 @@ def _same_text(a: pa.ChunkedArray, b: pa.ChunkedArray) -> bool:
         pa.chunked_array(codes[a.num_chunks:], type=pa.int32()))
 
 
-def previous_tables(path: Path) -> dict[str, ParquetTable]:
-    """The data tables of the release at `path`, for Changes."""
-    return {t: ParquetTable(path, t) for t in TABLES}
+def previous_tables(path: Path, cache: Path | None = None) -> dict[str, ParquetTable]:
+    """The data tables of the release at `path`, for Changes (`cache`: see ParquetTable)."""
+    return {t: ParquetTable(path, t, cache) for t in TABLES}
 
 
 class Changes:

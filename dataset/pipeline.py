@@ -66,6 +66,9 @@ def part_size(n: int, part_rows: int) -> int:
 class Sink(Protocol):
     """Where the validated tables go, part by part in published order, one table after another."""
 
+    def begin(self, table: str, rows: int) -> None:
+        """Table `table` comes next, `rows` rows long, in parts (`put`) until `close`."""
+
     def put(self, table: str, part: pd.DataFrame) -> None: ...
 
     def close(self, table: str) -> None: ...
@@ -80,6 +83,9 @@ class Collect:
 
     def __init__(self) -> None:
         self.parts: dict[str, list[pd.DataFrame]] = {}
+
+    def begin(self, table: str, rows: int) -> None:
+        pass
 
     def put(self, table: str, part: pd.DataFrame) -> None:
         self.parts.setdefault(table, []).append(part)
@@ -231,6 +237,7 @@ def _put_reports(staged_reports: pd.DataFrame, by_id: np.ndarray, sink: Sink) ->
     claims and events; its problems and KEPT columns."""
     reports = reports_table(staged_reports, by_id)
     problems, kept = _checked("reports", reports, part=False)
+    sink.begin("reports", len(reports))
     sink.put("reports", reports)
     sink.close("reports")
     return problems, kept
@@ -270,6 +277,7 @@ def _put_table(name: str, n: int, make: Callable[[int, int], pd.DataFrame], sink
     narrow = []
     size = part_size(n, part_rows)
     cuts = [partial(make, start, min(start + size, n)) for start in range(0, max(n, 1), size)]
+    sink.begin(name, n)
     with threads.ahead(cuts) as parts:
         for _ in cuts:
             with stages.timed("aggregate"):

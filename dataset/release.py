@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 import schemas
 
-from . import threads
+from . import table_copies, threads
 from .direct import DirectFile
 from .problems import Problem, ReleaseError
 
@@ -222,10 +222,12 @@ class TableWriter:
     Each file is encoded on a thread of its own while the caller makes the next part (pyarrow
     and hashlib release the GIL); at most one part per file waits, so memory holds two parts.
     Parquet rows are regrouped into row groups of ROW_GROUP_ROWS, wherever the parts were cut.
+    With `copy`, each part is also written to the table's Arrow copy (table_copies), after its
+    Parquet rows, on the same thread.
     """
 
-    def __init__(self, folder: Folder, name: str):
-        self.folder, self.name = folder, name
+    def __init__(self, folder: Folder, name: str, copy: table_copies.Writer | None = None):
+        self.folder, self.name, self.copy = folder, name, copy
         self.pool = ThreadPoolExecutor(max_workers=THREADS)
         self.pending: dict[str, Future] = {}  # per file ("csv", "parquet"): the part being encoded
         self.csv: _OpenFile | None = None  # opened with the first part
@@ -257,6 +259,8 @@ class TableWriter:
             parquet.result()
         except BaseException:
             self._close_files(quietly=True)
+            if self.copy is not None:
+                self.copy.drop()
             raise
         finally:
             self.pending = {}
@@ -273,6 +277,8 @@ class TableWriter:
             future.exception()
         self.pending = {}
         self._close_files(quietly=True)
+        if self.copy is not None:
+            self.copy.drop()
         self.pool.shutdown()
 
     def _after(self, file: str, step: Callable[[], None]) -> None:
@@ -286,6 +292,8 @@ class TableWriter:
         if self.parquet is not None and (self.held.num_rows or not self.parquet.wrote):
             self.parquet.writer.write_table(self.held.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
         self._close_file("parquet")
+        if self.copy is not None:
+            self.copy.close()
 
     def _close_files(self, quietly: bool = False) -> None:
         """Close the open files, each once (`_close_file`)."""
@@ -342,6 +350,8 @@ class TableWriter:
             self.parquet.writer.write_table(held.slice(begin, ROW_GROUP_ROWS).combine_chunks(), row_group_size=ROW_GROUP_ROWS)
             self.parquet.wrote = True
         self.held = held.slice(whole)
+        if self.copy is not None:
+            self.copy.write(table)
 
 
 def manifest(version: str, digests: dict[str, Digest], rows: dict[str, int], fingerprint: str,
