@@ -9,6 +9,7 @@ and waits to get it back from the imports (measured: no faster than one after th
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import signal
@@ -112,6 +113,18 @@ def _stats(paths: list[str]) -> dict[str, tuple[int, int]]:
         except OSError:  # gone since the walk: left to whoever reads it, to fail as it would have
             continue
     return out
+
+
+def sizes_and_mtimes(paths: list[str], tree: Tree | None = None) -> "np.ndarray":
+    """`size_and_mtime` of each of `paths`, as an int64 array of two columns: the walk's where it
+    took them, looked up at once rather than a call per file (0.1 s per hundred thousand files)."""
+    import numpy as np  # not at the top: the walk runs before the libraries are imported (`early`)
+
+    known = tree.stats if tree is not None and tree.stats is not None else {}
+    found = list(map(known.get, paths))
+    if None in found:
+        found = [pair if pair is not None else size_and_mtime(path) for path, pair in zip(paths, found)]
+    return np.fromiter(itertools.chain.from_iterable(found), dtype=np.int64, count=2 * len(paths)).reshape(-1, 2)
 
 
 def size_and_mtime(path: str, tree: Tree | None = None) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from dataset import ids, keys, names
 from dataset.staged import Staged
 from schemas import STR
 from schemas.frames import (factorized, filled, is_blank, isin, joined_categories, maps_to, per_distinct, positions,
+                            positions_of_distinct,
                             sorted_category, text)
 
 texts = st.lists(st.one_of(st.none(), st.sampled_from(["", "a", "b", "ev-1", "ev-2", "É"])), max_size=12)
@@ -314,3 +315,21 @@ def test_staged_texts_that_repeat_are_sorted_categories_from_every_reader(tmp_pa
     assert list(joined.reports["source"]) == ["Wire", "Radio", "Journal", "Wire"]
     assert list(joined.reports["source"].cat.categories) == ["Journal", "Radio", "Wire"]
     assert list(joined.events["location"].cat.categories) == ["Ansongo", "Gao"]
+
+
+@given(st.lists(st.sampled_from(_CATS), unique=True, max_size=8), st.data())
+def test_positions_of_distinct_values_are_their_positions(values, data):
+    """The shortcut for distinct values that are the keys themselves (a parse cache's files against
+    the files found, one category per file) gives what the hash lookup gives, the keys chunked,
+    reordered, cut or repeated."""
+    column = pd.Series(values, dtype="str")
+    chunks = data.draw(st.integers(1, 3))
+    cut = sorted(data.draw(st.lists(st.integers(0, len(values)), min_size=chunks - 1, max_size=chunks - 1)))
+    pieces = [values[a:b] for a, b in zip([0, *cut], [*cut, len(values)])]
+    same = pd.Series(pd.array(pa.chunked_array(pieces, type=pa.large_string()), dtype="str"))
+    for keys_ in (same, pd.Series(data.draw(st.permutations(values)), dtype="str"),
+                  pd.Series(values[:-1] + values[-1:] * 2, dtype="str"), pd.Series(values, dtype="object")):
+        assert positions_of_distinct(column, keys_).tolist() == positions(column, keys_).tolist()
+    assert positions_of_distinct(column, same).tolist() == list(range(len(values)))
+    coded = pd.Series(pd.Categorical(values, categories=values))
+    assert positions(coded, same).tolist() == list(range(len(values)))

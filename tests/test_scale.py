@@ -410,6 +410,19 @@ def test_a_size_or_mtime_missing_from_the_walk_is_stat_ed(tmp_path):
         raw_tree.size_and_mtime(str(tmp_path / "gone.yaml"), walked)
 
 
+def test_sizes_and_mtimes_are_each_files_from_the_walk_or_stat_ed(tmp_path):
+    """The parse cache's look at every file at once: the walk's sizes and mtimes, and a file the
+    walk did not stat (added since) stat-ed, in the order asked."""
+    _tree_files(tmp_path, ["reports/a.yaml", "reports/b.yaml"])
+    walked = raw_tree.walk(tmp_path, stats=True)
+    _tree_files(tmp_path, ["reports/c.yaml"])
+    paths = [*reversed(walked.paths), str(tmp_path / "reports" / "c.yaml")]
+    got = raw_tree.sizes_and_mtimes(paths, walked)
+    assert got.dtype == np.int64 and got.tolist() == [list(raw_tree.size_and_mtime(p)) for p in paths]
+    assert raw_tree.sizes_and_mtimes([], walked).shape == (0, 2)
+    assert raw_tree.sizes_and_mtimes(paths, None).tolist() == got.tolist()
+
+
 def test_the_package_and_its_command_line_load_no_library_before_a_command_needs_it():
     """`import dataset` and the command line import neither pandas nor pyarrow (the build's early
     walk overlaps their import); `dataset.load` is still the function, also once the submodule of

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import csv
 import hashlib
+import itertools
 import os
 import stat
 from pathlib import Path
@@ -75,7 +76,9 @@ def listing(root: Path, folder: str, suffixes: tuple[str, ...],
             return [], [], problems + [problem("too_many_files", f"more than {raw_tree.MAX_FILES:,} files under {folder}/; "
                                                "refused (put bulk input in coding sheets)", file=folder)]
         paths, rels = in_order(root, found)
-    fits = [p.lower().endswith(suffixes) for p in paths]
+    fits = list(map(str.endswith, paths, itertools.repeat(suffixes)))  # one C call per file
+    if not all(fits):  # a suffix in capitals (REPORT.YAML) fits too
+        fits = [fit or p.lower().endswith(suffixes) for p, fit in zip(paths, fits)]
     if all(fits):
         return paths, rels, problems
     ignored = [problem("ignored_file", f"not read: only {', '.join(suffixes)} files belong in {folder or '.'}/",

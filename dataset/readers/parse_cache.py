@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from schemas.frames import emptied, positions, to_frame
+from schemas.frames import emptied, positions, positions_of_distinct, to_frame
 
 from .. import threads
 from ..problems import COLUMNS as PROBLEM_COLUMNS
@@ -56,7 +56,7 @@ class Known:
 
     def entries(self, rels: pd.Series) -> pd.DataFrame:
         """The cache's row for each path in `rels` (aligned with it; sha256 missing where none)."""
-        at = positions(rels, self.files["file"])
+        at = positions_of_distinct(rels, self.files["file"])  # paths found once each
         out = self.files.reset_index(drop=True).reindex(at).reset_index(drop=True)
         out.index = rels.index
         return out
@@ -175,10 +175,11 @@ def wait() -> None:
         _saving.pop().join()
 
 
-def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series) -> Staged:
+def combine(known: Known, fresh: Staged, rels: pd.Series, digests: pd.Series,
+            entries: pd.DataFrame | None = None) -> Staged:
     """Cached rows of the files `rels` whose content (`digests`, aligned) the cache holds, plus
-    freshly parsed ones, in file order."""
-    entries = known.entries(rels)
+    freshly parsed ones, in file order. `entries`: known.entries(rels), when the caller has it."""
+    entries = known.entries(rels) if entries is None else entries
     is_hit = (entries["sha256"] == digests).fillna(False).to_numpy(dtype=bool)  # per file of `rels`
     hits = rels[is_hit]
     hit_at = np.append(is_hit, False)  # indexed by a row's rank in file order: -1 (no longer there) reads False

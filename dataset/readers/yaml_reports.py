@@ -73,7 +73,7 @@ def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None
         store = cache_store(cache)
         loading = parse_cache.loaded(store)  # decoded while the files are listed and stat-ed
         paths, rels, problems = files.listing(raw, FOLDER, SUFFIXES, tree)
-        stats = np.array([raw_tree.size_and_mtime(p, tree) for p in paths], dtype="int64").reshape(-1, 2)
+        stats = raw_tree.sizes_and_mtimes(paths, tree)
         known = loading.result()
         now = pd.DataFrame({"file": pd.Series(rels, dtype="str"), "size": stats[:, 0], "mtime_ns": stats[:, 1]})
         entries = known.entries(now["file"])
@@ -84,7 +84,7 @@ def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None
         fresh = _parse_all([(paths[i], rels[i]) for i in stale], raw, cached)
         now["sha256"] = entries["sha256"].where(trusted)
         now.loc[stale, "sha256"] = [fresh.digests[rels[i]] for i in stale]
-        staged = parse_cache.combine(known, fresh, now["file"], now["sha256"])
+        staged = parse_cache.combine(known, fresh, now["file"], now["sha256"], entries)
         parse_cache.save_soon(store, staged, now)
         staged.digests = dict(zip(rels, now["sha256"].tolist()))  # tolist: iterating Arrow text one by one is slow
     staged.problems = problems + staged.problems
