@@ -16,8 +16,12 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import WARNING, Problem, problem
+
+if TYPE_CHECKING:  # numpy is imported where it is used: the walk runs before the libraries load
+    import numpy as np
 
 # More report files than this are refused (within seconds, before any is read): bulk input
 # belongs in coding sheets, one file per batch.
@@ -115,7 +119,7 @@ def _stats(paths: list[str]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def sizes_and_mtimes(paths: list[str], tree: Tree | None = None) -> "np.ndarray":
+def sizes_and_mtimes(paths: list[str], tree: Tree | None = None) -> np.ndarray:
     """`size_and_mtime` of each of `paths`, as an int64 array of two columns: the walk's where it
     took them, looked up at once rather than a call per file (0.1 s per hundred thousand files)."""
     import numpy as np  # not at the top: the walk runs before the libraries are imported (`early`)
