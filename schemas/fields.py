@@ -8,6 +8,7 @@ loader, the codebook and the data package read the same mapping.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,13 @@ def pandas_dtype(column: pa.Column) -> Any:
 
 
 def pandas_dtypes(model: type[pa.DataFrameModel]) -> dict[str, Any]:
+    """Each column's `pandas_dtype`, in the table's order (a copy the caller may change)."""
+    return dict(_pandas_dtypes(model))
+
+
+@functools.cache
+def _pandas_dtypes(model: type[pa.DataFrameModel]) -> dict[str, Any]:
+    # Made once per table: a build asks two dozen times, 2.5 ms each for the events' categories.
     return {name: pandas_dtype(col) for name, col in model.to_schema().columns.items()}
 
 

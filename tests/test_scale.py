@@ -421,6 +421,28 @@ def test_sizes_and_mtimes_are_each_files_from_the_walk_or_stat_ed(tmp_path):
     assert got.dtype == np.int64 and got.tolist() == [list(raw_tree.size_and_mtime(p)) for p in paths]
     assert raw_tree.sizes_and_mtimes([], walked).shape == (0, 2)
     assert raw_tree.sizes_and_mtimes(paths, None).tolist() == got.tolist()
+    # the usual case, a run of the walk's own paths: sliced from its arrays
+    assert raw_tree.sizes_and_mtimes(walked.paths, walked).tolist() == got[:2][::-1].tolist()
+    # a file gone since the walk and since stat-ed by nobody fails as reading it would
+    gone = raw_tree.walk(tmp_path, stats=True)
+    os.remove(tmp_path / "reports" / "a.yaml")
+    fresh = raw_tree.Tree(gone.root, gone.paths, gone.rels, gone.problems, gone.complete, *raw_tree._stats(gone.paths))
+    assert fresh.sizes[0] == -1 and gone.paths[0] not in fresh.stats
+    with pytest.raises(FileNotFoundError):
+        raw_tree.sizes_and_mtimes(fresh.paths, fresh)
+
+
+@pytest.mark.parametrize("files", [[], ["reports/a.yaml", "reports/b/c d.yaml", "sheets/s/events.csv"]])
+def test_the_walk_sent_by_the_child_is_the_walk(tmp_path, files):
+    """Tree.encoded / decoded, as the early walk's child sends its tree: the same paths, order,
+    problems and stats; a walk without stats stays without."""
+    _tree_files(tmp_path, files)
+    for stats in (True, False):
+        tree = raw_tree.walk(tmp_path, stats=stats)
+        back = raw_tree.Tree.decoded(tree.encoded())
+        assert (back.root, back.paths, back.rels, back.problems, back.complete) == (
+            tree.root, tree.paths, tree.rels, tree.problems, tree.complete)
+        assert back.stats == tree.stats and (back.stats is None) == (not stats)
 
 
 def test_the_package_and_its_command_line_load_no_library_before_a_command_needs_it():
