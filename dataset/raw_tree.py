@@ -116,6 +116,9 @@ def files_under(root: Path, base: Path, bounded: bool = True) -> tuple[list[str]
 def in_order(root: Path, found: list[str]) -> tuple[list[str], list[str]]:
     """`found` (paths under root) sorted by their posix paths relative to root, and those paths."""
     prefix = len(str(root).rstrip(os.sep)) + 1
+    if os.sep == "/" and not os.altsep:  # each path is the root's, "/", its relative path: sorted alike
+        paths = sorted(found)  # (0.04-0.05 s for 100,000 files against 0.1 s by key)
+        return paths, [p[prefix:] for p in paths]
     rels = [p[prefix:].replace(os.sep, "/") for p in found]
     order = sorted(range(len(found)), key=rels.__getitem__)
     return [found[i] for i in order], [rels[i] for i in order]
