@@ -157,9 +157,10 @@ def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, ca
              sink: Sink | None, part_rows: int, early: raw_tree.Early | None) -> Result:
     # The readers' parse caches are decoded while the walk of raw/ is awaited (0.1-0.2 s after the
     # imports, one edit of 100,000 reports): they need nothing the walk finds.
-    # So is the actor registry read (0.05-0.1 s at 3,000 actors), while this thread only waits.
+    # So is the actor registry read (0.05-0.1 s at 3,000 actors), and the checks' references
+    # loaded, while this thread only waits.
     with stages.timed("parse"), parse_cache.loading_soon(caches(cache)), \
-            threads.beside(actor_registry.read, raw) as registry:
+            threads.beside(actor_registry.read, raw) as registry, threads.beside(checks.load_references):
         tree = early.result() if early is not None else None
         if tree is None or tree.root != raw:
             tree = raw_tree.walk(raw)  # once, for the readers and the fingerprint
