@@ -181,7 +181,7 @@ def _run(raw: Path, out: Path, version: str, today: dt.date | None, stages: pipe
             built: list[pipeline.Result] = []
             # The tables' Arrow copies, for the next build to compare with; none for a rebuild of
             # a published version, which is compared and discarded.
-            copies = None if target.exists() else table_copies.Pending(out / CACHE, version)
+            copies = None if target.exists() else table_copies.Pending(out / CACHE, version, prev and prev.version)
 
             def write(folder: release.Folder) -> None:
                 built.append(write_release(folder, lambda sink: pipeline.compile_release(

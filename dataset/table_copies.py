@@ -23,20 +23,45 @@ from pathlib import Path
 import pyarrow as pa
 
 FOLDER = "tables"  # under the output folder's .cache
-SOURCES = "sources.json"  # per copied table: the size and mtime_ns of the Parquet file it copies
+# Two sets of copies, written in turn: a build reads the copies of the release before it from
+# one and overwrites the other's files in place. Writing into pages the files already have in
+# memory took 0.03 s for the 190 MB of 100,000 reports' tables; into new files, 0.06-0.6 s
+# (this machine's host backs each fresh page of memory anew).
+SLOTS = ("a", "b")
+SOURCES = "sources.json"  # the release copied, and the size and mtime_ns of each Parquet file copied
 SUFFIX = ".arrows"  # an Arrow IPC stream (a part's categories may differ from the part's before)
 # Longer tables are not copied: the copy costs writing as many bytes as the table holds in
 # memory (a gigabyte at a million events), and reading it back pays only when rebuilt often.
 MAX_ROWS = 500_000
+BUFFER = 4 * 1024**2  # bytes handed to the file at a time (each a Python call)
 
 
 def folder(cache: Path) -> Path:
     return cache / FOLDER
 
 
+def _sources(slot: Path) -> dict:
+    """What a set of copies holds: {"release": name, "tables": {table: {bytes, mtime_ns}}}, or {}."""
+    try:
+        found = json.loads((slot / SOURCES).read_text(encoding="utf-8"))
+        return found if isinstance(found, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def kept(cache: Path) -> dict[str, Path]:
+    """The releases whose copies are kept under `cache`, and the folder holding each."""
+    out = {}
+    for slot in SLOTS:
+        release = _sources(folder(cache) / slot).get("release")
+        if isinstance(release, str):
+            out[release] = folder(cache) / slot
+    return out
+
+
 class Writer:
-    """One table's copy, written a part at a time as its Parquet file is. Never raises: a
-    failure drops the copy (`broken`)."""
+    """One table's copy, written a part at a time as its Parquet file is, over the file's old
+    bytes (cut to length when closed). Never raises: a failure drops the copy (`broken`)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -49,7 +74,8 @@ class Writer:
             return
         try:
             if self._stream is None:
-                self._file = pa.OSFile(str(self.path), "wb")
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)  # not truncated
+                self._file = pa.BufferedOutputStream(pa.PythonFile(open(fd, "wb"), mode="w"), buffer_size=BUFFER)
                 self._stream = pa.ipc.new_stream(self._file, table.schema)
             self._stream.write_table(table)
         except (OSError, pa.ArrowException):
@@ -60,7 +86,9 @@ class Writer:
             return
         try:
             self._stream.close()
+            size = self._file.tell()
             self._file.close()
+            os.truncate(self.path, size)  # the old copy's bytes past the new end
         except (OSError, pa.ArrowException):
             self.drop()
 
@@ -76,20 +104,23 @@ class Writer:
 
 
 class Pending:
-    """The copies of one build's tables, written into a hidden folder of the cache and kept, in
-    place of every other copy, once the release they copy is published (`keep`)."""
+    """The copies of one build's tables, written over the set of copies that does not hold those
+    of `keep` (the release the build compares with), and marked as the copies of its release once
+    that is published (`keep`). Until then, and if the build fails, that set holds none."""
 
-    def __init__(self, cache: Path, version: str):
-        self.root = folder(cache)
-        self.version = version
-        self.path = self.root / f".{version}-{os.getpid()}"
+    def __init__(self, cache: Path, version: str, keep: str | None = None):
+        root = folder(cache)
+        self.path = next((root / s for s in SLOTS if _sources(root / s).get("release") != keep), root / SLOTS[0])
         self.writers: dict[str, Writer] = {}
         try:
-            shutil.rmtree(self.path, ignore_errors=True)
-            self.path.mkdir(parents=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            (self.path / SOURCES).unlink(missing_ok=True)  # what it held is being overwritten
             self.ok = True
         except OSError:
             self.ok = False
+        for stale in root.iterdir() if self.ok else ():  # anything but the two sets
+            if stale.name not in SLOTS:
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
 
     def writer(self, name: str, rows: int) -> Writer | None:
         """A Writer for table `name` of `rows` rows, or None if it is not to be copied."""
@@ -99,41 +130,42 @@ class Pending:
         return self.writers[name]
 
     def keep(self, release: Path) -> None:
-        """The release these copies are of is published at `release`: keep them (and only them)."""
+        """The release these copies are of is published at `release`: they are its copies."""
         try:
-            sources = {}
+            tables = {}
             for name, writer in self.writers.items():
                 if not writer.broken:
                     st = os.stat(release / f"{name}.parquet")
-                    sources[name] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-            (self.path / SOURCES).write_text(json.dumps(sources, sort_keys=True), encoding="utf-8")
-            target = self.root / release.name
-            shutil.rmtree(target, ignore_errors=True)
-            os.rename(self.path, target)
+                    tables[name] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+            text = json.dumps({"release": release.name, "tables": tables}, sort_keys=True)
+            tmp = self.path / f".{SOURCES}.{os.getpid()}"
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, self.path / SOURCES)
         except OSError:
             self.discard()
-            return
-        for stale in self.root.iterdir():
-            if stale != target:
-                shutil.rmtree(stale, ignore_errors=True)
 
     def discard(self) -> None:
+        """The build failed: its copies are not kept (their files are, to be written over)."""
         for writer in self.writers.values():
-            writer.drop()
-        shutil.rmtree(self.path, ignore_errors=True)
+            writer.broken = True
+        (self.path / SOURCES).unlink(missing_ok=True)
 
 
 def read(cache: Path, release: Path, name: str) -> pa.Table | None:
     """The copy of table `name` of the release at `release`, memory-mapped, if one is kept and
     the release's Parquet file is as it was when copied; else None."""
-    here = folder(cache) / release.name
     try:
-        source = json.loads((here / SOURCES).read_text(encoding="utf-8")).get(name)
-        if source is None:
-            return None
-        st = os.stat(release / f"{name}.parquet")
-        if (st.st_size, st.st_mtime_ns) != (source["bytes"], source["mtime_ns"]):
-            return None
-        return pa.ipc.open_stream(pa.memory_map(str(here / f"{name}{SUFFIX}"))).read_all()
+        for here in (folder(cache) / slot for slot in SLOTS):
+            sources = _sources(here)
+            if sources.get("release") != release.name:
+                continue
+            source = sources["tables"].get(name)
+            if source is None:
+                return None
+            st = os.stat(release / f"{name}.parquet")
+            if (st.st_size, st.st_mtime_ns) != (source["bytes"], source["mtime_ns"]):
+                return None
+            return pa.ipc.open_stream(pa.memory_map(str(here / f"{name}{SUFFIX}"))).read_all()
     except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException):
         return None
+    return None

@@ -20,7 +20,8 @@ from .test_parts import edited_copy, tree_bytes
 
 
 def copies_of(out: Path) -> list[str]:
-    return sorted(p.name for p in table_copies.folder(out / CACHE).iterdir())
+    """The releases whose copies are kept (the latest's, and the one's before, being overwritten next)."""
+    return sorted(table_copies.kept(out / CACHE))
 
 
 def used(monkeypatch) -> list[str]:
@@ -55,7 +56,9 @@ def test_a_build_compared_with_the_copies_writes_the_same_release(tmp_path, monk
     assert tree_bytes(with_.release) == tree_bytes(without.release)
     changes = (with_.release / "changes.csv").read_text()
     assert all(kind in changes for kind in ("added", "deleted", "modified"))
-    assert copies_of(tmp_path / "with") == ["2024.08.0"]  # only the latest release's
+    assert copies_of(tmp_path / "with") == ["2024.07.0", "2024.08.0"]
+    build(MULTI_RAW, tmp_path / "with", "2024.09.0")  # written over the copies of the release before the last
+    assert copies_of(tmp_path / "with") == ["2024.08.0", "2024.09.0"]
 
 
 def test_a_copy_reads_as_its_parquet_file(tmp_path):
@@ -93,7 +96,7 @@ def test_tables_longer_than_the_limit_are_not_copied(tmp_path, monkeypatch):
     monkeypatch.setattr(table_copies, "MAX_ROWS", 3)  # raw_multi has tables of more rows than that
     out = tmp_path / "out"
     release = build(MULTI_RAW, out).release
-    kept = table_copies.folder(out / CACHE) / release.name
+    kept = table_copies.kept(out / CACHE)[release.name]
     rows = {name: len(diff.ParquetTable(release, name).keys) for name in diff.TABLES}
     assert sorted(p.stem for p in kept.glob(f"*{table_copies.SUFFIX}")) == sorted(n for n, r in rows.items() if r <= 3)
     assert any(r > 3 for r in rows.values())
@@ -105,9 +108,24 @@ def test_a_failed_build_leaves_the_copies_it_found(tmp_path):
     """A build that fails writes no copy and keeps the latest release's."""
     out = tmp_path / "out"
     build(MULTI_RAW, out, "2024.07.0")
-    before = {p.name: p.read_bytes() for p in (table_copies.folder(out / CACHE) / "2024.07.0").iterdir()}
+    before = {p.name: p.read_bytes() for p in table_copies.kept(out / CACHE)["2024.07.0"].iterdir()}
     broken = shutil.copytree(FIXTURES / "broken", tmp_path / "broken")
     with pytest.raises(BuildFailed):
         build(broken, out, "2024.08.0")
-    assert copies_of(out) == ["2024.07.0"]  # no hidden folder of the failed build's left either
-    assert {p.name: p.read_bytes() for p in (table_copies.folder(out / CACHE) / "2024.07.0").iterdir()} == before
+    assert copies_of(out) == ["2024.07.0"]  # none of the failed build's
+    assert {p.name: p.read_bytes() for p in table_copies.kept(out / CACHE)["2024.07.0"].iterdir()} == before
+
+
+def test_a_copy_written_over_a_longer_one_reads_as_written(tmp_path):
+    """Copies are written over the old files in place: what is left of a longer old copy is cut."""
+    import pyarrow as pa
+
+    path = tmp_path / f"events{table_copies.SUFFIX}"
+    path.write_bytes(b"x" * 1_000_000)
+    table = pa.table({"id": pa.array(["a", "b", "c"]), "n": pa.array([1, 2, 3])})
+    writer = table_copies.Writer(path)
+    writer.write(table.slice(0, 2))
+    writer.write(table.slice(2))
+    writer.close()
+    assert not writer.broken and path.stat().st_size < 1_000_000
+    assert pa.ipc.open_stream(pa.memory_map(str(path))).read_all().equals(table)
