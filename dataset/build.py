@@ -32,7 +32,7 @@ class Previous:
     """The release a new one is compared with: its version, tables and changelog."""
 
     version: str
-    tables: dict[str, diff.ParquetTable]  # read a row group at a time as the new tables are compared
+    tables: dict[str, diff.ParquetTable | diff.CopiedTable]  # read a part at a time as the new tables are compared
     changelog: str | None
 
 
@@ -83,8 +83,6 @@ class ReleaseSink:
         self.writers[table] = release.TableWriter(self.folder, table, copy)
 
     def put(self, table: str, part: pd.DataFrame) -> None:
-        if table not in self.writers:
-            self.writers[table] = release.TableWriter(self.folder, table)
         rows = release.arrow_table(part)  # once, for the files and the comparison
         self.writers[table].put_table(rows)
         while len(self.compared) >= self.COMPARING:

@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pycountry
 
-from schemas import STR, vocab
+from schemas import vocab
 from schemas.frames import filled, filter_rows, is_blank, isin, maps_to, per_distinct, text
 
 from . import geo, threads
 from .keys import Keys, ReportRows, first, repeated, rows_of
 from .problems import WARNING, Problem, problem
-from .names import Members, canonical, coded, exploded
+from .names import Members, canonical, coded, distinct_codes, exploded
 from .readers.actors import resolver
 from .staged import DEFINITION_FIELDS, Staged
 
@@ -176,12 +176,9 @@ def _naming_unknown(lists: pd.Series, known: list[str]) -> np.ndarray:
     """The rows of a '; '-separated list column that name someone not in `known` (lower-cased
     names), each distinct list looked at once: a few thousand for 100,000 events, whose rows were
     split and lower-cased one by one (0.1 s of the checks)."""
-    if isinstance(lists.dtype, pd.CategoricalDtype):
-        codes, uniques = lists.cat.codes.to_numpy(), lists.cat.categories
-    else:
-        codes, uniques = pd.factorize(lists)
-    names = exploded(pd.Series(uniques, dtype=STR))
-    unknown = np.zeros(len(uniques) + 1, dtype=bool)  # a missing value (code -1) reads the last: none
+    codes, uniques = distinct_codes(lists)
+    names = exploded(pd.Series(uniques))
+    unknown = np.zeros(len(uniques), dtype=bool)
     unknown[names.index[~isin(names.str.lower(), known).to_numpy(dtype=bool)]] = True
     return unknown[codes]
 

@@ -134,33 +134,22 @@ def added(tables: dict[str, pd.DataFrame], orders: dict[str, np.ndarray] | None 
 class ParquetTable:
     """A table of a published release read as Changes needs it: its ID (and event_key) whole,
     other columns only for the rows asked, a Parquet row group at a time. The previous release
-    is then never in memory whole (two gigabytes at a million events).
+    is then never in memory whole (two gigabytes at a million events)."""
 
-    With `cache` (the output folder's cache), the table's Arrow copy is read instead when one is
-    kept (table_copies): memory-mapped, nothing decoded, the same rows and values."""
-
-    def __init__(self, path: Path, name: str, cache: Path | None = None):
+    def __init__(self, path: Path, name: str):
         # The file is opened when first compared (on the comparing thread), not when the build
         # starts: opening the three tables took 0.1 s of the build's main thread before its parse.
-        self.name, self.release, self.path, self.cache = name, path, path / f"{name}.parquet", cache
+        self.name, self.path = name, path / f"{name}.parquet"
         self.held: tuple[int, pa.Table] | None = None  # the last row group read, when a part ended inside it
-
-    @functools.cached_property
-    def copy(self) -> pa.Table | None:
-        return table_copies.read(self.cache, self.release, self.name) if self.cache is not None else None
 
     @functools.cached_property
     def file(self) -> pq.ParquetFile:
         return pq.ParquetFile(self.path)
 
     @functools.cached_property
-    def schema(self) -> pa.Schema:
-        return self.copy.schema if self.copy is not None else self.file.schema_arrow
-
-    @functools.cached_property
     def empty(self) -> pd.DataFrame:
         """No rows, with the table's columns and dtypes."""
-        return typed(self.name, self.schema.empty_table().to_pandas())
+        return typed(self.name, self.file.schema_arrow.empty_table().to_pandas())
 
     @functools.cached_property
     def starts(self) -> np.ndarray:
@@ -173,17 +162,13 @@ class ParquetTable:
         """The ID (and event_key) columns, whole. Read when the first part of the new table is
         compared, after the build's peak (the event step), which they would raise by a few
         hundred megabytes at a million events."""
-        columns = [c for c in (schemas.PRIMARY_KEYS[self.name][0], "event_key") if c in self.schema.names]
-        read = self.copy.select(columns) if self.copy is not None else self.file.read(columns=columns)
-        return typed(self.name, read.to_pandas())
+        return typed(self.name, self.file.read(columns=_key_columns(self.name, self.file.schema_arrow)).to_pandas())
 
     def slice(self, start: int, n: int) -> pa.Table:
         """Rows start..start+n (within the table), read from the row groups holding them.
 
         Parts come in order and may be shorter than a row group (pipeline.part_size): the row
         group a slice ends inside is kept for the next, not read and decoded again."""
-        if self.copy is not None:
-            return self.copy.slice(start, n)
         first, last = (int(g) for g in np.searchsorted(self.starts, [start, start + n - 1], side="right") - 1)
         if self.held is not None and self.held[0] == first:
             rest = list(range(first + 1, last + 1))
@@ -198,8 +183,6 @@ class ParquetTable:
     def rows(self, at: np.ndarray) -> pd.DataFrame:
         """The rows at positions `at`, in that order, from the row groups holding them only."""
         at = np.asarray(at, dtype=np.int64)
-        if self.copy is not None:
-            return typed(self.name, self.copy.take(pa.array(at)).to_pandas())
         group = np.searchsorted(self.starts, at, side="right") - 1
         groups = np.unique(group)
         if not len(groups):
@@ -209,6 +192,33 @@ class ParquetTable:
         # each position within the read groups: its offset in its group, plus the rows of the groups before
         local = at - self.starts[group] + (np.cumsum(sizes) - sizes)[np.searchsorted(groups, group)]
         return typed(self.name, read.take(pa.array(local)).to_pandas())
+
+
+class CopiedTable:
+    """A table of a published release as ParquetTable gives it, read from its Arrow copy
+    (table_copies): memory-mapped, nothing decoded, the same rows and values."""
+
+    def __init__(self, copy: pa.Table, name: str):
+        self.copy, self.name = copy, name
+
+    @functools.cached_property
+    def empty(self) -> pd.DataFrame:
+        return typed(self.name, self.copy.schema.empty_table().to_pandas())
+
+    @functools.cached_property
+    def keys(self) -> pd.DataFrame:
+        return typed(self.name, self.copy.select(_key_columns(self.name, self.copy.schema)).to_pandas())
+
+    def slice(self, start: int, n: int) -> pa.Table:
+        return self.copy.slice(start, n)
+
+    def rows(self, at: np.ndarray) -> pd.DataFrame:
+        return typed(self.name, self.copy.take(pa.array(np.asarray(at, dtype=np.int64))).to_pandas())
+
+
+def _key_columns(name: str, schema: pa.Schema) -> list[str]:
+    """The columns of table `name` that Changes holds whole: its ID, and event_key if it has one."""
+    return [c for c in (schemas.PRIMARY_KEYS[name][0], "event_key") if c in schema.names]
 
 
 def _differing(old: pa.Table, new: pa.Table) -> list[str] | None:
@@ -239,9 +249,11 @@ def _same_text(a: pa.ChunkedArray, b: pa.ChunkedArray) -> bool:
         pa.chunked_array(codes[a.num_chunks:], type=pa.int32()))
 
 
-def previous_tables(path: Path, cache: Path | None = None) -> dict[str, ParquetTable]:
-    """The data tables of the release at `path`, for Changes (`cache`: see ParquetTable)."""
-    return {t: ParquetTable(path, t, cache) for t in TABLES}
+def previous_tables(path: Path, cache: Path | None = None) -> dict[str, ParquetTable | CopiedTable]:
+    """The data tables of the release at `path`, for Changes: each from its Arrow copy where
+    `cache` (the output folder's cache) keeps one, else from its Parquet file."""
+    copies = {t: table_copies.read(cache, path, t) if cache is not None else None for t in TABLES}
+    return {t: ParquetTable(path, t) if copy is None else CopiedTable(copy, t) for t, copy in copies.items()}
 
 
 class Changes:
@@ -250,7 +262,7 @@ class Changes:
     `result` takes the new tables' IDs (and event keys), whole, to find the deleted rows.
     `old`: previous_tables."""
 
-    def __init__(self, old: dict[str, ParquetTable] | None):
+    def __init__(self, old: dict[str, ParquetTable | CopiedTable] | None):
         self.old = old
         self.found: list[pd.DataFrame] = []  # changes found in the parts
         self.columns: dict[str, pd.DataFrame] = {}  # per table: an empty frame with its columns

@@ -31,7 +31,7 @@ def canonical(names: pd.Series, resolve: dict[str, str], default: str | None = N
 def canonical_lists(lists: pd.Series, resolve: dict[str, str], special: dict[str, str] | None = None) -> pd.Series:
     """The same for '; '-separated lists; `special` maps extra lower-cased words (Civilians)."""
     if isinstance(lists.dtype, pd.CategoricalDtype):  # each distinct list once, spread by the codes
-        codes, uniques = _distinct(lists)
+        codes, uniques = distinct_codes(lists)
         done = canonical_lists(pd.Series(uniques, dtype=STR), resolve, special)
         return pd.Series(done.array.take(codes), index=lists.index, name=lists.name)
     table = {**resolve, **(special or {})}
@@ -76,7 +76,7 @@ def coded(columns: list[tuple[pd.Series, bool]], resolve: Mapping[str, str] | No
     """
     distinct = []
     for values, is_list in columns:
-        codes, uniques = _distinct(values)
+        codes, uniques = distinct_codes(values)
         text = pd.Series(uniques, dtype=STR)
         names = exploded(text) if is_list else text[text != ""]
         distinct.append((codes, names, len(uniques)))
@@ -101,7 +101,7 @@ def coded(columns: list[tuple[pd.Series, bool]], resolve: Mapping[str, str] | No
     return out, {name: i for i, name in enumerate(vocabulary)}
 
 
-def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+def distinct_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Each row's code and the distinct values, missing read as "": a categorical column's own
     codes, anything else coded by pyarrow's hash kernel."""
     if not isinstance(values.dtype, pd.CategoricalDtype):

@@ -67,8 +67,8 @@ def test_a_copy_reads_as_its_parquet_file(tmp_path):
     path = build(MULTI_RAW, out).release
     rng = np.random.default_rng(7)
     for name in diff.TABLES:
-        copy, parquet = diff.ParquetTable(path, name, out / CACHE), diff.ParquetTable(path, name)
-        assert copy.copy is not None
+        copy, parquet = diff.previous_tables(path, out / CACHE)[name], diff.ParquetTable(path, name)
+        assert isinstance(copy, diff.CopiedTable)
         pd.testing.assert_frame_equal(copy.keys, parquet.keys)
         pd.testing.assert_frame_equal(copy.empty, parquet.empty)
         at = rng.integers(0, len(parquet.keys), 9)
