@@ -57,11 +57,14 @@ PART_ROWS = 131_072
 # of 112,503 rows, encoded after all of them were made, on cores that were idle meanwhile.
 PARTS = 4
 MIN_PART_ROWS = 16_384
-# Threads making the next parts while this one checks and hands on the part before. With one,
-# the tables of a one-edit rebuild of 100,000 reports waited on it: the claims took 0.9 s and
-# the events 1.33 s; with two, 0.73 s and 1.11 s, the two overlapping where one part's takes
-# release the GIL while the other's Python holds it.
+# Threads making the next parts while this one checks and hands on the part before, and the rows
+# they may make ahead of it. With one thread and one part ahead, the tables of a one-edit rebuild
+# of 100,000 reports waited on it: the claims took 0.9 s and the events 1.33 s; with two threads,
+# 0.73 s and 1.11 s, one part's takes releasing the GIL while the other's Python holds it. A part
+# is begun only once the one MAKERS before it is taken, unless the parts are short enough for
+# AHEAD_ROWS: then the last of four small parts is not begun late, after the others.
 MAKERS = 2
+AHEAD_ROWS = 2 * PART_ROWS
 
 
 def part_size(n: int, part_rows: int) -> int:
@@ -283,12 +286,12 @@ def _put_table(name: str, n: int, make: Callable[[int, int], pd.DataFrame], sink
     Parts are made on MAKERS threads (threads.ahead) while the one before is checked and handed
     on: here the build waited on this thread, with a core to spare (the writers' threads idle a
     quarter of the time), and making a part is largely takes that release the GIL. Memory holds
-    MAKERS parts more."""
+    MAKERS parts more, or AHEAD_ROWS rows."""
     narrow = []
     size = part_size(n, part_rows)
     cuts = [partial(make, start, min(start + size, n)) for start in range(0, max(n, 1), size)]
     sink.begin(name, n)
-    with threads.ahead(cuts, MAKERS) as parts:
+    with threads.ahead(cuts, max(MAKERS, AHEAD_ROWS // size), MAKERS) as parts:
         for _ in cuts:
             with stages.timed("aggregate"):
                 part = next(parts)

@@ -43,12 +43,13 @@ def in_order(calls: Sequence[Callable[[], T]], workers: int = 2) -> list[T]:
 
 
 @contextmanager
-def ahead(calls: Iterable[Callable[[], T]], depth: int = 1) -> Iterator[Iterator[T]]:
-    """The results of `calls` in their order, each call made on one of `depth` threads up to
-    `depth` calls ahead of the result the caller takes: the next ones are made while the caller
-    works on this one, and memory holds at most `depth` results more. Leaving the block, also
-    by an exception, waits for the calls begun: nothing they do outlives the caller."""
-    with ThreadPoolExecutor(max_workers=depth) as pool:
+def ahead(calls: Iterable[Callable[[], T]], depth: int = 1, workers: int | None = None) -> Iterator[Iterator[T]]:
+    """The results of `calls` in their order, each call made on one of `workers` threads (`depth`
+    unless given) up to `depth` calls ahead of the result the caller takes: the next ones are
+    made while the caller works on this one, and memory holds at most `depth` results more.
+    Leaving the block, also by an exception, waits for the calls begun: nothing they do outlives
+    the caller."""
+    with ThreadPoolExecutor(max_workers=workers or depth) as pool:
 
         def results() -> Iterator[T]:
             rest = iter(calls)
