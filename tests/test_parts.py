@@ -417,6 +417,7 @@ def test_a_part_that_fails_its_checks_waits_for_the_next_part_being_made(monkeyp
         return checked(name, df, part)
 
     monkeypatch.setattr(pipeline, "PART_ROWS", 3)
+    monkeypatch.setattr(pipeline, "AHEAD_ROWS", 3 * pipeline.MAKERS)  # no more parts ahead than threads
     monkeypatch.setattr(events.Assembly, "claim_rows", slowed(events.Assembly.claim_rows, finished))
     monkeypatch.setattr(pipeline, "_checked", failing)
     with pytest.raises(RuntimeError, match="check failed"):
