@@ -204,17 +204,31 @@ def size_and_mtime(path: str, tree: Tree | None = None) -> tuple[int, int]:
 class Early:
     """`walk(root, stats=True)` under way in a child process; `result()` gives its Tree.
 
-    The child lists the folder as it is when the command starts, as the build would a second
-    later. Anything the child cannot do (an unreadable folder, a failed fork, a crash) makes
-    `result()` None, and the build walks the folder itself, raising what it raises."""
+    The child lists the folder as it is when the build starts, as the build would a second
+    later. Anything the child cannot do (an unreadable folder, a failed start, a crash) makes
+    `result()` None, and the build walks the folder itself, raising what it raises.
 
-    def __init__(self, root: Path):
+    `fresh`: the child is a new interpreter (`_child`), not a fork of this process, which may
+    run library threads by then (a fork copies none of them, and a lock one of them held stays
+    held in the child)."""
+
+    def __init__(self, root: Path, fresh: bool = False):
         self.root = root
         # The tree comes back in a file of no name, read at once when the child has left, not
         # through a pipe: a pipe's 64 KB at a time each waited for the build's other threads
         # to let go of the GIL (10 MB, 0.25-0.35 s of waiting at 100,000 files).
         self._file = _scratch_file()
+        self._process = None  # the fresh interpreter's
+        self._tree: Tree | None = None
         try:
+            if fresh:
+                import subprocess  # not at the top: the command forks its walk before any import it can spare
+
+                self._process = subprocess.Popen(
+                    [sys.executable, "-I", "-S", "-c", _CHILD, str(Path(__file__).resolve().parent.parent), str(root)],
+                    stdin=subprocess.DEVNULL, stdout=self._file, stderr=subprocess.DEVNULL)
+                self.pid = self._process.pid
+                return
             self.pid = os.fork()
         except OSError:
             self._file.close()
@@ -227,7 +241,6 @@ class Early:
                 status = 0
             finally:
                 os._exit(status)
-        self._tree: Tree | None = None
 
     def result(self) -> Tree | None:
         """The child's Tree (waited for), or None if it failed or `close` came first."""
@@ -252,6 +265,11 @@ class Early:
             self._file.close()
 
     def _reap(self, stop: bool) -> None:
+        if self._process is not None:
+            if stop:
+                self._process.kill()
+            self._status = self._process.wait()
+            return
         if stop:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -267,6 +285,17 @@ class Early:
         self.close()
 
 
+# What the fresh interpreter of `Early(root, fresh=True)` runs (isolated: no site packages, no
+# environment; this package's folder put on its path), with the package's folder and root as arguments.
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from dataset.raw_tree import _child; _child(sys.argv[2])"
+
+
+def _child(root: str) -> None:
+    """The fresh interpreter's walk: the Tree, encoded, to its standard output (the scratch file)."""
+    sys.stdout.buffer.write(walk(Path(root), stats=True).encoded())
+    sys.stdout.buffer.flush()
+
+
 def _scratch_file() -> BinaryIO:
     """A file of no name, gone when closed: in memory where the system has such files."""
     if hasattr(os, "memfd_create"):
@@ -277,13 +306,16 @@ def _scratch_file() -> BinaryIO:
 
 
 def early(root: Path) -> Early | None:
-    """Start walking `root` in a child process, if that gains anything: only while pyarrow is not
-    yet imported (the walk then overlaps the imports; once they are done there is nothing to
-    overlap, and a process that already runs library threads is not forked) and where the
-    system forks."""
-    if not hasattr(os, "fork") or "pyarrow" in sys.modules or not root.is_dir():
+    """Start walking `root` in a child process: a fork while pyarrow is not yet imported (the
+    command, whose walk then overlaps the imports), else a fresh interpreter (a build inside a
+    running process, whose walk then overlaps the parse cache's load: a process that runs
+    library threads is not forked). None where neither can start, or `root` is no folder."""
+    if not root.is_dir():
+        return None
+    fresh = "pyarrow" in sys.modules
+    if (not fresh and not hasattr(os, "fork")) or (fresh and not sys.executable):
         return None
     try:
-        return Early(root)
-    except OSError:  # no process or pipe to spare: the build walks the folder itself
+        return Early(root, fresh=fresh)
+    except OSError:  # no process or file to spare: the build walks the folder itself
         return None

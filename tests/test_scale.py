@@ -370,16 +370,18 @@ def test_the_walk_of_raw_keeps_the_problems_of_links_for_the_folder_they_are_in(
     assert files.listing(raw, "sheets", (".csv",), tree)[1] == ["sheets/s/events.csv"]
 
 
-def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_mtime(tmp_path):
-    """`python -m dataset build` walks raw/ in a child process while the libraries load
-    (raw_tree.early): the tree it sends back is the walk's own, links' problems included, with
-    each file's size and mtime_ns as os.stat gives them (links followed)."""
+@pytest.mark.parametrize("fresh", [False, True], ids=["forked", "fresh interpreter"])
+def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_mtime(tmp_path, fresh):
+    """`python -m dataset build` walks raw/ in a forked child process while the libraries load,
+    a build inside a running process in a fresh interpreter (raw_tree.early): the tree it sends
+    back is the walk's own, links' problems included, with each file's size and mtime_ns as
+    os.stat gives them (links followed)."""
     raw, outside = tmp_path / "raw", tmp_path / "outside"
     _tree_files(raw, ["reports/a.yaml", "reports/b/c.yaml", "reports/notes.txt", "sheets/s/events.csv"])
     _tree_files(outside, ["secret.yaml"])
     (raw / "reports" / "leak.yaml").symlink_to(outside / "secret.yaml")
     (raw / "reports" / "again.yaml").symlink_to(raw / "reports" / "a.yaml")
-    with raw_tree.Early(raw) as early:
+    with raw_tree.Early(raw, fresh=fresh) as early:
         tree = early.result()
     plain = raw_tree.walk(raw)
     assert (tree.root, tree.paths, tree.rels, tree.problems, tree.complete) == (
@@ -390,15 +392,22 @@ def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_m
     assert early.result() is tree  # asked again: the same tree, the child long reaped
 
 
-def test_a_walk_that_fails_in_the_child_process_leaves_the_walk_to_the_build(tmp_path):
+@pytest.mark.parametrize("fresh", [False, True], ids=["forked", "fresh interpreter"])
+def test_a_walk_that_fails_in_the_child_process_leaves_the_walk_to_the_build(tmp_path, fresh):
     not_a_folder = tmp_path / "raw"
     not_a_folder.write_text("a file", encoding="utf-8")
-    assert raw_tree.Early(not_a_folder).result() is None
-    stopped = raw_tree.Early(tmp_path)  # a build that fails before it needs the walk stops the child
+    assert raw_tree.Early(not_a_folder, fresh=fresh).result() is None
+    stopped = raw_tree.Early(tmp_path, fresh=fresh)  # a build that fails before it needs the walk stops the child
     stopped.close()
     assert stopped.result() is None
-    # and no child is started once the libraries are loaded (nothing left to overlap), or for no folder
-    assert raw_tree.early(tmp_path) is None and raw_tree.early(tmp_path / "missing") is None
+
+
+def test_a_process_running_the_libraries_walks_in_a_fresh_interpreter_not_a_fork(tmp_path):
+    """Once pyarrow is imported (this process runs its threads), the early walk is not forked."""
+    assert "pyarrow" in sys.modules
+    with raw_tree.early(tmp_path) as early:
+        assert early._process is not None and early.result() is not None
+    assert raw_tree.early(tmp_path / "missing") is None  # no folder: no child
 
 
 def test_a_size_or_mtime_missing_from_the_walk_is_stat_ed(tmp_path):
@@ -457,9 +466,9 @@ def test_the_package_and_its_command_line_load_no_library_before_a_command_needs
 
 
 def test_the_command_builds_with_its_early_walk_what_the_build_makes_without(tmp_path):
-    """The command line's build (walk in a child process, parse cache) against the in-process
-    build (its own walk, no early one): the same release files, also after an edit the cache
-    must notice (same size, new content)."""
+    """The command line's build (walk in a forked child process, parse cache) against the
+    in-process build (walk in a fresh interpreter): the same release files, also after an edit
+    the cache must notice (same size, new content)."""
     raw = copy_raw(MULTI_RAW, tmp_path / "raw")
     victim = raw / "reports" / "2023" / "wire-2023-11-20-jilib.yaml"
 
