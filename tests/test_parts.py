@@ -533,3 +533,36 @@ def test_event_sources_newest_is_the_latest_dated_report(data):
         want = int(pd.Timestamp(max(dates)).timestamp()) if dates else None
         got = out["timestamp"].iloc[key]
         assert (pd.isna(got) and want is None) or got == want, (key, got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(" ab\u00e9", max_size=6)), min_size=1, max_size=30), st.data(),
+       st.integers(1, 4), st.integers(1, 7))
+def test_notes_taken_in_blocks_are_each_rows_note_with_its_days(notes, data, chunks, block):
+    """events._notes, notes in any chunks (joined or not by assemble), rows in any order and
+    blocks of any size: each row's note, multi-day rows' with NOTE_MULTI_DAY appended (as
+    str.strip() of the two joined by a space), missing notes kept missing on single-day rows."""
+    n = len(notes)
+    at = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=25)))
+    n_days = np.array(data.draw(st.lists(st.sampled_from([1, 1, 2, 3]), min_size=len(at), max_size=len(at))))
+    row_day = np.array([data.draw(st.integers(0, d - 1)) for d in n_days])
+    start = np.datetime64("2024-03-01") + np.array(data.draw(st.lists(st.integers(0, 60), min_size=len(at), max_size=len(at))))
+    row_date = (start + row_day.astype("timedelta64[D]")).astype("datetime64[ns]")
+    keys = pd.Series([f"k{i}" for i in range(len(at))], dtype="str")
+    bounds = sorted(set([0, n, *data.draw(st.lists(st.integers(0, n), max_size=chunks - 1))]))
+    arrow = pa.array(notes, pa.string())
+    column = pd.Series(pd.array(pa.chunked_array([arrow.slice(a, b - a) for a, b in zip(bounds, bounds[1:])]), dtype="str"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(events, "ROW_GROUP_ROWS", block)
+        got = events._notes(column, at, keys, row_date, row_day, n_days)
+    expected = []
+    for i, (row, days, day) in enumerate(zip(at, n_days, row_day)):
+        note = notes[row]
+        if days == 1:
+            expected.append(note)
+            continue
+        first = start[i]
+        added = events.NOTE_MULTI_DAY.format(key=keys[i], start=str(first), end=str(first + np.timedelta64(days - 1, "D")),
+                                             day=day + 1, n=days)
+        expected.append(f"{note or ''} {added}".strip())
+    assert [None if pd.isna(g) else g for g in got.tolist()] == expected
