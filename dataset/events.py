@@ -439,23 +439,28 @@ def assemble(staged: Staged, actors: pd.DataFrame, registry: pd.DataFrame, figur
 
 def _events(staged: Staged, defs: pd.DataFrame, sources: pd.DataFrame, row_def: np.ndarray, row_day: np.ndarray,
             row_date: np.ndarray, row_id: pd.Series, totals: dict[str, np.ndarray]) -> pd.DataFrame:
-    """The events table in final order, each column taken once."""
-    take = lambda series: series.iloc[row_def].reset_index(drop=True)  # noqa: E731
+    """The events table in final order, each source's columns taken at once (one check of the
+    rows, numbers taken a block at a time) and joined side by side, not set one by one."""
     at = defs["pos"].to_numpy()[row_def]  # each row's definition in staged.events
-    e = pd.DataFrame({"event_id_cnty": row_id, "event_date": pd.Series(row_date).astype("datetime64[us]")})
-    e["year"] = e["event_date"].dt.year.astype("int64")
-    for col in ("disorder_type", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2",
-                "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region", "country", "event_key", "n_days"):
-        e[col] = take(defs[col])
-    for col in FROM_STAGED:
-        if col != "notes":
-            e[col] = staged.events[col].iloc[at].reset_index(drop=True)
-    e["notes"] = _notes(staged.events["notes"], at, e["event_key"], row_date, row_day, e["n_days"].to_numpy())
-    for col in ("source", "source_scale", "n_sources", "timestamp"):
-        e[col] = take(sources[col].reset_index(drop=True))
-    for col, values in totals.items():
-        e[col] = values
+    date = pd.Series(row_date).astype("datetime64[us]")
+    defined = _taken(defs, FROM_DEFINITIONS, row_def)
+    notes = _notes(staged.events["notes"], at, defined["event_key"], row_date, row_day, defined["n_days"].to_numpy())
+    e = pd.concat([pd.DataFrame({"event_id_cnty": row_id, "event_date": date, "year": date.dt.year.astype("int64")}),
+                   defined, _taken(staged.events, [c for c in FROM_STAGED if c != "notes"], at),
+                   pd.DataFrame({"notes": notes}), _taken(sources, FROM_SOURCES, row_def), pd.DataFrame(totals)], axis=1)
     return _finish(e, "events")
+
+
+# Published events columns taken from the event definitions and from the events' outlets.
+FROM_DEFINITIONS = ["disorder_type", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2",
+                    "assoc_actor_2", "inter2", "interaction", "civilian_targeting", "iso", "region", "country",
+                    "event_key", "n_days"]
+FROM_SOURCES = ["source", "source_scale", "n_sources", "timestamp"]
+
+
+def _taken(df: pd.DataFrame, columns: list[str], at: np.ndarray) -> pd.DataFrame:
+    """`columns` of `df` at positions `at`, with a fresh index."""
+    return df[columns].take(at).reset_index(drop=True)
 
 
 def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarray, row_day: np.ndarray,
@@ -522,18 +527,13 @@ def _claims(staged: Staged, claims: pd.DataFrame, src: np.ndarray, day: np.ndarr
             row: np.ndarray, row_id: pd.Series, row_date: np.ndarray, split: dict[str, pd.Series]) -> pd.DataFrame:
     """Claims table rows: staged claim `src`, day `day` of its `ndays`-day event, event row `row`."""
     c = staged.claims
-    take = lambda series: series.iloc[src].reset_index(drop=True)  # noqa: E731
-    out = pd.DataFrame({"event_id_cnty": row_id.iloc[row].reset_index(drop=True),
-                        "event_date": pd.Series(row_date[row]).astype("datetime64[us]")})
-    for col in CLAIMS_FROM_STAGED:
-        out[col] = take(c[col])
-    for col in CLAIMS_FROM_TABLE:
-        out[col] = take(claims[col])
-    for col, values in split.items():
-        out[col] = values.reset_index(drop=True)
-    out["n_days"] = ndays
-    out["claim_id"] = _claim_ids(out["report_id"], out["event_key"], c["claim"].to_numpy()[src],
-                                 out["event_date"], out["n_days"].to_numpy() > 1)
+    date = pd.Series(row_date[row]).astype("datetime64[us]")
+    taken = _taken(c, CLAIMS_FROM_STAGED, src)
+    out = pd.concat([pd.DataFrame({"event_id_cnty": row_id.iloc[row].reset_index(drop=True), "event_date": date}),
+                     taken, _taken(claims, CLAIMS_FROM_TABLE, src),
+                     pd.DataFrame({col: values.reset_index(drop=True) for col, values in split.items()}),
+                     pd.DataFrame({"n_days": ndays})], axis=1)
+    out["claim_id"] = _claim_ids(taken["report_id"], taken["event_key"], c["claim"].to_numpy()[src], date, ndays > 1)
     return _finish(out, "claims")
 
 
