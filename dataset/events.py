@@ -470,14 +470,16 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
     Notes are the widest column (half a gigabyte at a million events), so they are taken block
     by block, one Parquet row group each: pyarrow grows a taken text column by doubling, and one
     take of the whole column briefly holds nearly twice its size. Blocks cut at row-group
-    boundaries write the same Parquet bytes as one chunk. A long column left in chunks
-    (`assemble`) is taken chunk by chunk (take_chunks). Multi-day rows' texts replace theirs in
-    each block taken: the block is one gather from the notes, not a gather from the notes and
-    the multi-day texts put back in order (a second copy of the block).
+    boundaries write the same Parquet bytes as one chunk.
+
+    Notes joined into one chunk (`assemble`, NOTES_JOINED_UP_TO): each block is one gather, and
+    its multi-day rows' texts replace theirs. Notes left in chunks: the multi-day texts are one
+    chunk more, and take_chunks takes each block's rows chunk by chunk and puts them in order
+    (replacing after that would copy each block once more, as many more bytes as it holds).
     """
     source = pa.chunked_array(notes.array.__arrow_array__()).cast(pa.large_string())
     multi = n_days > 1
-    appended = None
+    appended = None  # the multi-day rows' texts, to replace theirs in the blocks taken
     if multi.any():
         first = row_date[multi] - row_day[multi].astype("timedelta64[D]")
         note = _formatted(NOTE_MULTI_DAY, key=_text(keys[multi].array), start=day_text(first),
@@ -485,14 +487,19 @@ def _notes(notes: pd.Series, at: np.ndarray, keys: pd.Series, row_date: np.ndarr
                           day=_text(row_day[multi] + 1), n=_text(n_days[multi]))
         own = pc.fill_null(take_chunks(source, at[multi], memory.scratch_pool()), "")
         appended = pc.utf8_trim_whitespace(pc.binary_join_element_wise(own, note, pa.scalar(" ", pa.large_string())))  # as str.strip()
+        if source.num_chunks > 1:  # taken with the notes, as one chunk more
+            at = at.astype(np.int64)  # a copy: the caller's positions stay as they are
+            at[multi] = len(source) + np.arange(int(multi.sum()))
+            source, appended = pa.chunked_array([*source.chunks, appended], type=pa.large_string()), None
     before = np.concatenate([[0], np.cumsum(multi)])  # multi-day rows before each row: where its text is in `appended`
     blocks = []
     for begin in range(0, len(at), ROW_GROUP_ROWS):
         end = min(begin + ROW_GROUP_ROWS, len(at))
-        block = take_chunks(source, at[begin:end], memory.scratch_pool())
-        if before[end] > before[begin]:
-            block = pc.replace_with_mask(block, pa.array(multi[begin:end]), appended[before[begin]:before[end]])
-        blocks.append(block)
+        if appended is not None and before[end] > before[begin]:  # the gather is a step's intermediate: scratch
+            gathered = take_chunks(source, at[begin:end], memory.scratch_pool(), memory.scratch_pool())
+            blocks.append(pc.replace_with_mask(gathered, pa.array(multi[begin:end]), appended[before[begin]:before[end]]))
+        else:
+            blocks.append(take_chunks(source, at[begin:end], memory.scratch_pool()))
     return pd.Series(pd.array(pa.chunked_array(blocks, type=pa.large_string()), dtype="str"))
 
 

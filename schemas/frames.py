@@ -291,7 +291,8 @@ def all_distinct(values, order: np.ndarray | None = None) -> bool:
     return not pc.any(pc.equal(ordered[:-1], ordered[1:])).as_py()
 
 
-def take_chunks(column: pa.ChunkedArray, at: np.ndarray, scratch: pa.MemoryPool | None = None) -> pa.Array:
+def take_chunks(column: pa.ChunkedArray, at: np.ndarray, scratch: pa.MemoryPool | None = None,
+                into: pa.MemoryPool | None = None) -> pa.Array:
     """`column` at positions `at`, as one array, taken chunk by chunk.
 
     pyarrow's take on a chunked column first joins all its chunks: for the notes, a copy of
@@ -299,11 +300,11 @@ def take_chunks(column: pa.ChunkedArray, at: np.ndarray, scratch: pa.MemoryPool 
     more take of just the rows taken puts them back in the order of `at`, unless they already
     are (raw rows in published order). The pieces and their join, freed before this returns,
     come from `scratch` (a pool that keeps what is freed for the next call) when given; the
-    result always comes from the default pool.
+    result comes from `into`, or the default pool.
     """
     at = np.asarray(at, dtype=np.int64)
     if column.num_chunks == 1:
-        return column.chunk(0).take(pa.array(at))
+        return pc.take(column.chunk(0), pa.array(at), memory_pool=into)
     if column.num_chunks == 0 or len(at) == 0:
         return pa.array([], type=column.type)
     bounds = np.cumsum([0] + [len(c) for c in column.chunks])
@@ -314,14 +315,14 @@ def take_chunks(column: pa.ChunkedArray, at: np.ndarray, scratch: pa.MemoryPool 
     used = [c for c in range(column.num_chunks) if cuts[c] < cuts[c + 1]]
     if len(used) == 1:  # one chunk holds them all: one take, from the default pool
         c = used[0]
-        return column.chunk(c).take(pa.array(at - bounds[c]))
+        return pc.take(column.chunk(c), pa.array(at - bounds[c]), memory_pool=into)
     pieces = [pc.take(column.chunk(c), pa.array(at[order[cuts[c]:cuts[c + 1]]] - bounds[c]), memory_pool=scratch)
               for c in used]
     if in_order:  # joined as they are
-        return pa.concat_arrays(pieces)
+        return pa.concat_arrays(pieces, memory_pool=into)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
-    return pa.concat_arrays(pieces, memory_pool=scratch).take(pa.array(back))
+    return pc.take(pa.concat_arrays(pieces, memory_pool=scratch), pa.array(back), memory_pool=into)
 
 
 def filter_rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
