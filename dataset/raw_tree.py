@@ -227,7 +227,6 @@ class Early:
                 self._process = subprocess.Popen(
                     [sys.executable, "-I", "-S", "-c", _CHILD, str(Path(__file__).resolve().parent.parent), str(root)],
                     stdin=subprocess.DEVNULL, stdout=self._file, stderr=subprocess.DEVNULL)
-                self.pid = self._process.pid
                 return
             self.pid = os.fork()
         except OSError:
@@ -236,8 +235,7 @@ class Early:
         if self.pid == 0:  # the child: walk, leave the tree in the file, leave without the parent's exit handlers
             status = 1
             try:
-                self._file.write(walk(root, stats=True).encoded())
-                self._file.flush()
+                _send(root, self._file)
                 status = 0
             finally:
                 os._exit(status)
@@ -291,9 +289,14 @@ _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from dataset.raw_tree imp
 
 
 def _child(root: str) -> None:
-    """The fresh interpreter's walk: the Tree, encoded, to its standard output (the scratch file)."""
-    sys.stdout.buffer.write(walk(Path(root), stats=True).encoded())
-    sys.stdout.buffer.flush()
+    """The fresh interpreter's walk, to its standard output (the scratch file)."""
+    _send(Path(root), sys.stdout.buffer)
+
+
+def _send(root: Path, out: BinaryIO) -> None:
+    """What either kind of child does: walk `root` with each file's stats, the Tree encoded into `out`."""
+    out.write(walk(root, stats=True).encoded())
+    out.flush()
 
 
 def _scratch_file() -> BinaryIO:
