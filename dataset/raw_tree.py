@@ -206,47 +206,37 @@ class Early:
 
     The child lists the folder as it is when the build starts, as the build would a second
     later. Anything the child cannot do (an unreadable folder, a failed start, a crash) makes
-    `result()` None, and the build walks the folder itself, raising what it raises.
+    `result()` None, and the build walks the folder itself, raising what it raises. Two kinds of
+    child (`early` picks one): a fork of this process (`Forked`) or a new interpreter (`Fresh`).
+    """
 
-    `fresh`: the child is a new interpreter (`_child`), not a fork of this process, which may
-    run library threads by then (a fork copies none of them, and a lock one of them held stays
-    held in the child)."""
-
-    def __init__(self, root: Path, fresh: bool = False):
+    def __init__(self, root: Path):
         self.root = root
         # The tree comes back in a file of no name, read at once when the child has left, not
         # through a pipe: a pipe's 64 KB at a time each waited for the build's other threads
         # to let go of the GIL (10 MB, 0.25-0.35 s of waiting at 100,000 files).
         self._file = _scratch_file()
-        self._process = None  # the fresh interpreter's
         self._tree: Tree | None = None
         try:
-            if fresh:
-                import subprocess  # not at the top: the command forks its walk before any import it can spare
-
-                self._process = subprocess.Popen(
-                    [sys.executable, "-I", "-S", "-c", _CHILD, str(Path(__file__).resolve().parent.parent), str(root)],
-                    stdin=subprocess.DEVNULL, stdout=self._file, stderr=subprocess.DEVNULL)
-                return
-            self.pid = os.fork()
+            self._start()
         except OSError:
             self._file.close()
             raise
-        if self.pid == 0:  # the child: walk, leave the tree in the file, leave without the parent's exit handlers
-            status = 1
-            try:
-                _send(root, self._file)
-                status = 0
-            finally:
-                os._exit(status)
+
+    def _start(self) -> None:
+        """Start the child, which writes the encoded tree into self._file."""
+        raise NotImplementedError
+
+    def _reap(self, stop: bool) -> int:
+        """Wait for the child (killed first if `stop`); its exit status."""
+        raise NotImplementedError
 
     def result(self) -> Tree | None:
         """The child's Tree (waited for), or None if it failed or `close` came first."""
         if self._file.closed:
             return self._tree
         try:
-            self._reap(stop=False)
-            if self._status == 0:
+            if self._reap(stop=False) == 0:
                 self._file.seek(0)
                 data = self._file.read()
                 if data:
@@ -262,20 +252,6 @@ class Early:
             self._reap(stop=True)
             self._file.close()
 
-    def _reap(self, stop: bool) -> None:
-        if self._process is not None:
-            if stop:
-                self._process.kill()
-            self._status = self._process.wait()
-            return
-        if stop:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        _, status = os.waitpid(self.pid, 0)
-        self._status = os.waitstatus_to_exitcode(status)
-
     def __enter__(self) -> Early:
         return self
 
@@ -283,7 +259,48 @@ class Early:
         self.close()
 
 
-# What the fresh interpreter of `Early(root, fresh=True)` runs (isolated: no site packages, no
+class Forked(Early):
+    """The walk in a fork of this process: started before the libraries are imported (the
+    command), it costs no interpreter's start. A process that runs library threads must not
+    fork (a fork copies none of them, and a lock one of them held stays held in the child)."""
+
+    def _start(self) -> None:
+        self._pid = os.fork()
+        if self._pid == 0:  # the child: walk, leave the tree in the file, leave without the parent's exit handlers
+            status = 1
+            try:
+                _send(self.root, self._file)
+                status = 0
+            finally:
+                os._exit(status)
+
+    def _reap(self, stop: bool) -> int:
+        if stop:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status = os.waitpid(self._pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+
+class Fresh(Early):
+    """The walk in a new interpreter (`_child`), for a process that may run library threads."""
+
+    def _start(self) -> None:
+        import subprocess  # not at the top: the command forks its walk before any import it can spare
+
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _CHILD, str(Path(__file__).resolve().parent.parent), str(self.root)],
+            stdin=subprocess.DEVNULL, stdout=self._file, stderr=subprocess.DEVNULL)
+
+    def _reap(self, stop: bool) -> int:
+        if stop:
+            self._process.kill()
+        return self._process.wait()
+
+
+# What the interpreter of `Fresh` runs (isolated: no site packages, no
 # environment; this package's folder put on its path), with the package's folder and root as arguments.
 _CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from dataset.raw_tree import _child; _child(sys.argv[2])"
 
@@ -319,6 +336,6 @@ def early(root: Path) -> Early | None:
     if (not fresh and not hasattr(os, "fork")) or (fresh and not sys.executable):
         return None
     try:
-        return Early(root, fresh=fresh)
+        return Fresh(root) if fresh else Forked(root)
     except OSError:  # no process or file to spare: the build walks the folder itself
         return None

@@ -370,8 +370,8 @@ def test_the_walk_of_raw_keeps_the_problems_of_links_for_the_folder_they_are_in(
     assert files.listing(raw, "sheets", (".csv",), tree)[1] == ["sheets/s/events.csv"]
 
 
-@pytest.mark.parametrize("fresh", [False, True], ids=["forked", "fresh interpreter"])
-def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_mtime(tmp_path, fresh):
+@pytest.mark.parametrize("kind", [raw_tree.Forked, raw_tree.Fresh], ids=["forked", "fresh interpreter"])
+def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_mtime(tmp_path, kind):
     """`python -m dataset build` walks raw/ in a forked child process while the libraries load,
     a build inside a running process in a fresh interpreter (raw_tree.early): the tree it sends
     back is the walk's own, links' problems included, with each file's size and mtime_ns as
@@ -381,7 +381,7 @@ def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_m
     _tree_files(outside, ["secret.yaml"])
     (raw / "reports" / "leak.yaml").symlink_to(outside / "secret.yaml")
     (raw / "reports" / "again.yaml").symlink_to(raw / "reports" / "a.yaml")
-    with raw_tree.Early(raw, fresh=fresh) as early:
+    with kind(raw) as early:
         tree = early.result()
     plain = raw_tree.walk(raw)
     assert (tree.root, tree.paths, tree.rels, tree.problems, tree.complete) == (
@@ -392,12 +392,12 @@ def test_the_walk_made_in_a_child_process_is_the_walk_with_each_files_size_and_m
     assert early.result() is tree  # asked again: the same tree, the child long reaped
 
 
-@pytest.mark.parametrize("fresh", [False, True], ids=["forked", "fresh interpreter"])
-def test_a_walk_that_fails_in_the_child_process_leaves_the_walk_to_the_build(tmp_path, fresh):
+@pytest.mark.parametrize("kind", [raw_tree.Forked, raw_tree.Fresh], ids=["forked", "fresh interpreter"])
+def test_a_walk_that_fails_in_the_child_process_leaves_the_walk_to_the_build(tmp_path, kind):
     not_a_folder = tmp_path / "raw"
     not_a_folder.write_text("a file", encoding="utf-8")
-    assert raw_tree.Early(not_a_folder, fresh=fresh).result() is None
-    stopped = raw_tree.Early(tmp_path, fresh=fresh)  # a build that fails before it needs the walk stops the child
+    assert kind(not_a_folder).result() is None
+    stopped = kind(tmp_path)  # a build that fails before it needs the walk stops the child
     stopped.close()
     assert stopped.result() is None
 
@@ -406,7 +406,7 @@ def test_a_process_running_the_libraries_walks_in_a_fresh_interpreter_not_a_fork
     """Once pyarrow is imported (this process runs its threads), the early walk is not forked."""
     assert "pyarrow" in sys.modules
     with raw_tree.early(tmp_path) as early:
-        assert early._process is not None and early.result() is not None
+        assert isinstance(early, raw_tree.Fresh) and early.result() is not None
     assert raw_tree.early(tmp_path / "missing") is None  # no folder: no child
 
 
