@@ -74,6 +74,12 @@ def part_size(n: int, part_rows: int) -> int:
     return min(part_rows, max(MIN_PART_ROWS, -(-n // PARTS)))
 
 
+def parts_ahead(size: int) -> int:
+    """How many parts of `size` rows may be made ahead of the one being checked: one per making
+    thread, or as many as AHEAD_ROWS rows hold."""
+    return max(MAKERS, AHEAD_ROWS // size)
+
+
 class Sink(Protocol):
     """Where the validated tables go, part by part in published order, one table after another."""
 
@@ -293,7 +299,7 @@ def _put_table(name: str, n: int, make: Callable[[int, int], pd.DataFrame], sink
     size = part_size(n, part_rows)
     cuts = [partial(make, start, min(start + size, n)) for start in range(0, max(n, 1), size)]
     sink.begin(name, n)
-    with threads.ahead(cuts, max(MAKERS, AHEAD_ROWS // size), MAKERS) as parts:
+    with threads.ahead(cuts, parts_ahead(size), MAKERS) as parts:
         for _ in cuts:
             with stages.timed("aggregate"):
                 part = next(parts)
