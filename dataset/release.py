@@ -227,7 +227,8 @@ class TableWriter:
     """
 
     def __init__(self, folder: Folder, name: str, copy: table_copies.Writer | None = None):
-        self.folder, self.name, self.copy = folder, name, copy
+        self.folder, self.name = folder, name
+        self.copy = copy if copy is not None else table_copies.NO_COPY
         self.pool = ThreadPoolExecutor(max_workers=THREADS)
         self.pending: dict[str, Future] = {}  # per file ("csv", "parquet"): the part being encoded
         self.csv: _OpenFile | None = None  # opened with the first part
@@ -259,8 +260,7 @@ class TableWriter:
             parquet.result()
         except BaseException:
             self._close_files(quietly=True)
-            if self.copy is not None:
-                self.copy.drop()
+            self.copy.drop()
             raise
         finally:
             self.pending = {}
@@ -277,8 +277,7 @@ class TableWriter:
             future.exception()
         self.pending = {}
         self._close_files(quietly=True)
-        if self.copy is not None:
-            self.copy.drop()
+        self.copy.drop()
         self.pool.shutdown()
 
     def _after(self, file: str, step: Callable[[], None]) -> None:
@@ -292,8 +291,7 @@ class TableWriter:
         if self.parquet is not None and (self.held.num_rows or not self.parquet.wrote):
             self.parquet.writer.write_table(self.held.combine_chunks(), row_group_size=ROW_GROUP_ROWS)
         self._close_file("parquet")
-        if self.copy is not None:
-            self.copy.close()
+        self.copy.close()
 
     def _close_files(self, quietly: bool = False) -> None:
         """Close the open files, each once (`_close_file`)."""
@@ -350,8 +348,7 @@ class TableWriter:
             self.parquet.writer.write_table(held.slice(begin, ROW_GROUP_ROWS).combine_chunks(), row_group_size=ROW_GROUP_ROWS)
             self.parquet.wrote = True
         self.held = held.slice(whole)
-        if self.copy is not None:
-            self.copy.write(table)
+        self.copy.write(table)
 
 
 def manifest(version: str, digests: dict[str, Digest], rows: dict[str, int], fingerprint: str,

@@ -103,6 +103,25 @@ class Writer:
         self.path.unlink(missing_ok=True)
 
 
+class NoCopy:
+    """A table that is not copied (too long, a rebuild compared and discarded, a build without
+    copies): what a Writer does, nothing done."""
+
+    broken = True
+
+    def write(self, table: pa.Table) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def drop(self) -> None:
+        pass
+
+
+NO_COPY = NoCopy()
+
+
 class Pending:
     """The copies of one build's tables, written over the set of copies that does not hold those
     of `keep` (the release the build compares with), and marked as the copies of its release once
