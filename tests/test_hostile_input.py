@@ -105,6 +105,27 @@ def test_a_raw_file_is_read_only_if_it_lies_inside_the_raw_folder(tmp_path):
         files.read_bytes(raw / "reports" / "link.yaml", raw)
 
 
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 1024 * 1024, 3 * 1024 * 1024 + 7])
+def test_a_raw_file_is_read_whole_whatever_its_size(tmp_path, size):
+    # read_bytes reads from the descriptor (its size and a byte more, then on to the end), not
+    # through a file object: every byte, for an empty file and for one longer than a read
+    raw = tmp_path / "raw"
+    (raw / "reports").mkdir(parents=True)
+    data = bytes(i % 251 for i in range(size))
+    (raw / "reports" / "r.yaml").write_bytes(data)
+    assert files.read_bytes(raw / "reports" / "r.yaml", raw) == data
+    assert files.read_bytes(str(raw / "reports" / "r.yaml"), raw, raw_tree.real(raw)) == data
+
+
+def test_a_folder_named_like_a_report_is_not_read_as_one(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "reports" / "folder.yaml").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError):
+        files.read_bytes(raw / "reports" / "folder.yaml", raw)
+    with pytest.raises(FileNotFoundError):
+        files.read_bytes(raw / "reports" / "missing.yaml", raw)
+
+
 def test_registry_symlinked_out_of_raw_is_refused(tmp_path):
     raw = copy_raw(MULTI_RAW, tmp_path / "raw")
     elsewhere = tmp_path / "ids.csv"

@@ -88,9 +88,19 @@ def listing(root: Path, folder: str, suffixes: tuple[str, ...],
 
 def read_bytes(path: Path | str, root: Path, real_root: str | None = None) -> bytes:
     """Read a raw file, refusing anything that resolves outside the raw folder. `real_root`
-    (`real(root)`) saves resolving the folder again for each of many files."""
-    with _open_inside(path, root, real_root) as fh:
-        return fh.read()
+    (`real(root)`) saves resolving the folder again for each of many files.
+
+    Read from the descriptor opened, not through a file object: a report is a few kilobytes, and
+    making a buffered file object for it cost as much as the reading (35 against 15-22 us per
+    report; a hundred thousand reports are parsed in two processes)."""
+    fd, size = _fd_inside(path, root, real_root)
+    try:
+        chunks = [os.read(fd, size + 1)]  # a byte more than its size: a file grown since is read on
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1024 * 1024))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def sha256(path: Path | str, root: Path) -> str:
@@ -100,7 +110,13 @@ def sha256(path: Path | str, root: Path) -> str:
 
 
 def _open_inside(path: Path | str, root: Path, real_root: str | None = None) -> BinaryIO:
-    """A raw file opened for reading, if the file opened lies inside the raw folder.
+    """A raw file opened for reading, if the file opened lies inside the raw folder (`_fd_inside`)."""
+    return os.fdopen(_fd_inside(path, root, real_root)[0], "rb")
+
+
+def _fd_inside(path: Path | str, root: Path, real_root: str | None = None) -> tuple[int, int]:
+    """A raw file's descriptor, open for reading, and the size it had when opened, if the file
+    opened lies inside the raw folder.
 
     Where the system names an open file's real path (/proc/self/fd), that is what is checked: the
     file actually opened, in one system call, where resolving the path costs one per folder in
@@ -114,15 +130,21 @@ def _open_inside(path: Path | str, root: Path, real_root: str | None = None) -> 
         fd = -1  # refused below if it lies outside, else the same error again when opened
     if fd >= 0:
         try:
-            if stat.S_ISREG(os.fstat(fd).st_mode):
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode):
                 opened = os.readlink(f"/proc/self/fd/{fd}")
                 if inside(opened, base):
                     os.set_blocking(fd, True)
-                    return os.fdopen(fd, "rb")
+                    return fd, st.st_size
         except OSError:
             pass  # no /proc: resolved below
         os.close(fd)
     resolved = os.path.realpath(path)
     if not inside(resolved, base):
         raise PermissionError(f"{relative(path, root)} resolves outside the raw folder")
-    return open(resolved, "rb")
+    fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return fd, os.fstat(fd).st_size
+    except OSError:
+        os.close(fd)
+        raise
