@@ -92,6 +92,29 @@ def test_nesting_past_the_limit_is_refused_either_way():
         safe_yaml._plain(deep)
 
 
+@pytest.mark.parametrize("text, where", [
+    ("date: 2024-02-30\n", "line 1, column 7: '2024-02-30' as a date: day is out of range for month"),
+    ("events:\n  - key: a\n    date: 2024-13-01\n", "line 3, column 11: '2024-13-01' as a date: month must be in 1..12"),
+])
+def test_an_impossible_unquoted_date_is_a_problem_that_says_where(text, where):
+    # A scalar of a date's form is made a date by PyYAML's rules; one that is no date raised
+    # ValueError out of the reader (a build's traceback) instead of the file's problem.
+    with pytest.raises(safe_yaml.YamlProblem) as err:
+        safe_yaml.loads(text.encode())
+    assert str(err.value) == f"not a valid value: {where}"
+    from dataset.readers import yaml_reports
+    rows = yaml_reports.stage_rows(text.encode(), "reports/r.yaml")
+    assert [(p.code, p.file) for p in rows.problems] == [("unreadable_file", "reports/r.yaml")]
+    assert where in rows.problems[0].message
+
+
+def test_scalars_read_again_are_what_they_were():
+    # _scalar keeps what short unquoted scalars made (numbers, booleans, dates): the same values
+    text = "a: [1, 2.5, yes, 2024-01-05, ~, 0x1f, Town 12, 1:30]\n"
+    first = safe_yaml.loads(text.encode())
+    assert safe_yaml.loads(text.encode()) == first == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
 def _scalar(token: str, style: str) -> str:
     if style == "single":
         return "'" + token.replace("'", "''") + "'"

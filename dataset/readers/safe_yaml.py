@@ -13,7 +13,6 @@ the messages are PyYAML's either way.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
 import yaml
@@ -55,7 +54,7 @@ def loads(data: bytes) -> Any:
         _refuse_anchors(text)
     try:
         return _plain(text)
-    except (_NotPlain, yaml.YAMLError):
+    except (_NotPlain, yaml.YAMLError, ValueError):
         pass  # PyYAML's own way below decides, and words any error
     try:
         doc = yaml.load(text, Loader=Loader)  # noqa: S506 - Loader is a SafeLoader
@@ -66,6 +65,8 @@ def loads(data: bytes) -> Any:
         raise YamlProblem(f"malformed YAML: {_mark(err)}{problem}") from None
     except RecursionError:
         raise YamlProblem(f"nesting is deeper than {MAX_DEPTH} levels") from None
+    except ValueError as err:  # a scalar of a type's form but no value of it, as 2024-02-30
+        raise YamlProblem(f"not a valid value: {_invalid_scalar(text)}{err}") from None
     _check_depth(doc)
     return doc
 
@@ -103,22 +104,25 @@ def _plain(text: str) -> Any:
         while True:
             event = get()
             kind = type(event)
-            if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
+            if kind is ScalarEvent:  # most events: tested first
                 if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
                     raise _NotPlain
-                if kind is not ScalarEvent:
-                    open_.append([])
-                    continue
                 value = _scalar(event.value) if event.implicit[0] else event.value
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                if event.anchor is not None or event.tag is not None or len(open_) >= MAX_DEPTH:
+                    raise _NotPlain
+                open_.append([])
+                continue
             elif kind is SequenceEndEvent:
                 value = open_.pop()
             elif kind is MappingEndEvent:
                 pairs = iter(open_.pop())
                 value = {}
-                for key in pairs:
-                    if not isinstance(key, Hashable):
-                        raise _NotPlain  # yaml.load words the error
-                    value[key] = next(pairs)
+                try:
+                    for key in pairs:
+                        value[key] = next(pairs)
+                except TypeError:  # a key that is a list or a mapping: yaml.load words the error
+                    raise _NotPlain from None
             elif kind is DocumentEndEvent:
                 break
             else:
@@ -136,13 +140,49 @@ def _plain(text: str) -> Any:
 
 def _scalar(value: str) -> Any:
     """An unquoted scalar as PyYAML's safe loader makes it: text, or what a resolver's tag says."""
-    for tag, pattern in _RESOLVERS.get(value[:1], _WILDCARD):
+    rules = _RESOLVERS.get(value[:1], _WILDCARD)
+    if not rules:
+        return value
+    known = _RESOLVED.get(value, _RESOLVED)
+    if known is not _RESOLVED:
+        return known
+    for tag, pattern in rules:
         if pattern.match(value):
             make = _MAKERS.get(tag)
             if make is None:
                 raise _NotPlain  # a merge key (<<), a value key (=) and the like
-            return make(_CONSTRUCTOR, ScalarNode(tag, value))
-    return value
+            made = make(_CONSTRUCTOR, ScalarNode(tag, value))
+            break
+    else:
+        made = value
+    if len(value) <= 32 and len(_RESOLVED) < _RESOLVED_MAX:  # short ones: texts are rarely repeated
+        _RESOLVED[value] = made
+    return made
+
+
+# Scalars a resolver was tried on, and what they made (numbers, booleans, dates: immutable
+# values, shared safely): reports repeat their precisions, figures and dates.
+_RESOLVED: dict[str, Any] = {}
+_RESOLVED_MAX = 100_000
+
+
+_KIND = {"tag:yaml.org,2002:timestamp": "date"}
+
+
+def _invalid_scalar(text: str) -> str:
+    """Where the first unquoted scalar that its resolver's constructor refuses is, and what it
+    reads; "" if none is found (the error then stands alone)."""
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, ScalarEvent) and event.implicit[0]:
+            for tag, pattern in _RESOLVERS.get(event.value[:1], _WILDCARD):
+                if pattern.match(event.value):
+                    try:
+                        _MAKERS[tag](_CONSTRUCTOR, ScalarNode(tag, event.value)) if tag in _MAKERS else None
+                    except ValueError:
+                        mark = event.start_mark
+                        return f"line {mark.line + 1}, column {mark.column + 1}: {event.value!r} as a {_KIND.get(tag, tag.rsplit(':', 1)[-1])}: "
+                    break
+    return ""
 
 
 def _refuse_anchors(text: str) -> None:
