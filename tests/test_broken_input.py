@@ -173,3 +173,37 @@ def test_random_bytes_never_crash_the_reader(data):
 def test_random_text_never_crashes_the_reader(text):
     staged = yaml_reports.stage_file(text.encode("utf-8", "ignore"), "reports/fuzz.yaml")
     assert len(staged.reports) <= 1 and all(p.file == "reports/fuzz.yaml" for p in staged.problems)
+
+
+def _value_paths(node, at=()):
+    """Every place in a parsed report (mapping keys, list positions), depth first."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        yield at + (key,)
+        yield from _value_paths(value, at + (key,))
+
+
+SEED_REPORT = ROOT / "raw" / "reports" / "2024" / "ap-2024-07-27-mali-tinzawaten.yaml"
+_SEED_DOC = yaml.safe_load(SEED_REPORT.read_text(encoding="utf-8"))
+# Plain scalars that PyYAML's rules make into something odd: impossible dates and times (its
+# constructors raise ValueError), sexagesimal and hexadecimal numbers, infinities, nulls,
+# booleans, flow collections, tags, an unhashable key
+ODD_SCALARS = ["2024-02-30", "2024-01-05 25:00:00", "2024-13-01", "10:30", "0x1F", "1e400", ".nan", "-.inf", "~",
+               "yes", "[]", "{}", "[1, {a: b}]", "''", "!!binary aGVsbG8=", "{[1]: 2}", "-1", "99999999999999999999999"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(list(_value_paths(_SEED_DOC))), st.sampled_from(ODD_SCALARS))
+def test_any_field_of_a_report_holding_an_odd_value_is_a_problem_never_a_crash(where, odd):
+    # The seed report with one value (or one whole section) replaced, as a coder might type it:
+    # the reader gives rows or problems naming the file, never an exception (an impossible
+    # unquoted date once raised ValueError out of the reader and failed the build with a traceback)
+    doc = yaml.safe_load(SEED_REPORT.read_text(encoding="utf-8"))
+    node = doc
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = "__ODD__"
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).replace("__ODD__", odd)
+    rows = yaml_reports.stage_rows(text.encode("utf-8"), "reports/odd.yaml")
+    assert all(p.file == "reports/odd.yaml" for p in rows.problems)
+    assert rows.problems or rows.reports
