@@ -204,6 +204,9 @@ def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, ca
             except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
                 committed = ids.empty()
                 found.append(problem("unreadable_file", str(err), file=ids.FILE))
+            except OSError as err:  # a folder of that name, a file that cannot be read
+                committed = ids.empty()
+                found.append(problem("unreadable_file", f"cannot be read: {err.strerror or err}", file=ids.FILE))
         if errors(found):
             raise BuildFailed(found)
         registry = ids.merge(committed, *(previous() if callable(previous) else previous))

@@ -207,3 +207,13 @@ def test_any_field_of_a_report_holding_an_odd_value_is_a_problem_never_a_crash(w
     rows = yaml_reports.stage_rows(text.encode("utf-8"), "reports/odd.yaml")
     assert all(p.file == "reports/odd.yaml" for p in rows.problems)
     assert rows.problems or rows.reports
+
+
+@pytest.mark.parametrize("name", ["actors.yaml", "links.yaml"])
+def test_a_folder_where_a_registry_file_belongs_is_a_problem_never_a_crash(tmp_path, name):
+    from dataset.readers import actors, link_overrides
+
+    (tmp_path / name).mkdir()
+    read = actors.read if name == "actors.yaml" else link_overrides.read
+    _, problems = read(tmp_path)
+    assert [(p.code, p.file) for p in problems] == [("unreadable_file", name)]

@@ -148,6 +148,15 @@ def test_unreadable_committed_registry_is_a_located_problem(tmp_path, content):
     assert [p.code for p in found] == ["unreadable_file"] and found[0].message
 
 
+def test_a_folder_named_like_the_committed_registry_is_a_located_problem(tmp_path):
+    # It raised IsADirectoryError out of the build (a traceback) instead of the file's problem
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    (raw / "event_ids.csv").unlink(missing_ok=True)
+    (raw / "event_ids.csv").mkdir()
+    found = [p for p in problems_of(raw) if p.file == "event_ids.csv"]
+    assert [(p.code, p.message) for p in found] == [("unreadable_file", "cannot be read: Is a directory")]
+
+
 def test_committed_registry_with_a_bom_and_quotes_reads_as_written(tmp_path):
     text = '\ufeffevent_id_cnty,event_key,event_date\nMLI7,"key, with comma",2024-01-01\nMLI8,"",2024-01-02\n'
     path = tmp_path / "event_ids.csv"

@@ -28,7 +28,7 @@ def read(raw: Path) -> tuple[pd.DataFrame, list[Problem]]:
         return _frame([]), [problem("missing_file", f"the actor registry {FILE} is missing", file=FILE)]
     try:
         doc = safe_yaml.loads(files.read_bytes(path, raw))
-    except (safe_yaml.YamlProblem, PermissionError) as err:
+    except (safe_yaml.YamlProblem, OSError) as err:  # OSError: unreadable, a folder, gone since
         return _frame([]), [problem("unreadable_file", str(err), file=FILE)]
     return stage(doc)
 

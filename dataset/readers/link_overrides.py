@@ -37,7 +37,7 @@ def read(raw: Path) -> tuple[pd.DataFrame, list[Problem]]:
         return empty(), []
     try:
         doc = safe_yaml.loads(files.read_bytes(path, raw))
-    except (safe_yaml.YamlProblem, PermissionError) as err:
+    except (safe_yaml.YamlProblem, OSError) as err:  # OSError: unreadable, a folder, gone since
         return empty(), [problem("unreadable_file", str(err), file=FILE)]
     return stage(doc)
 
