@@ -58,6 +58,8 @@ def extend_registry(actors: pd.DataFrame, observed: pd.DataFrame) -> tuple[pd.Da
     code. Otherwise the code comes from the best basis present (BASIS_ORDER); within it the most
     frequent code, ties to the lower code; disagreements are warnings naming the counts.
     """
+    if observed.empty:  # nothing imported: the usual build of reports and sheets
+        return actors, []
     known = resolver(actors)
     obs = observed.assign(fold=observed["name"].str.lower())
     obs = obs[~obs["fold"].isin(known) & ~obs["fold"].isin(RESERVED)]

@@ -59,8 +59,27 @@ def origin(file: str) -> str:
 
 def origins(staged: Staged) -> set[str]:
     """The sources among the staged event definitions: `origin` of each distinct file (a
-    categorical column's distinct values come from its codes, a few files for millions of rows)."""
-    return {origin(f) for f in staged.events.loc[staged.events["defines"], "file"].unique()}
+    categorical column's distinct values come from its codes, a few files for millions of rows),
+    tested as whole columns: a hundred thousand report files, one `origin` call each, took 0.15 s
+    of every build."""
+    file = staged.events.loc[staged.events["defines"].to_numpy(dtype=bool), "file"]
+    if isinstance(file.dtype, pd.CategoricalDtype):  # the categories in use, taken as they are
+        codes = file.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(file.cat.categories)) > 0
+        files = pd.Series(file.cat.categories[used], dtype="str")
+    else:
+        files = pd.Series(file.unique(), dtype="str")
+    found, imported = set(), np.zeros(len(files), dtype=bool)
+    for folder, name in DATASETS.items():  # "folder/" and something after it, as `origin` reads it
+        inside = files.str.startswith(folder + "/").to_numpy(dtype=bool)
+        if inside.any():
+            inside = inside & (files.str.len() > len(folder) + 1).to_numpy(dtype=bool)
+            if inside.any():
+                found.add(name)
+            imported |= inside
+    if not imported.all():
+        found.add("report")
+    return found
 
 
 @dataclass(frozen=True)
@@ -94,9 +113,9 @@ class Linked:
 def link(staged: Staged, actors: pd.DataFrame, overrides: pd.DataFrame,
          p: matching.Params | None = None) -> Linked:
     """Staged tables with linked events merged, the links table, and what is wrong or doubtful."""
-    p = p or matching.params()
     if len(origins(staged)) < 2 and overrides.empty:  # nothing to compare: the usual case, made free
         return Linked(staged, finish(pd.DataFrame()), [])
+    p = p or matching.params()
     resolve = resolver(actors)
     events = event_definitions(staged, actors, resolve)
     cat = catalog(events, p)

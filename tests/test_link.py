@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 
 import dataset
@@ -413,3 +415,19 @@ def test_a_coded_report_can_add_claims_to_an_imported_event(tmp_path):
     claims = result.tables.claims[result.tables.claims["event_key"] == "acled:MLI7"]
     assert sorted(claims["claimant"]) == ["ACLED", "Malian army"]
     assert claims.set_index("claimant").loc["Malian army", "stance"] == "own"
+
+
+_PATHS = ["acled", "acled/", "acled/x.csv", "acled/2024/x.csv", "ucdp/y.csv", "ucdp", "acledx/y.csv", "reports/a.yaml",
+          "sheets/b/events.csv", "x.yaml", "ACLED/x.csv", "reports/acled/x.yaml"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PATHS), st.booleans()), max_size=8), st.sampled_from(["category", "str"]))
+def test_the_origins_of_the_staged_events_are_each_defining_files_origin(rows, dtype):
+    # origins tests whole columns; origin reads one path: the same sources for any files
+    from dataset.staged import Staged
+
+    events = pd.DataFrame({"file": pd.Series([f for f, _ in rows], dtype=dtype),
+                           "defines": pd.Series([d for _, d in rows], dtype=bool)})
+    staged = Staged(pd.DataFrame(), events, pd.DataFrame())
+    assert linking.origins(staged) == {linking.origin(f) for f, d in rows if d}
