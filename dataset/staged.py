@@ -145,8 +145,17 @@ class Staged:
             claims=joined("claims", CLAIM_COLUMNS),
             problems=[x for p in parts for x in p.problems],
             actors=joined("actors", ACTOR_COLUMNS),
-            digests={k: v for p in parts for k, v in p.digests.items()},
+            digests=_merged([p.digests for p in parts]),
         )
+
+
+def _merged(dicts: list[dict[str, str]]) -> dict[str, str]:
+    """The dicts as one, later keys winning; the one that is not empty as it is (the YAML
+    reader's digests of a hundred thousand reports: copying them took 0.04 s of every build)."""
+    full = [d for d in dicts if d]
+    if len(full) == 1:
+        return full[0]
+    return {k: v for d in full for k, v in d.items()}
 
 
 def _concat(frames: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
