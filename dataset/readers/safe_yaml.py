@@ -146,15 +146,7 @@ def _scalar(value: str) -> Any:
     known = _RESOLVED.get(value, _RESOLVED)
     if known is not _RESOLVED:
         return known
-    for tag, pattern in rules:
-        if pattern.match(value):
-            make = _MAKERS.get(tag)
-            if make is None:
-                raise _NotPlain  # a merge key (<<), a value key (=) and the like
-            made = make(_CONSTRUCTOR, ScalarNode(tag, value))
-            break
-    else:
-        made = value
+    made = _resolved(value, rules)
     if len(value) <= 32 and len(_RESOLVED) < _RESOLVED_MAX:  # short ones: texts are rarely repeated
         _RESOLVED[value] = made
     return made
@@ -166,22 +158,37 @@ _RESOLVED: dict[str, Any] = {}
 _RESOLVED_MAX = 100_000
 
 
-_KIND = {"tag:yaml.org,2002:timestamp": "date"}
+def _resolved(value: str, rules: tuple) -> Any:
+    """`value` made by the first of its resolvers' `rules` (tag, pattern) that matches it, or
+    itself; ValueError where the pattern matches but the constructor refuses (2024-02-30)."""
+    for tag, pattern in rules:
+        if pattern.match(value):
+            make = _MAKERS.get(tag)
+            if make is None:
+                raise _NotPlain  # a merge key (<<), a value key (=) and the like
+            return make(_CONSTRUCTOR, ScalarNode(tag, value))
+    return value
+
+
+_KIND = {"tag:yaml.org,2002:timestamp": "date"}  # the words a problem uses for a resolver's tag
 
 
 def _invalid_scalar(text: str) -> str:
     """Where the first unquoted scalar that its resolver's constructor refuses is, and what it
-    reads; "" if none is found (the error then stands alone)."""
+    read as; "" if none is found (the error then stands alone)."""
     for event in yaml.parse(text, Loader=Loader):
-        if isinstance(event, ScalarEvent) and event.implicit[0]:
-            for tag, pattern in _RESOLVERS.get(event.value[:1], _WILDCARD):
-                if pattern.match(event.value):
-                    try:
-                        _MAKERS[tag](_CONSTRUCTOR, ScalarNode(tag, event.value)) if tag in _MAKERS else None
-                    except ValueError:
-                        mark = event.start_mark
-                        return f"line {mark.line + 1}, column {mark.column + 1}: {event.value!r} as a {_KIND.get(tag, tag.rsplit(':', 1)[-1])}: "
-                    break
+        if not (isinstance(event, ScalarEvent) and event.implicit[0]):
+            continue
+        rules = _RESOLVERS.get(event.value[:1], _WILDCARD)
+        try:
+            _resolved(event.value, rules)
+        except ValueError:
+            tag = next(tag for tag, pattern in rules if pattern.match(event.value))
+            mark = event.start_mark
+            return (f"line {mark.line + 1}, column {mark.column + 1}: {event.value!r} as a "
+                    f"{_KIND.get(tag, tag.rsplit(':', 1)[-1])}: ")
+        except _NotPlain:
+            continue
     return ""
 
 
