@@ -114,7 +114,7 @@ def sorted_category(values: pd.Series) -> pd.Series:
         return values.astype(_NO_CATEGORIES)
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = values.cat.categories
-        if cats.dtype == "str" and cats.is_monotonic_increasing:
+        if cats.dtype == "str" and _ascending(cats):
             return values
         codes, uniques = values.cat.codes.to_numpy(), cats
     else:
@@ -123,6 +123,16 @@ def sorted_category(values: pd.Series) -> pd.Series:
     rank = np.empty(len(order) + 1, dtype=np.int64)
     rank[order], rank[-1] = np.arange(len(order)), -1  # a missing value's code, -1, reads the last
     return pd.Series(_coded(rank[codes], cats), index=values.index, name=values.name)
+
+
+def _ascending(texts: pd.Index) -> bool:
+    """Whether the texts are in ascending order: compared by pyarrow, by bytes, the texts' order
+    (`is_monotonic_increasing` goes through Python objects: 10 ms for a hundred thousand paths,
+    three times in every load of the parse cache, against 1 ms)."""
+    if len(texts) < 2:
+        return True
+    arr = pa.chunked_array(texts.array.__arrow_array__())
+    return bool(pc.all(pc.less_equal(arr[:-1], arr[1:])).as_py())
 
 
 def _sorted(distinct: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:

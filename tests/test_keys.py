@@ -281,6 +281,17 @@ def test_categorical_columns_answer_what_their_text_answers(values, data):
     assert _listed(joined) == values + _listed(second)
 
 
+@given(st.lists(st.text(max_size=5), unique=True, max_size=8))
+def test_categories_seen_as_sorted_exactly_when_pandas_sees_them_so(texts_):
+    """sorted_category keeps a column whose categories are in order: pyarrow's comparison of the
+    texts by bytes answers what pandas' is_monotonic_increasing answers, for any text."""
+    from schemas.frames import _ascending
+
+    index = pd.Index(pd.array(texts_, dtype="str"))
+    assert _ascending(index) == index.is_monotonic_increasing
+    assert _ascending(pd.Index(pd.array(sorted(texts_), dtype="str")))
+
+
 def test_staged_texts_that_repeat_are_sorted_categories_from_every_reader(tmp_path):
     """Sheets (staged two batches at a time and joined) and YAML reports (parsed, then taken
     from the parse cache) stage the texts that repeat as categories sorted, and the same rows."""
