@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the raw input has errors (listed, and written to the re
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,20 @@ def hidden(names: tuple[str, ...]) -> Iterator[None]:
                 del sys.modules[name]
 
 
+@contextmanager
+def collections_paused() -> Iterator[None]:
+    """Within the block, no garbage collection: importing pandas, pyarrow and pandera makes some
+    hundred thousand objects, none of them garbage, and collections scanning them cost the
+    command 0.05 s of its second of imports (a dozen runs alternated: 0.92 s against 0.97 s)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 ROOT = Path(__file__).resolve().parent.parent
 VERSION_FILE = ROOT / "VERSION"
 
@@ -57,9 +72,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     raw, out = Path(args.raw), Path(args.out)
     walking = raw_tree.early(raw)
     try:
-        from . import build as build_cmd
-        from . import ids
-
+        with collections_paused():
+            from . import build as build_cmd
+            from . import ids
         args.imported()
         outcome = build_cmd.run(raw, out, version, early=walking)
     except BuildFailed as failed:

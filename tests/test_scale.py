@@ -465,6 +465,30 @@ def test_the_package_and_its_command_line_load_no_library_before_a_command_needs
     assert run.stdout.split() == ["True", "True", "True", "csv_options"], run.stderr
 
 
+def test_collections_pause_for_the_imports_and_come_back_as_they_were():
+    import gc
+
+    from dataset.cli import collections_paused
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with collections_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        gc.disable()  # a caller that had them off keeps them off
+        with collections_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        gc.enable()
+        with pytest.raises(ImportError):
+            with collections_paused():
+                import dataset_no_such_module  # noqa: F401 - a failing import leaves them on again
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_the_command_builds_with_its_early_walk_what_the_build_makes_without(tmp_path):
     """The command line's build (walk in a forked child process, parse cache) against the
     in-process build (walk in a fresh interpreter): the same release files, also after an edit
