@@ -36,6 +36,10 @@ import yaml
 
 from schemas import vocab
 
+# The one-edit command is timed over this many edits, and the median reported: on the reference
+# machine one timing of the same rebuild moved by a second from run to run.
+COMMAND_EDITS = 3
+
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "RESULTS.md"
 RESULTS_HEAD = """# Benchmark results
 
@@ -52,7 +56,7 @@ Targets (issue 6) and where the builder stands:
 | peak memory under 3 GB at 1M events | met: 2,417 MiB in the latest run (stop 35: 2,274-2,458; stop 34: 2,265-2,320; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; texts that repeat held as categories from staging on. The peak is the event step or the end of the parse |
 | 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | met in all three of stop 35's runs: 86.21 s, 3.08x its 1M run (the latest), 95.00 s, 3.04x, and 99.04 s, 2.74x; peak 5,569-5,833 MiB. Stop 34: 2.80-3.23x; stop 33: 3.06-3.62x. The build's system time grows faster than the events (2.82-4.68x in stop 35): the kernel zeroing pages this VM's host took back (below) |
 | 100,000 YAML reports: full build under 30 s | met in all four of stop 35's runs: 26.17 s in the latest, 26.16, 29.27 and 26.03 s. A record's fields are now checked against its spec's field set at once (`records.convert`: 6.0-6.5 us a record against 7.5-8.1). Stop 34: 25.05-32.15 s; stop 33: 27.97-33.03 s. The parse is 0.4-0.5 ms of CPU per report, about 40% of it PyYAML's C parser making its events, in two worker processes. Timed with the raw files in the page cache (the bench reads them first): on this VM they leave it within minutes, and a parse reading them from the disk took 46 s |
-| one edited report on 100,000 rebuilt under 5 s | met in stop 35's last three runs: `python -m dataset build` timed from outside, three edits each, medians 4.77 s (4.36, 4.82, 4.77; the latest), 4.39 s (4.31-4.62) and 4.65 s (4.41-4.86); in process 4.42, 4.78 and 4.69 s. Not in its first two, which timed the command once: 5.17 and 5.38 s (in process 5.21 and 4.95 s). The bench now reports the median of three edits (`COMMAND_EDITS`): one sample moved by a second from run to run. What changed in stop 35: one pool of threads for the whole build instead of a pool per call (`threads.shared`, `threads.Gate`: forty pools' `Thread.start` waits cost the main thread 0.12 s, 0.04 s now; the command 4.86 s against 4.98 s, median of eight rounds alternated), Arrow conversion of a part on its own thread (`release.arrow_table`), categories found sorted by pyarrow (`frames._ascending`), imports with garbage collection paused (0.05 s). Stop 34: 5.21-5.54 s by the command; stop 33: 5.13-6.85 s. What it spends (command): imports 0.9-1.1 s; the parse with the cache 0.6-0.8 s (of it 0.2 s waiting for the cache's load); the link step and the checks 0.5-0.6 s (the checks on two threads); the event step 0.8-0.9 s; the parts 1.3 s; the end 0.4-0.6 s. Both cores are busy 80% of the time (user 5.4 s and system 2.0 s of CPU in 4.6 s): the rest is the work of the whole table, for one edit as for a hundred thousand. Tried and dropped: not saving the parse cache nor the ID registries' union (0.1 s, inside the noise, eight rounds) |
+| one edited report on 100,000 rebuilt under 5 s | met in stop 35's last three runs: `python -m dataset build` timed from outside, three edits each, medians 4.77 s (4.36, 4.82, 4.77; the latest), 4.39 s (4.31-4.62) and 4.65 s (4.41-4.86); in process 4.42, 4.78 and 4.69 s. Not in its first two, which timed the command once: 5.17 and 5.38 s (in process 5.21 and 4.95 s). The bench now reports the median of three edits (`COMMAND_EDITS`): one sample moved by a second from run to run. What changed in stop 35: one pool of threads for the whole build instead of a pool per call (`threads.shared`, `threads.Gate`: forty pools' `Thread.start` waits cost the main thread 0.12 s, 0.04 s now; the command 4.86 s against 4.98 s, median of eight rounds alternated), Arrow conversion of a part on its own thread (`schemas.frames.to_arrow`), categories found sorted by pyarrow (`frames._ascending`), imports with garbage collection paused (0.05 s). Stop 34: 5.21-5.54 s by the command; stop 33: 5.13-6.85 s. What it spends (command): imports 0.9-1.1 s; the parse with the cache 0.6-0.8 s (of it 0.2 s waiting for the cache's load); the link step and the checks 0.5-0.6 s (the checks on two threads); the event step 0.8-0.9 s; the parts 1.3 s; the end 0.4-0.6 s. Both cores are busy 80% of the time (user 5.4 s and system 2.0 s of CPU in 4.6 s): the rest is the work of the whole table, for one edit as for a hundred thousand. Tried and dropped: not saving the parse cache nor the ID registries' union (0.1 s, inside the noise, eight rounds) |
 | dataset.load within 1.5x of pd.read_parquet | met: 1.00x at 1M and 0.85x at 3M in the latest run (stop 35: 1.00-1.31x / 0.85-1.32x; stop 34: 1.10-1.33x / 1.06-1.34x). The two are timed in turn, best of five rounds each |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
@@ -453,8 +457,7 @@ def bench_reports(n: int, work: Path) -> str:
         victim.write_text(re.sub(r"killed: .*", "killed: one hundred and one", original, count=1), encoding="utf-8")
         warm = _child("build", raw, out, "2024.07.1")
         # The same again as a coder runs it: the command, timed from outside (interpreter start
-        # and imports included), one edit after another. The median of COMMAND_EDITS: on the
-        # reference machine the same rebuild moves by a second from run to run.
+        # and imports included), COMMAND_EDITS edits one after another.
         commands = []
         for i in range(COMMAND_EDITS):
             victim.write_text(re.sub(r"killed: .*", f"killed: about {102 + i}", original, count=1), encoding="utf-8")
@@ -467,9 +470,6 @@ def bench_reports(n: int, work: Path) -> str:
     return (f"reports={n:,} full build\n{table(cold, None)}\none edited report, rebuilt with the cache\n{table(warm, None)}\n"
             f"{COMMAND_EDITS} more edits, each rebuilt by `python -m dataset build` (timed from outside): "
             f"{', '.join(f'{c:.2f}' for c in commands)} s, median {command:.2f} s\n{last}")
-
-
-COMMAND_EDITS = 3
 
 
 def _read_all(raw: Path) -> None:

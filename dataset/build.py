@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import filelock
 import pandas as pd
+
+from schemas.frames import to_arrow
 
 from . import codebook, diff, ids, link, memory, pipeline, raw_tree, release, table_copies, threads
 from .problems import BuildFailed, Problem, write_report
@@ -75,7 +77,7 @@ class ReleaseSink:
         # parts come, while this one goes on to the next: reading the old rows back and comparing
         # them is pyarrow's work (the GIL released), 0.4-0.8 s of this thread after one edit of
         # 100,000 reports.
-        self.comparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compare")
+        self.comparing = threads.Gate(1)
         self.compared: deque[Future] = deque()
 
     def begin(self, table: str, rows: int) -> None:
@@ -83,7 +85,7 @@ class ReleaseSink:
         self.writers[table] = release.TableWriter(self.folder, table, copy)
 
     def put(self, table: str, part: pd.DataFrame) -> None:
-        rows = release.arrow_table(part)  # once, for the files and the comparison
+        rows = to_arrow(part)  # once, for the files and the comparison
         self.writers[table].put_table(rows)
         while len(self.compared) >= self.COMPARING:
             self.compared.popleft().result()
@@ -100,7 +102,6 @@ class ReleaseSink:
         self.folder.write_bytes(link.FILE, release.csv_bytes(draft.links))
         while self.compared:
             self.compared.popleft().result()
-        self.comparing.shutdown()
         self.change_list = self.changes.result(draft.keys, draft.orders)
         self.folder.write("changes.csv", lambda out: diff.write_changes_csv(self.change_list, out))
 
@@ -110,7 +111,9 @@ class ReleaseSink:
             closed.result()
 
     def abort(self) -> None:
-        self.comparing.shutdown(cancel_futures=True)  # waits for the comparison under way
+        for waiting in self.compared:
+            waiting.cancel()  # the comparisons not begun are skipped; the one under way is waited for
+        self.comparing.wait()
         for writer in self.writers.values():
             writer.abort()
         for closed in self.closing:

@@ -222,7 +222,7 @@ def _key_columns(name: str, schema: pa.Schema) -> list[str]:
 
 
 def _differing(old: pa.Table, new: pa.Table) -> list[str] | None:
-    """The columns in which two tables of the same rows differ (`new` as release.arrow_table
+    """The columns in which two tables of the same rows differ (`new` as schemas.frames.to_arrow
     makes it), or None when their columns are not the same. Categories are compared by their
     text (`_same_text`), since a row group read back has a dictionary of its own."""
     if old.column_names != new.column_names:
@@ -270,7 +270,7 @@ class Changes:
         self.realigned: set[str] = set()  # tables with a part whose IDs were not the old rows next in order
 
     def add(self, name: str, part: pd.DataFrame, rows: pa.Table | None = None) -> None:
-        """Compare the next part of table `name` (`rows`: the part as release.arrow_table makes
+        """Compare the next part of table `name` (`rows`: the part as schemas.frames.to_arrow makes
         it, when the caller has it: unchanged parts are then found without a pandas diff)."""
         if name not in TABLES:
             return

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import STR
-from schemas.frames import arrow_text, day_text, per_distinct, positions, rows_at
+from schemas.frames import arrow_text, day_text, per_distinct, positions, rows_at, to_arrow
 
 from .keys import lexorder
 from .readers.files import text_csv
@@ -117,7 +117,7 @@ def _kept_union(kept: Path, code: str, stamps: list[str]) -> tuple[pd.DataFrame,
 def _keep(union: pd.DataFrame, kept: Path, stamps: dict) -> None:
     """Write the union to `kept` with the stamps of the files it holds (best effort)."""
     tmp = kept.with_name(f".{kept.name}.tmp-{os.getpid()}")
-    table = pa.Table.from_pandas(union, preserve_index=False)
+    table = to_arrow(union)
     table = table.replace_schema_metadata({**table.schema.metadata, b"earlier_registries": json.dumps(stamps).encode()})
     try:
         kept.parent.mkdir(parents=True, exist_ok=True)

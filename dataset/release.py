@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import schemas
+from schemas.frames import to_arrow
 
 from . import table_copies, threads
 from .direct import DirectFile
@@ -53,16 +54,9 @@ def check_version(version: str) -> str:
 
 # -- serialisation ---------------------------------------------------------------------------
 
-def arrow_table(df: pd.DataFrame) -> pa.Table:
-    """The frame as Arrow, its columns converted on this thread: pyarrow's threads for it are a
-    pool made afresh each call, and starting them cost more than the conversion (a 56,000-row
-    part of events: 6 ms on one thread, 10 ms on two; a million rows, the same either way)."""
-    return pa.Table.from_pandas(df, preserve_index=False, nthreads=1)
-
-
 def csv_table(df: pd.DataFrame) -> pa.Table:
     """The table as the CSV shows it: ISO dates (YYYY-MM-DD), categories as their text."""
-    return csv_table_of(arrow_table(df))
+    return csv_table_of(to_arrow(df))
 
 
 def csv_table_of(table: pa.Table) -> pa.Table:
@@ -97,7 +91,7 @@ def parquet_options(name: str, columns: list[str]) -> dict:
 
 def write_parquet(df: pd.DataFrame, sink, name: str) -> None:
     """Table `name` as Parquet with the pandas dtypes recorded (categoricals, nullable integers, dates)."""
-    table = arrow_table(df)
+    table = to_arrow(df)
     pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, **parquet_options(name, table.column_names))
 
 
@@ -239,10 +233,10 @@ class TableWriter:
 
     def put(self, df: pd.DataFrame) -> None:
         """Hand on the next rows; raises ReleaseError if writing an earlier part failed."""
-        self.put_table(arrow_table(df))
+        self.put_table(to_arrow(df))
 
     def put_table(self, table: pa.Table) -> None:
-        """`put` for rows already converted by `arrow_table`."""
+        """`put` for rows already converted by `to_arrow`."""
         self._wait()
         pool = threads.shared()  # the two files' encoding of the part before has ended (_wait)
         self.pending = {"csv": pool.submit(self._writing, self._csv, table),
@@ -483,8 +477,7 @@ def version_key(version: str) -> tuple:
 def hash_files(folder: Path, names) -> dict[str, Digest]:
     """Digest of each of `names` that is a file in `folder` (missing ones left out), two threads."""
     present = sorted(n for n in names if (folder / n).is_file())
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return dict(zip(present, pool.map(lambda n: file_digest(folder / n), present)))
+    return dict(zip(present, threads.in_order([partial(file_digest, folder / n) for n in present], THREADS)))
 
 
 def verify(release: Path, known: dict[str, Digest] | None = None) -> list[str]:

@@ -2,8 +2,8 @@
 numpy, hashlib, file writes): the second core does it while Python goes on. Results come back
 in a fixed order, so no output depends on which thread finished first.
 
-Every call runs on one pool of threads kept for the process (`shared`), which starts a thread
-only when none is idle. A thread started for each call cost the build's main thread 0.1-0.13 s
+The package's calls run on one pool of threads kept for the process (`shared`), which starts a
+thread only when none is idle. A thread started for each call cost the build's main thread 0.1-0.13 s
 of a one-report rebuild of 100,000 reports (some forty pools): `Thread.start` waits until the
 new thread has run, and the new thread waits for the interpreter's lock, which the busy ones
 hold. Calls that must not all run at once go through a `Gate`.
@@ -11,6 +11,7 @@ hold. Calls that must not all run at once go through a `Gate`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import threading
@@ -48,8 +49,9 @@ os.register_at_fork(after_in_child=_forget_shared)
 class Gate:
     """At most `workers` of the calls submitted through it run at once, on the shared pool, in
     the order they were submitted (as a pool of `workers` threads of its own would run them).
-    Leaving the `with` block, also by an exception, waits for every call submitted: nothing they
-    do outlives the caller. A call's result is held by its future alone."""
+    Leaving the `with` block, also by an exception, waits for every call submitted (`wait`):
+    nothing they do outlives the caller. A call whose future is cancelled before it begins is
+    skipped. A call's result is held by its future alone."""
 
     def __init__(self, workers: int):
         self._workers, self._running, self._unfinished = workers, 0, 0
@@ -59,7 +61,7 @@ class Gate:
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         future: Future[T] = Future()
         with self._lock:
-            self._waiting.append((future, lambda: fn(*args)))
+            self._waiting.append((future, functools.partial(fn, *args)))
             self._unfinished += 1
             start = self._running < self._workers
             self._running += start
@@ -89,6 +91,10 @@ class Gate:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.wait()
+
+    def wait(self) -> None:
+        """Until every call submitted has ended (or been skipped, cancelled)."""
         with self._lock:
             self._lock.wait_for(lambda: self._unfinished == 0)
 
@@ -125,15 +131,15 @@ def ahead(calls: Iterable[Callable[[], T]], depth: int = 1, workers: int | None 
     made while the caller works on this one, and memory holds at most `depth` results more.
     Leaving the block, also by an exception, waits for the calls begun: nothing they do outlives
     the caller."""
-    with Gate(workers or depth) as pool:
+    with Gate(workers or depth) as gate:
 
         def results() -> Iterator[T]:
             rest = iter(calls)
-            pending: deque[Future[T]] = deque(pool.submit(call) for call in itertools.islice(rest, depth))
+            pending: deque[Future[T]] = deque(gate.submit(call) for call in itertools.islice(rest, depth))
             while pending:
                 following = next(rest, None)
                 if following is not None:
-                    pending.append(pool.submit(following))
+                    pending.append(gate.submit(following))
                 yield pending.popleft().result()  # no name kept for it: the caller's `del` frees it
 
         yield results()

@@ -24,7 +24,7 @@ from schemas import DATETIME, STR, frames
 from dataset import diff, events, memory, pipeline, release
 from dataset.keys import ReportRows
 from dataset.problems import BuildFailed
-from schemas.frames import filter_rows, take_chunks
+from schemas.frames import filter_rows, take_chunks, to_arrow
 
 from .conftest import FIXTURES, MULTI_RAW, TODAY, build, compile_raw, copy_raw, read_release
 
@@ -298,7 +298,7 @@ def test_changes_part_by_part_are_diff(tables, published, cuts, dropped, edited,
         bounds = sorted({0, len(df), *[min(c, len(df)) for c in cuts]})
         for a, b in zip(bounds[:-1], bounds[1:]):
             part = df.iloc[a:b].reset_index(drop=True)
-            changes.add(name, part, release.arrow_table(part) if arrow else None)
+            changes.add(name, part, to_arrow(part) if arrow else None)
     pd.testing.assert_frame_equal(changes.result(ids_of(new)), diff.diff(old, new))
 
 
@@ -311,7 +311,7 @@ def test_rows_deleted_after_the_last_part_are_found(tables, published, arrow):
     for name, df in new.items():
         for a in range(0, len(df), 4):
             part = df.iloc[a:a + 4].reset_index(drop=True)
-            changes.add(name, part, release.arrow_table(part) if arrow else None)
+            changes.add(name, part, to_arrow(part) if arrow else None)
     got = changes.result(ids_of(new))
     assert got["change"].tolist() == ["deleted", "deleted"]
     assert set(got["id"]) == set(tables["claims"]["claim_id"].iloc[-2:])

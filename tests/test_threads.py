@@ -89,3 +89,19 @@ def test_a_forked_child_gets_a_pool_of_its_own():
             os._exit(status)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_gate_skips_a_call_cancelled_before_it_began_and_waits_for_the_one_under_way():
+    """What a failed build's release sink does with the comparisons it no longer wants."""
+    release, ran = threading.Event(), []
+
+    def first():
+        release.wait(5)
+        ran.append("first")
+
+    gate = threads.Gate(1)
+    under_way, waiting = gate.submit(first), gate.submit(ran.append, "second")
+    assert waiting.cancel()  # not begun: the one worker is busy with the first
+    release.set()
+    gate.wait()
+    assert ran == ["first"] and under_way.done() and waiting.cancelled()

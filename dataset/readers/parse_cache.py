@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from schemas.frames import emptied, positions, positions_of_distinct, to_frame
+from schemas.frames import emptied, positions, positions_of_distinct, to_arrow, to_frame
 
 from .. import threads
 from ..problems import COLUMNS as PROBLEM_COLUMNS
@@ -81,7 +81,7 @@ SUFFIX = ".arrow"  # Arrow IPC files (Feather v2)
 def _write(df: pd.DataFrame, path: Path) -> None:
     """`df` as one record batch: the staged columns come in a chunk per run of cached rows
     (take_runs), and reading back a hundred chunks per column made pandas' conversion 50x slower."""
-    table = pa.Table.from_pandas(df, preserve_index=False).combine_chunks()
+    table = to_arrow(df).combine_chunks()
     feather.write_feather(table, path, compression="uncompressed", chunksize=max(table.num_rows, 1))
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from schemas import STR
 from schemas.frames import factorized, per_distinct
 
-from .. import keys, raw_tree
+from .. import keys, raw_tree, threads
 from ..problems import Problem, problem
 from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, constant, frame, typed
 from . import columns as col
@@ -82,8 +82,8 @@ def read(raw: Path, cache: Path | None = None, tree: raw_tree.Tree | None = None
     # the parse took 17.4-18.2 s against 15.5-17.3 s, for the same peak.
     ordered = [s for _, s in sorted(batches.items())]
     largest = max((sum(_size(p) for p in s.values()) for s in ordered), default=0)
-    with ThreadPoolExecutor(max_workers=2 if largest <= SIDE_BY_SIDE_BYTES else 1) as pool:
-        parts = list(pool.map(lambda sheets: stage_batch(raw, sheets), ordered))
+    parts = threads.in_order([partial(stage_batch, raw, sheets) for sheets in ordered],
+                             workers=2 if largest <= SIDE_BY_SIDE_BYTES else 1)
     staged = Staged.concat(parts)
     staged.problems = problems + staged.problems
     return staged

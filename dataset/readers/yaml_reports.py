@@ -51,6 +51,7 @@ EVENT = Spec("event", {
                        "admin1", "location", "latitude", "longitude", "geo_precision"}))
 # An entry with only these fields refers to an event defined elsewhere, to add claims to it.
 REFERENCE_FIELDS = ["key", "claims"]
+REFERENCE = Spec("event reference", {"key": identifier, "claims": _passthrough}, frozenset({"key"}))
 
 CLAIM = Spec("claim", {
     "claimant": text, "victims": non_empty_text_list, "killed": figure, "wounded": figure,
@@ -219,8 +220,7 @@ def _stage_entry(entry: Any, index: int, rel: str, report_id: str) -> tuple[list
         fields, problems = convert(entry, EVENT, at_event, skip=("claims",))
         problems += _check_dates(entry, fields, at_event)
     else:
-        fields, problems = convert(entry, Spec("event reference", {"key": identifier, "claims": _passthrough},
-                                               frozenset({"key"})), at_event, skip=("claims",))
+        fields, problems = convert(entry, REFERENCE, at_event, skip=("claims",))
     row = {"file": rel, "report_id": report_id, "event_key": key, "entry": index, "defines": defines}
     if defines:
         row.update({k: v for k, v in fields.items() if k in EVENT_COLUMNS})
