@@ -39,6 +39,11 @@ from schemas import vocab
 # The one-edit command is timed over this many edits, and the median reported: on the reference
 # machine one timing of the same rebuild moved by a second from run to run.
 COMMAND_EDITS = 3
+# Floor and build are each measured this many times at each size, in turn (floor, build, floor,
+# build, ...), and the median run of each reported: on the reference machine the floor alone
+# moved between 3.5 and 7.9 s from one run to the next (its system time 1.0-7.3 s, the kernel
+# and the VM's host filling pages), with no change to anything.
+ROUNDS = 3
 
 RESULTS = Path(__file__).resolve().parent.parent / "bench" / "RESULTS.md"
 RESULTS_HEAD = """# Benchmark results
@@ -414,20 +419,45 @@ def _generated(work: Path, folder: str, n: int, write, what: str) -> Path:
     return raw
 
 
-def bench_events(n: int, work: Path, before: tuple[int, dict, dict] | None = None) -> tuple[str, dict, dict]:
-    """(report, build result, floor result) for n events. `before` is (events, build, floor) of a
-    smaller size measured in the same invocation: the report then says how build and floor grew."""
+def middle(runs: list[dict]) -> dict:
+    """The median run of `runs` by wall time (the lower of the two middle ones for an even
+    count): a run that happened, so its stages add up, unlike medians taken column by column."""
+    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
+
+
+def rounds_line(builds: list[dict], floors: list[dict]) -> str:
+    """Every round's build and floor, in the order they ran, the ratio of each round, and each
+    build's peak memory."""
+    def seconds(runs):
+        return ", ".join(f"{r['seconds']:.2f}" for r in runs)
+    ratios = ", ".join(f"{b['seconds'] / f['seconds']:.2f}" for b, f in zip(builds, floors))
+    peaks = ", ".join(f"{b['peak_mb']:.0f}" for b in builds)
+    return (f"{len(builds)} rounds, floor then build in each: build {seconds(builds)} s (median {middle(builds)['seconds']:.2f}), "
+            f"floor {seconds(floors)} s (median {middle(floors)['seconds']:.2f}), ratio by round {ratios}; "
+            f"build peaks {peaks} MB")
+
+
+def bench_events(n: int, work: Path, before: tuple[int, dict, dict] | None = None,
+                 rounds: int = ROUNDS) -> tuple[str, dict, dict]:
+    """(report, build result, floor result) for n events: the median of `rounds` builds and
+    floors measured in turn (`middle`), the table the median runs'; the last line's peak memory
+    the highest of all builds. `before` is (events, build, floor) of a smaller size measured in the same
+    invocation: the report then says how build and floor grew."""
     raw, out = _generated(work, "sheets", n, write_sheets, "events"), work / f"out-{n}"
-    shutil.rmtree(out, ignore_errors=True)
-    _free_memory(work, keep=raw)
-    floor = _child("floor", raw, work / f"floor-{n}")
-    _free_memory(work, keep=raw)
-    result = _child("build", raw, out)
+    builds, floors = [], []
+    for _ in range(rounds):
+        shutil.rmtree(out, ignore_errors=True)
+        _free_memory(work, keep=raw)
+        floors.append(_child("floor", raw, work / f"floor-{n}"))
+        _free_memory(work, keep=raw)
+        builds.append(_child("build", raw, out))
+    result, floor = middle(builds), middle(floors)
+    peak = max(b["peak_mb"] for b in builds)
     loading = _child("load", out / "latest", out)
     ratio = result["seconds"] / floor["seconds"]
-    last = f"build_s={result['seconds']:.2f} floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={result['peak_mb']:.0f}"
+    last = f"build_s={result['seconds']:.2f} floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={peak:.0f}"
     rows = ", ".join(f"{v:,} {k}" for k, v in result["rows"].items())
-    lines = [f"events={n:,} ({rows})", table(result, floor),
+    lines = [f"events={n:,} ({rows})", table(result, floor), rounds_line(builds, floors),
              f"loading all tables: pd.read_parquet {loading['read_parquet']:.2f} s, dataset.load "
              f"{loading['dataset_load']:.2f} s ({loading['dataset_load'] / loading['read_parquet']:.2f}x)"]
     if before:
@@ -540,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="events in the coding-sheet benchmark; several sizes run in turn, each later one "
                         "compared with the first (e.g. --events 1000000 3000000)")
     p.add_argument("--reports", type=int, help="YAML reports in the report benchmark")
+    p.add_argument("--rounds", type=int, default=ROUNDS,
+                   help=f"floor and build measured this many times in turn at each size, the medians reported (default {ROUNDS})")
     p.add_argument("--work", default=os.environ.get("BENCH_DIR", "/tmp/dataset-bench"), help="scratch folder")
     p.add_argument("--no-record", action="store_true", help="do not update bench/RESULTS.md")
     args = p.parse_args(argv)
@@ -550,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         outputs.append((f"{args.reports:,} YAML reports", bench_reports(args.reports, work)))
     first = None
     for n in args.events or ([] if args.reports else [1_000_000]):  # last, so the last line is build_s=... floor_s=...
-        text, result, floor = bench_events(n, work, first)
+        text, result, floor = bench_events(n, work, first, max(args.rounds, 1))
         first = first or (n, result, floor)
         outputs.append((f"{n:,} events from coding sheets", text))
     for label, text in outputs:

@@ -563,6 +563,38 @@ def test_bench_growth_compares_build_and_floor_of_one_invocation():
                                           "build 3.50x, floor 3.60x, build system time 4.00x")
 
 
+def test_bench_alternates_floor_and_build_and_reports_the_median_runs(tmp_path, monkeypatch):
+    """Each round measures the floor, then the build; the report is the median run of each (a
+    run that happened, its stages from that run), every round listed, and the peak the highest
+    of all builds: one slow or fast sample moves neither the ratio nor hides memory."""
+    from dataset import bench
+
+    order, builds, floors = [], iter([20.0, 18.0, 25.0]), iter([4.0, 7.0, 3.5])
+
+    def child(kind, raw, out, version="2024.07.0"):
+        order.append(kind)
+        if kind == "load":
+            return {"read_parquet": 1.0, "dataset_load": 1.1}
+        if kind == "floor":
+            return {"seconds": next(floors), "peak_mb": 1000.0, "cpu": [1.0, 1.0, 1]}
+        seconds = next(builds)
+        return {"seconds": seconds, "peak_mb": {20.0: 2100.0, 18.0: 2000.0, 25.0: 2500.0}[seconds],
+                "cpu": [seconds, 1.0, 1], "rows": {"events": 5}, "stages": {"parse": seconds / 2},
+                "stage_peak_mb": {}, "stage_cpu": {}}
+
+    monkeypatch.setattr(bench, "_child", child)
+    monkeypatch.setattr(bench, "_generated", lambda work, folder, n, write, what: tmp_path / "raw")
+    text, result, floor = bench.bench_events(10, tmp_path, rounds=3)
+    assert order == ["floor", "build"] * 3 + ["load"]
+    assert result["seconds"] == 20.0 and floor["seconds"] == 4.0
+    lines = text.splitlines()
+    assert lines[-1] == "build_s=20.00 floor_s=4.00 ratio=5.00 peak_mb=2500"
+    assert "parse         10.00" in text  # the median build's own stages
+    assert ("3 rounds, floor then build in each: build 20.00, 18.00, 25.00 s (median 20.00), floor 4.00, 7.00, "
+            "3.50 s (median 4.00), ratio by round 5.00, 2.57, 7.14; build peaks 2100, 2000, 2500 MB") in lines
+    assert bench.middle([{"seconds": 2.0}, {"seconds": 1.0}]) == {"seconds": 1.0}  # even: the lower middle
+
+
 def test_bench_load_times_both_readers_in_turn_round_by_round(multi_release, monkeypatch):
     """Loading is timed as plain read_parquet and dataset.load in turn, each round reading the
     three tables, the best round of each kept: both meet the machine's same quiet moments."""
