@@ -5,8 +5,9 @@ N events (skewed countries, the 25 sub-event types with their event types, thous
 several claims per event in mixed phrasings, multi-day events, long notes), then in separate
 processes measures (1) the floor: pyarrow reading the same events and claims sheets and writing
 Parquet and CSV, and (2) the real build, with time, peak memory, CPU (user and system) and page
-faults per stage. Several sizes (`--events 1000000 3000000`) run in turn, and each later one
-says how build and floor grew from the first. `--reports N` does the same for N YAML reports,
+faults per stage, each `--rounds` times (floor, build, floor, build, ...) with the median runs
+reported. Several sizes (`--events 1000000 3000000`) run in turn, and each later one says how
+build and floor grew from the first. `--reports N` does the same for N YAML reports,
 then edits one report and rebuilds with the parse cache.
 Synthetic data lives in a scratch folder, never in raw/.
 """
