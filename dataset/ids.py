@@ -3,7 +3,9 @@
 The registry is a table (event_id_cnty, event_key, event_date). The committed one lives in
 `raw/event_ids.csv`; every release also publishes the full registry it used, deleted events
 included, so building a new release next to old ones continues their numbering. New rows are
-numbered per country after the highest number ever given, in (date, key) order.
+numbered per country after the highest number ever given, in (date, key) order. An event day
+recoded to another country gets an ID there and keeps the one it had: the registry holds one
+ID per (key, day) and country (the ID's prefix), and a recoding back finds the old ID again.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas import STR
+from schemas import STR, vocab
 from schemas.frames import arrow_text, day_text, per_distinct, positions, rows_at, to_arrow
 
 from .keys import lexorder
+from .problems import Problem, problem
 from .readers.files import text_csv
 from .readers.parse_cache import code_version
 
@@ -35,6 +38,8 @@ def empty() -> pd.DataFrame:
 
 
 MAX_BYTES = 256 * 1024 * 1024
+# Digits of an ID's number: new IDs are numbered after the highest as 64-bit integers.
+MAX_NUMBER_DIGITS = 18
 
 
 def read(path: Path, root: Path | None = None) -> pd.DataFrame:
@@ -58,9 +63,67 @@ def read(path: Path, root: Path | None = None) -> pd.DataFrame:
                          for c, t in COLUMNS.items()})
 
 
+def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> list[Problem]:
+    """What is wrong with the rows of a hand-kept registry (the committed raw/event_ids.csv, as
+    `read` gives it; its first data row is `first_row`), each problem named by row, event key
+    and field: an ID not written as the schemas write one (MLI1), an empty event key, a day that
+    is not a YYYY-MM-DD date, an ID given to two event days, an event day given two IDs in one
+    country.
+
+    `merge` keeps the first of two rows that disagree and drops the other unseen, and the event
+    step cannot number after an ID that is not one (it stopped with a traceback). Rows repeated
+    exactly lose nothing and pass."""
+    n = len(registry)
+    ids, keys, days = (registry[c].astype(STR).fillna("").reset_index(drop=True) for c in COLUMNS)
+    bad_id = (~ids.str.fullmatch(vocab.EVENT_ID_PATTERN) | (ids.str.len() > 3 + MAX_NUMBER_DIGITS)).to_numpy(bool)
+    bad_key = (keys == "").to_numpy(bool)
+    (id_code, _), (key_code, key_text), (day_code, day_text), (country_code, country_text) = (
+        map(pd.factorize, (ids, keys, days, ids.str.slice(0, 3))))
+    n_countries = len(country_text)
+    day_text = pd.Series(day_text, dtype=STR)  # a registry's days repeat: each distinct one read once
+    bad_day = (~day_text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+               | pd.to_datetime(day_text, format="%Y-%m-%d", errors="coerce").isna()).to_numpy(bool)[day_code]
+    day = key_code.astype(np.int64) * len(day_text) + day_code  # (key, day) as one integer
+    exact = pd.DataFrame({"id": id_code, "day": day}).duplicated(keep="first").to_numpy(bool)
+    id_first = _first_rows(id_code, exact)
+    day_first = _first_rows(day * n_countries + country_code, exact)
+    out = []
+    for i in np.flatnonzero(bad_id | bad_key | bad_day | (id_first != np.arange(n)) | (day_first != np.arange(n))):
+        row, key, where = f"row {i + first_row}", keys.iloc[i], {"file": file, "event_key": keys.iloc[i]}
+        if bad_id[i]:
+            out.append(problem("bad_value", f"{row}: event_id_cnty {ids.iloc[i]!r} is not an event ID (the country's "
+                               f"three-letter ISO code and a number of at most {MAX_NUMBER_DIGITS} digits: MLI1)",
+                               field="event_id_cnty", **where))
+        if bad_key[i]:
+            out.append(problem("missing_field", f"{row}: event_key is empty", field="event_key", **where))
+        if bad_day[i]:
+            out.append(problem("bad_value", f"{row}: event_date {days.iloc[i]!r} is not a date (YYYY-MM-DD)",
+                               field="event_date", **where))
+        if not exact[i] and id_first[i] != i:
+            j = id_first[i]
+            out.append(problem("repeated_id", f"{row}: event_id_cnty {ids.iloc[i]!r} is given on row {j + first_row} "
+                               f"to {keys.iloc[j]!r} on {days.iloc[j]}: an ID names one event day", field="event_id_cnty", **where))
+        if not exact[i] and day_first[i] != i:
+            j = day_first[i]
+            out.append(problem("repeated_id", f"{row}: {key!r} on {days.iloc[i]} has ID {ids.iloc[j]!r} on row "
+                               f"{j + first_row}, and {ids.iloc[i]!r} here: an event day has one ID in a country", field="event_id_cnty", **where))
+    return out
+
+
+def _first_rows(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """For each row, the first row holding its value (integers); rows in `exact` (repeats of
+    a whole earlier row) point at themselves."""
+    codes = pd.factorize(values)[0]
+    first = np.full(codes.max(initial=-1) + 1, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    at = first[codes]
+    at[exact] = np.flatnonzero(exact)
+    return at
+
+
 def earlier(paths: list[Path], cache: Path | None = None) -> pd.DataFrame:
     """The registries at `paths` (earlier releases', in order) as one, each (event_key,
-    event_date) once, as the first of them registers it: `merge(committed, earlier(paths))` is
+    event_date) once per country, as the first of them registers it: `merge(committed, earlier(paths))` is
     `merge(committed, *[read(p) for p in paths])`, row for row.
 
     Every release publishes its registry, so a build reads one per earlier release, and their
@@ -77,7 +140,7 @@ def earlier(paths: list[Path], cache: Path | None = None) -> pd.DataFrame:
     kept = cache / UNION_FILE if cache is not None else None
     union, held = _kept_union(kept, code, stamps) if kept is not None else (empty(), 0)
     both = pd.concat([union, *(read(p) for p in paths[held:])], ignore_index=True)
-    union = both.drop_duplicates(["event_key", "event_date"], keep="first").reset_index(drop=True)
+    union = both[_first_in_country(both)].reset_index(drop=True)
     if kept is not None and held < len(paths):
         _keep(union, kept, {"code": code, "files": stamps})
     return union
@@ -129,10 +192,22 @@ def _keep(union: pd.DataFrame, kept: Path, stamps: dict) -> None:
 
 
 def merge(*registries: pd.DataFrame) -> pd.DataFrame:
-    """Union of registries; where two disagree on a (key, day), the earlier argument wins."""
+    """Union of registries; where two disagree on the ID of a (key, day) in one country, the
+    earlier argument wins, and where they give one ID to two (key, day)s, too."""
     both = pd.concat([empty(), *registries], ignore_index=True)
-    both = both.drop_duplicates(["event_key", "event_date"], keep="first")
+    both = both[_first_in_country(both)]
     return both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
+
+
+def _first_in_country(registry: pd.DataFrame) -> np.ndarray:
+    """Rows that are the first to give their (key, day) an ID in their ID's country.
+
+    Not the first for their (key, day) alone: an event day recoded to another country has a row
+    for each, and keeping only the first lost the later ID. The next build then numbered the
+    event afresh (NER2 in one release, NER4 in the next, nothing changed between them)."""
+    country = registry["event_id_cnty"].astype(STR).str.slice(0, 3)
+    return ~pd.DataFrame({"key": registry["event_key"], "day": registry["event_date"], "country": country}
+                         ).duplicated(keep="first").to_numpy(bool)
 
 
 def _day_texts(dates: pd.Series) -> pd.Series:
@@ -140,27 +215,33 @@ def _day_texts(dates: pd.Series) -> pd.Series:
     return pd.Series(pd.array(day_text(dates.to_numpy(dtype="datetime64[us]")), dtype=STR), index=dates.index)
 
 
-def _pair_codes(keys: pd.Series, days: pd.Series, other_keys: pd.Series, other_days: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(key, day) pairs of two tables as integers, equal exactly where both texts are equal."""
-    key_codes, key_uniques = pd.factorize(pd.concat([keys.astype(STR), other_keys.astype(STR)], ignore_index=True))
-    day_codes, day_uniques = pd.factorize(pd.concat([days.astype(STR), other_days.astype(STR)], ignore_index=True))
-    pair = key_codes.astype(np.int64) * max(len(day_uniques), 1) + day_codes
-    return pair[:len(keys)], pair[len(keys):]
+def _place_codes(these: tuple[pd.Series, ...], others: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(key, day, country) triples of two tables as integers, equal exactly where all three
+    texts are equal (missing texts equal to nothing)."""
+    code = np.zeros(len(these[0]) + len(others[0]), dtype=np.int64)
+    missing = np.zeros(len(code), dtype=bool)
+    for mine, theirs in zip(these, others):
+        codes, uniques = pd.factorize(pd.concat([mine.astype(STR), theirs.astype(STR)], ignore_index=True))
+        code = code * max(len(uniques), 1) + codes
+        missing |= codes < 0
+    code[missing] = -1 - np.arange(int(missing.sum()))  # each its own
+    return code[:len(these[0])], code[len(these[0]):]
 
 
 def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """IDs for `days` (event_key, event_date as Timestamp, iso3) and the registry grown by new ones.
 
-    A registered ID is kept only while its country prefix still matches (a recoded country gets
-    a new ID; the old one stays in the registry, so it is never reused).
+    A registered ID is the one of its (key, day) whose country prefix is the event's country (a
+    recoded country gets a new ID; the old one stays in the registry, so it is never reused, and
+    is found again if the country is recoded back).
     """
     day = _day_texts(days["event_date"])
-    wanted, registered = _pair_codes(days["event_key"], day, registry["event_key"], registry["event_date"])
-    at = positions(pd.Series(wanted), pd.Series(registered))
     known = registry["event_id_cnty"].astype(STR)
+    wanted, registered = _place_codes((days["event_key"], day, days["iso3"]),
+                                      (registry["event_key"], registry["event_date"], known.str.slice(0, 3)))
+    at = positions(pd.Series(wanted), pd.Series(registered))
     found = (known.iloc[np.maximum(at, 0)].set_axis(days.index) if len(known)  # Arrow text, no Python objects
              else pd.Series(np.nan, index=days.index, dtype=STR)).where(at >= 0)
-    found = found.where(found.str.slice(0, 3) == days["iso3"])
     missing = found.isna().to_numpy()
     if missing.any():
         rows = np.flatnonzero(missing)

@@ -201,6 +201,7 @@ def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, ca
             memory.give_back()
             try:
                 committed = ids.read(raw / ids.FILE, root=raw)
+                found += ids.problems(committed)
             except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
                 committed = ids.empty()
                 found.append(problem("unreadable_file", str(err), file=ids.FILE))

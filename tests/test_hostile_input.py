@@ -148,6 +148,22 @@ def test_unreadable_committed_registry_is_a_located_problem(tmp_path, content):
     assert [p.code for p in found] == ["unreadable_file"] and found[0].message
 
 
+@pytest.mark.parametrize(("content", "field"), [
+    (b'event_id_cnty,event_key,event_date\n"MLI1\n",mli-key,2024-01-01\n', "event_id_cnty"),  # a newline kept in quotes
+    (b"event_id_cnty,event_key,event_date\nMLIx,mli-key,2024-01-01\n", "event_id_cnty"),
+    (b"event_id_cnty,event_key,event_date\nMLI99999999999999999999,mli-key,2024-01-01\n", "event_id_cnty"),
+    (b"event_id_cnty,event_key,event_date\nMLI1,mli-key,01/02/2024\n", "event_date"),
+])
+def test_a_committed_registry_row_that_is_not_an_id_is_a_located_problem(tmp_path, content, field):
+    # Such an ID stopped the build with a traceback (pyarrow casting its number): it is the
+    # row's problem, found with the rest, and the build fails cleanly.
+    raw = copy_raw(MULTI_RAW, tmp_path / "raw")
+    (raw / "event_ids.csv").write_bytes(content)
+    found = [p for p in problems_of(raw) if p.file == "event_ids.csv"]
+    assert [(p.code, p.field, p.event_key, p.message.split(":")[0]) for p in found] == [
+        ("bad_value", field, "mli-key", "row 2")]
+
+
 def test_a_folder_named_like_the_committed_registry_is_a_located_problem(tmp_path):
     # It raised IsADirectoryError out of the build (a traceback) instead of the file's problem
     raw = copy_raw(MULTI_RAW, tmp_path / "raw")

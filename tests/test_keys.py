@@ -344,3 +344,85 @@ def test_positions_of_distinct_values_are_their_positions(values, data):
     assert positions_of_distinct(column, same).tolist() == list(range(len(values)))
     coded = pd.Series(pd.Categorical(values, categories=values))
     assert positions(coded, same).tolist() == list(range(len(values)))
+
+
+def _days(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """Event days as assign takes them: (event_key, day, country's ISO code)."""
+    return pd.DataFrame({"event_key": pd.Series([r[0] for r in rows], dtype=STR),
+                         "event_date": pd.to_datetime([r[1] for r in rows]),
+                         "iso3": pd.Series([r[2] for r in rows], dtype=STR)})
+
+
+def test_an_event_recoded_to_another_country_keeps_its_new_id_and_gets_its_old_one_back(tmp_path):
+    """Recoded from Mali to Niger, an event gets a Niger ID and the Mali one stays registered.
+    The next build, with nothing changed, gives it the same Niger ID: the registry kept only the
+    first ID of each (key, day), so the Niger one was lost and the event numbered afresh after
+    the Niger IDs given since (NER2, then NER4). Recoded back, it finds MLI1 again."""
+    mali = _days([("k", "2024-01-01", "MLI"), ("k2", "2024-01-02", "NER")])
+    niger = _days([("k", "2024-01-01", "NER"), ("k2", "2024-01-02", "NER"), ("k3", "2024-01-03", "NER")])
+    first, reg1 = ids.assign(mali, ids.merge(ids.empty()))
+    second, reg2 = ids.assign(niger, ids.merge(ids.empty(), reg1))
+    assert first.tolist() == ["MLI1", "NER1"] and second.tolist() == ["NER2", "NER1", "NER3"]
+    for i, reg in enumerate([reg1, reg2]):
+        write_registry(tmp_path / f"2024.0{i + 1}.0" / ids.FILE, reg.values.tolist())
+    union = ids.earlier([tmp_path / f"2024.0{i + 1}.0" / ids.FILE for i in range(2)])
+    for registry in (ids.merge(ids.empty(), reg1, reg2), ids.merge(ids.empty(), union)):
+        third, reg3 = ids.assign(niger, registry)
+        assert third.tolist() == ["NER2", "NER1", "NER3"]
+        assert set(reg3["event_id_cnty"]) == {"MLI1", "NER1", "NER2", "NER3"}
+        back, _ = ids.assign(mali, reg3)
+        assert back.tolist() == ["MLI1", "NER1"]
+    assert ids.problems(reg3) == []  # committed as raw/event_ids.csv, it is accepted
+
+
+def test_committed_registry_rows_that_cannot_be_right_are_located_problems():
+    """Each bad row is named by its row (the header is row 1), event key and field, all at once;
+    a row repeated exactly, and an event day with an ID in each of two countries, pass."""
+    rows = [("MLI1", "a", "2024-01-01"),
+            ("MLI1\n", "b", "2024-01-02"),         # 3: a newline the schemas' str_matches would let through
+            ("mli2", "c", "2024-01-03"),           # 4
+            ("MLI3", "", "2024-01-04"),            # 5: no key
+            ("MLI4", "d", "2024-1-5"),             # 6: not YYYY-MM-DD
+            ("MLI5", "e", "2024-02-30"),           # 7: no such day
+            ("MLI1", "f", "2024-01-06"),           # 8: MLI1 is a's
+            ("MLI6", "a", "2024-01-01"),           # 9: a on that day is MLI1
+            ("MLI1", "a", "2024-01-01"),           # 10: row 2 again: nothing lost
+            ("NER1", "a", "2024-01-01"),           # 11: a recoded to Niger: its Niger ID
+            ("MLI" + "9" * 19, "g", "2024-01-07")]  # 12: a number no 64-bit integer holds
+    registry = pd.DataFrame(rows, columns=list(ids.COLUMNS)).astype(ids.COLUMNS)
+    found = ids.problems(registry)
+    assert [(p.file, p.message.split(":")[0], p.event_key, p.field, p.code) for p in found] == [
+        ("event_ids.csv", "row 3", "b", "event_id_cnty", "bad_value"),
+        ("event_ids.csv", "row 4", "c", "event_id_cnty", "bad_value"),
+        ("event_ids.csv", "row 5", "", "event_key", "missing_field"),
+        ("event_ids.csv", "row 6", "d", "event_date", "bad_value"),
+        ("event_ids.csv", "row 7", "e", "event_date", "bad_value"),
+        ("event_ids.csv", "row 8", "f", "event_id_cnty", "repeated_id"),
+        ("event_ids.csv", "row 9", "a", "event_id_cnty", "repeated_id"),
+        ("event_ids.csv", "row 12", "g", "event_id_cnty", "bad_value")]
+    assert "given on row 2 to 'a'" in found[5].message and "has ID 'MLI1' on row 2" in found[6].message
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["k1", "k2", "k3", "k4"]),
+                                   st.sampled_from(["2024-01-01", "2024-01-02"]),
+                                   st.sampled_from(["MLI", "NER", "BFA"])), max_size=6), min_size=1, max_size=4))
+def test_ids_are_stable_and_never_reused_whatever_the_recodings(builds):
+    """Builds in turn, each over event days in some countries (a later build may recode, drop or
+    add any): an event day in a country it had an ID in keeps that ID; no ID ever names two event
+    days; a build with nothing changed gives the same IDs; the registry it publishes passes the
+    committed registry's checks."""
+    registry, given = ids.empty(), {}
+    for days in builds:
+        country = {}
+        for k, d, c in days:  # one country per event day in a build: the first drawn
+            country.setdefault((k, d), c)
+        rows = [(k, d, c) for (k, d), c in country.items()]
+        table = _days(rows)
+        assigned, registry = ids.assign(table, ids.merge(ids.empty(), registry))
+        again, _ = ids.assign(table, ids.merge(ids.empty(), registry))
+        assert again.tolist() == assigned.tolist()
+        for (k, d, c), id_ in zip(rows, assigned):
+            assert id_.startswith(c) and given.setdefault((k, d, c), id_) == id_
+        assert registry["event_id_cnty"].is_unique
+        assert ids.problems(registry) == []
