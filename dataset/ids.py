@@ -5,7 +5,9 @@ The registry is a table (event_id_cnty, event_key, event_date). The committed on
 included, so building a new release next to old ones continues their numbering. New rows are
 numbered per country after the highest number ever given, in (date, key) order. An event day
 recoded to another country gets an ID there and keeps the one it had: the registry holds one
-ID per (key, day) and country (the ID's prefix), and a recoding back finds the old ID again.
+active ID per (key, day) and country (the ID's prefix), and a recoding back finds the old ID
+again. Where the committed registry gives an event day another ID in the same country, the
+one it had is kept as retired (column `retired`): never looked up, never given again.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from .readers.files import text_csv
 from .readers.parse_cache import code_version
 
 FILE = "event_ids.csv"
-COLUMNS = {"event_id_cnty": STR, "event_key": STR, "event_date": STR}
+COLUMNS = {"event_id_cnty": STR, "event_key": STR, "event_date": STR, "retired": STR}
+# The columns every registry has; one without `retired` (written before it) retires none.
+REQUIRED = ["event_id_cnty", "event_key", "event_date"]
+RETIRED = "yes"  # `retired` of a retired ID; "" for an active one
 
 
 def empty() -> pd.DataFrame:
@@ -56,10 +61,11 @@ def read(path: Path, root: Path | None = None) -> pd.DataFrame:
         table = text_csv(real)
     except ValueError as err:  # a ragged row, bytes that are not UTF-8, a bad header
         raise ValueError(f"{path.name}: {err}") from None
-    missing = set(COLUMNS) - set(table.column_names)
+    missing = set(REQUIRED) - set(table.column_names)
     if missing:
         raise ValueError(f"{path}: the ID registry lacks column(s) {', '.join(sorted(missing))}")
     return pd.DataFrame({c: pd.Series(table.column(c).to_pandas(types_mapper=pd.ArrowDtype), dtype=t)
+                         if c in table.column_names else pd.Series([""] * table.num_rows, dtype=t)
                          for c, t in COLUMNS.items()})
 
 
@@ -67,14 +73,16 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
     """What is wrong with the rows of a hand-kept registry (the committed raw/event_ids.csv, as
     `read` gives it; its first data row is `first_row`), each problem named by row, event key
     and field: an ID not written as the schemas write one (MLI1), an empty event key, a day that
-    is not a YYYY-MM-DD date, an ID given to two event days, an event day given two IDs in one
-    country.
+    is not a YYYY-MM-DD date, `retired` neither empty nor "yes", an ID given to two event days,
+    an event day given two active IDs in one country.
 
     `merge` keeps the first of two rows that disagree and drops the other unseen, and the event
     step cannot number after an ID that is not one (it stopped with a traceback). Rows repeated
     exactly lose nothing and pass."""
     n = len(registry)
-    ids, keys, days = (registry[c].astype(STR).fillna("").reset_index(drop=True) for c in COLUMNS)
+    ids, keys, days, retired = (registry[c].astype(STR).fillna("").reset_index(drop=True) for c in COLUMNS)
+    bad_retired = ~retired.isin(["", RETIRED]).to_numpy(bool)
+    active = (retired == "").to_numpy(bool)
     bad_id = (~ids.str.fullmatch(vocab.EVENT_ID_PATTERN) | (ids.str.len() > 3 + MAX_NUMBER_DIGITS)).to_numpy(bool)
     bad_key = (keys == "").to_numpy(bool)
     (id_code, _), (key_code, key_text), (day_code, day_text), (country_code, country_text) = (
@@ -84,11 +92,12 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
     bad_day = (~day_text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
                | pd.to_datetime(day_text, format="%Y-%m-%d", errors="coerce").isna()).to_numpy(bool)[day_code]
     day = key_code.astype(np.int64) * len(day_text) + day_code  # (key, day) as one integer
-    exact = pd.DataFrame({"id": id_code, "day": day}).duplicated(keep="first").to_numpy(bool)
+    exact = pd.DataFrame({"id": id_code, "day": day, "retired": retired}).duplicated(keep="first").to_numpy(bool)
     id_first = _first_rows(id_code, exact)
-    day_first = _first_rows(day * n_countries + country_code, exact)
+    place = np.where(active, day * n_countries + country_code, -1 - np.arange(n))  # a retired row: a place of its own
+    day_first = _first_rows(place, exact)
     out = []
-    for i in np.flatnonzero(bad_id | bad_key | bad_day | (id_first != np.arange(n)) | (day_first != np.arange(n))):
+    for i in np.flatnonzero(bad_id | bad_key | bad_day | bad_retired | (id_first != np.arange(n)) | (day_first != np.arange(n))):
         row, key, where = f"row {i + first_row}", keys.iloc[i], {"file": file, "event_key": keys.iloc[i]}
         if bad_id[i]:
             out.append(problem("bad_value", f"{row}: event_id_cnty {ids.iloc[i]!r} is not an event ID (the country's "
@@ -99,6 +108,9 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
         if bad_day[i]:
             out.append(problem("bad_value", f"{row}: event_date {days.iloc[i]!r} is not a date (YYYY-MM-DD)",
                                field="event_date", **where))
+        if bad_retired[i]:
+            out.append(problem("bad_value", f"{row}: retired {retired.iloc[i]!r} is not {RETIRED!r} nor empty",
+                               field="retired", **where))
         if not exact[i] and id_first[i] != i:
             j = id_first[i]
             out.append(problem("repeated_id", f"{row}: event_id_cnty {ids.iloc[i]!r} is given on row {j + first_row} "
@@ -106,7 +118,8 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
         if not exact[i] and day_first[i] != i:
             j = day_first[i]
             out.append(problem("repeated_id", f"{row}: {key!r} on {days.iloc[i]} has ID {ids.iloc[j]!r} on row "
-                               f"{j + first_row}, and {ids.iloc[i]!r} here: an event day has one ID in a country", field="event_id_cnty", **where))
+                               f"{j + first_row}, and {ids.iloc[i]!r} here: an event day has one active ID in a country (mark the "
+                               f"other retired: {RETIRED})", field="event_id_cnty", **where))
     return out
 
 
@@ -122,8 +135,8 @@ def _first_rows(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
 
 
 def earlier(paths: list[Path], cache: Path | None = None) -> pd.DataFrame:
-    """The registries at `paths` (earlier releases', in order) as one, each (event_key,
-    event_date) once per country, as the first of them registers it: `merge(committed, earlier(paths))` is
+    """The registries at `paths` (earlier releases', in order) as one, each ID once, as the
+    first of them registers it (which IDs are retired is left to `merge`): `merge(committed, earlier(paths))` is
     `merge(committed, *[read(p) for p in paths])`, row for row.
 
     Every release publishes its registry, so a build reads one per earlier release, and their
@@ -140,7 +153,7 @@ def earlier(paths: list[Path], cache: Path | None = None) -> pd.DataFrame:
     kept = cache / UNION_FILE if cache is not None else None
     union, held = _kept_union(kept, code, stamps) if kept is not None else (empty(), 0)
     both = pd.concat([union, *(read(p) for p in paths[held:])], ignore_index=True)
-    union = both[_first_in_country(both)].reset_index(drop=True)
+    union = both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
     if kept is not None and held < len(paths):
         _keep(union, kept, {"code": code, "files": stamps})
     return union
@@ -192,22 +205,27 @@ def _keep(union: pd.DataFrame, kept: Path, stamps: dict) -> None:
 
 
 def merge(*registries: pd.DataFrame) -> pd.DataFrame:
-    """Union of registries; where two disagree on the ID of a (key, day) in one country, the
-    earlier argument wins, and where they give one ID to two (key, day)s, too."""
+    """Union of registries, the earlier argument first. An ID names one (key, day): where two
+    rows give it to different ones, the earlier wins. A (key, day) has one active ID in each
+    country: where several rows give it one, the earlier stays active and the others are
+    retired, kept so that their IDs are never given again.
+
+    Per country, not per (key, day) alone: an event day recoded to another country has an ID
+    in each, and keeping only the first lost the later one (the next build numbered the event
+    afresh: NER2 in one release, NER4 in the next, nothing changed between them). And retired,
+    not dropped: an ID the committed registry replaced was forgotten, and given to another event
+    once the numbering reached it again."""
     both = pd.concat([empty(), *registries], ignore_index=True)
-    both = both[_first_in_country(both)]
-    return both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
-
-
-def _first_in_country(registry: pd.DataFrame) -> np.ndarray:
-    """Rows that are the first to give their (key, day) an ID in their ID's country.
-
-    Not the first for their (key, day) alone: an event day recoded to another country has a row
-    for each, and keeping only the first lost the later ID. The next build then numbered the
-    event afresh (NER2 in one release, NER4 in the next, nothing changed between them)."""
-    country = registry["event_id_cnty"].astype(STR).str.slice(0, 3)
-    return ~pd.DataFrame({"key": registry["event_key"], "day": registry["event_date"], "country": country}
-                         ).duplicated(keep="first").to_numpy(bool)
+    both["retired"] = both["retired"].fillna("")
+    both = both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
+    active = (both["retired"] == "").to_numpy(bool)
+    country = both["event_id_cnty"].astype(STR).str.slice(0, 3)
+    later = active.copy()
+    later[active] = pd.DataFrame({"key": both["event_key"], "day": both["event_date"], "country": country}
+                                 )[active].duplicated(keep="first").to_numpy(bool)
+    if later.any():
+        both["retired"] = both["retired"].where(~later, RETIRED)
+    return both
 
 
 def _day_texts(dates: pd.Series) -> pd.Series:
@@ -215,11 +233,14 @@ def _day_texts(dates: pd.Series) -> pd.Series:
     return pd.Series(pd.array(day_text(dates.to_numpy(dtype="datetime64[us]")), dtype=STR), index=dates.index)
 
 
-def _place_codes(these: tuple[pd.Series, ...], others: tuple[pd.Series, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _place_codes(these: tuple[pd.Series, ...], others: tuple[pd.Series, ...], skipped: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """(key, day, country) triples of two tables as integers, equal exactly where all three
-    texts are equal (missing texts equal to nothing)."""
+    texts are equal (missing texts, and the rows of `others` that `skipped` marks, equal to nothing)."""
     code = np.zeros(len(these[0]) + len(others[0]), dtype=np.int64)
     missing = np.zeros(len(code), dtype=bool)
+    if skipped is not None:
+        missing[len(these[0]):] = skipped
     for mine, theirs in zip(these, others):
         codes, uniques = pd.factorize(pd.concat([mine.astype(STR), theirs.astype(STR)], ignore_index=True))
         code = code * max(len(uniques), 1) + codes
@@ -231,14 +252,16 @@ def _place_codes(these: tuple[pd.Series, ...], others: tuple[pd.Series, ...]) ->
 def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     """IDs for `days` (event_key, event_date as Timestamp, iso3) and the registry grown by new ones.
 
-    A registered ID is the one of its (key, day) whose country prefix is the event's country (a
-    recoded country gets a new ID; the old one stays in the registry, so it is never reused, and
-    is found again if the country is recoded back).
+    A registered ID is the active one of its (key, day) whose country prefix is the event's
+    country (a recoded country gets a new ID; the old one stays in the registry, so it is never
+    reused, and is found again if the country is recoded back). Retired IDs (`merge`) are not
+    looked up, but numbering goes on after them too.
     """
     day = _day_texts(days["event_date"])
     known = registry["event_id_cnty"].astype(STR)
+    retired = (registry["retired"].astype(STR).fillna("") != "").to_numpy(bool)
     wanted, registered = _place_codes((days["event_key"], day, days["iso3"]),
-                                      (registry["event_key"], registry["event_date"], known.str.slice(0, 3)))
+                                      (registry["event_key"], registry["event_date"], known.str.slice(0, 3)), retired)
     at = positions(pd.Series(wanted), pd.Series(registered))
     found = (known.iloc[np.maximum(at, 0)].set_axis(days.index) if len(known)  # Arrow text, no Python objects
              else pd.Series(np.nan, index=days.index, dtype=STR)).where(at >= 0)
@@ -259,7 +282,7 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
         filled = np.empty(len(found), dtype=np.int64)
         filled[kept], filled[rows] = np.arange(len(kept)), len(kept) + np.arange(len(rows))
         found = pd.concat([found.iloc[kept], ids], ignore_index=True).iloc[filled].set_axis(days.index)
-        added = pd.DataFrame({"event_id_cnty": ids, "event_key": new["event_key"], "event_date": new["_day"]})
+        added = pd.DataFrame({"event_id_cnty": ids, "event_key": new["event_key"], "event_date": new["_day"], "retired": ""})
         registry = pd.concat([registry, added.astype(COLUMNS)], ignore_index=True)
     return found.astype(STR), registry.astype(COLUMNS)
 

@@ -179,7 +179,7 @@ def test_committed_registry_with_a_bom_and_quotes_reads_as_written(tmp_path):
     path.write_text(text, encoding="utf-8")
     registry = ids.read(path)
     assert registry.to_dict("list") == {"event_id_cnty": ["MLI7", "MLI8"], "event_key": ["key, with comma", ""],
-                                        "event_date": ["2024-01-01", "2024-01-02"]}
+                                        "event_date": ["2024-01-01", "2024-01-02"], "retired": ["", ""]}
 
 
 def test_too_many_files_are_refused_before_reading(tmp_path, monkeypatch):

@@ -150,9 +150,14 @@ registry_rows = st.lists(st.tuples(st.sampled_from(["MLI1", "MLI2", "NGA1", "NGA
                                    st.sampled_from(["2024-01-01", "2024-01-02"])), max_size=6)
 
 
+def registry_of(rows) -> pd.DataFrame:
+    """A registry from (ID, key, day) rows, none retired, or (ID, key, day, retired) rows."""
+    return pd.DataFrame([(*r, "")[:4] for r in rows], columns=list(ids.COLUMNS)).astype(ids.COLUMNS)
+
+
 def write_registry(path, rows) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows, columns=list(ids.COLUMNS)).to_csv(path, index=False)
+    pd.DataFrame(rows, columns=ids.REQUIRED if not rows or len(rows[0]) == 3 else list(ids.COLUMNS)).to_csv(path, index=False)
 
 
 @settings(max_examples=40, deadline=None)
@@ -167,7 +172,7 @@ def test_earlier_registries_merge_as_each_one_does(tmp_path_factory, registries,
     for path, rows in zip(paths, registries):
         if rows:  # an empty list stands for a release without a registry
             write_registry(path, rows)
-    committed = pd.DataFrame(committed_rows, columns=list(ids.COLUMNS)).astype(ids.COLUMNS)
+    committed = registry_of(committed_rows)
     expected = ids.merge(committed, *[ids.read(p) for p in paths])
     cache = folder / ".cache"
     pd.testing.assert_frame_equal(ids.merge(committed, ids.earlier(paths)), expected)
@@ -217,7 +222,7 @@ def test_the_registry_is_sorted_by_country_then_number(pairs):
     """ids.sort: by country code, then by the number as a number (MLI9 before MLI10), whatever
     order the registry was grown in."""
     registry = pd.DataFrame({"event_id_cnty": [f"{c}{n}" for c, n in pairs], "event_key": [f"k{i}" for i in range(len(pairs))],
-                             "event_date": "2024-01-01"}).astype(ids.COLUMNS)
+                             "event_date": "2024-01-01", "retired": ""}).astype(ids.COLUMNS)
     got = ids.sort(registry)
     assert list(got["event_id_cnty"]) == [f"{c}{n}" for c, n in sorted(pairs)]
     assert sorted(zip(got["event_id_cnty"], got["event_key"])) == sorted(zip(registry["event_id_cnty"], registry["event_key"]))
@@ -389,7 +394,7 @@ def test_committed_registry_rows_that_cannot_be_right_are_located_problems():
             ("MLI1", "a", "2024-01-01"),           # 10: row 2 again: nothing lost
             ("NER1", "a", "2024-01-01"),           # 11: a recoded to Niger: its Niger ID
             ("MLI" + "9" * 19, "g", "2024-01-07")]  # 12: a number no 64-bit integer holds
-    registry = pd.DataFrame(rows, columns=list(ids.COLUMNS)).astype(ids.COLUMNS)
+    registry = registry_of(rows)
     found = ids.problems(registry)
     assert [(p.file, p.message.split(":")[0], p.event_key, p.field, p.code) for p in found] == [
         ("event_ids.csv", "row 3", "b", "event_id_cnty", "bad_value"),
@@ -426,3 +431,40 @@ def test_ids_are_stable_and_never_reused_whatever_the_recodings(builds):
             assert id_.startswith(c) and given.setdefault((k, d, c), id_) == id_
         assert registry["event_id_cnty"].is_unique
         assert ids.problems(registry) == []
+
+
+def test_an_id_the_committed_registry_replaces_is_retired_never_given_again(tmp_path):
+    """The committed registry gives an event day MLI5 where an earlier release gave it MLI9: the
+    event gets MLI5, and MLI9 stays in the registry as retired, so new Mali events are numbered
+    after it (MLI9 went to the fourth new event before). The published registry, committed in
+    turn, is accepted and gives the same IDs; listing MLI9 active again brings it back."""
+    earlier = registry_of([("MLI9", "k", "2024-01-01")])
+    committed = registry_of([("MLI5", "k", "2024-01-01")])
+    days = _days([("k", "2024-01-01", "MLI")] + [(f"n{i}", "2024-01-02", "MLI") for i in range(5)])
+    got, published = ids.assign(days, ids.merge(committed, earlier))
+    assert got.tolist() == ["MLI5", "MLI10", "MLI11", "MLI12", "MLI13", "MLI14"]
+    published = ids.sort(published)
+    assert published.set_index("event_id_cnty").loc[["MLI5", "MLI9"], "retired"].tolist() == ["", ids.RETIRED]
+    assert ids.problems(published) == []
+    write_registry(tmp_path / "2024.07.0" / ids.FILE, published.values.tolist())
+    again, _ = ids.assign(days, ids.merge(ids.read(tmp_path / "2024.07.0" / ids.FILE), ids.earlier([tmp_path / "2024.07.0" / ids.FILE])))
+    assert again.tolist() == got.tolist()
+    back, grown = ids.assign(days, ids.merge(registry_of([("MLI9", "k", "2024-01-01")]), published))
+    assert back.tolist()[0] == "MLI9"
+    assert grown.set_index("event_id_cnty").loc[["MLI5", "MLI9"], "retired"].tolist() == [ids.RETIRED, ""]
+
+
+def test_a_registry_written_before_the_retired_column_reads_as_all_active(tmp_path):
+    path = tmp_path / ids.FILE
+    path.write_text("event_id_cnty,event_key,event_date\nMLI1,a,2024-01-01\n")
+    assert ids.read(path).to_dict("list") == {"event_id_cnty": ["MLI1"], "event_key": ["a"],
+                                              "event_date": ["2024-01-01"], "retired": [""]}
+
+
+def test_retired_rows_in_a_committed_registry():
+    """One active and one retired ID for an event day pass; two active ones, or a `retired`
+    that is neither empty nor "yes", are the rows' problems."""
+    assert ids.problems(registry_of([("MLI5", "k", "2024-01-01", ""), ("MLI9", "k", "2024-01-01", "yes")])) == []
+    found = ids.problems(registry_of([("MLI5", "k", "2024-01-01", ""), ("MLI9", "k", "2024-01-01", ""),
+                                      ("MLI3", "j", "2024-01-01", "no")]))
+    assert [(p.message.split(":")[0], p.field) for p in found] == [("row 3", "event_id_cnty"), ("row 4", "retired")]
