@@ -38,6 +38,11 @@ REQUIRED = ["event_id_cnty", "event_key", "event_date"]
 RETIRED = "yes"  # `retired` of a retired ID; "" for an active one
 
 
+def country_of(ids: pd.Series) -> pd.Series:
+    """Each ID's country: its first three letters (MLI1 -> MLI)."""
+    return ids.astype(STR).str.slice(0, 3)
+
+
 def empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in COLUMNS.items()})
 
@@ -76,9 +81,10 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
     is not a YYYY-MM-DD date, `retired` neither empty nor "yes", an ID given to two event days,
     an event day given two active IDs in one country.
 
-    `merge` keeps the first of two rows that disagree and drops the other unseen, and the event
-    step cannot number after an ID that is not one (it stopped with a traceback). Rows repeated
-    exactly lose nothing and pass."""
+    `merge` keeps the first of two rows giving one ID and drops the other unseen, and retires
+    all but the first active ID of an event day in a country; the event step cannot number after
+    an ID that is not one (it stopped with a traceback). Rows repeated exactly lose nothing and
+    pass."""
     n = len(registry)
     ids, keys, days, retired = (registry[c].astype(STR).fillna("").reset_index(drop=True) for c in COLUMNS)
     bad_retired = ~retired.isin(["", RETIRED]).to_numpy(bool)
@@ -86,7 +92,7 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
     bad_id = (~ids.str.fullmatch(vocab.EVENT_ID_PATTERN) | (ids.str.len() > 3 + MAX_NUMBER_DIGITS)).to_numpy(bool)
     bad_key = (keys == "").to_numpy(bool)
     (id_code, _), (key_code, key_text), (day_code, day_text), (country_code, country_text) = (
-        map(pd.factorize, (ids, keys, days, ids.str.slice(0, 3))))
+        map(pd.factorize, (ids, keys, days, country_of(ids))))
     n_countries = len(country_text)
     day_text = pd.Series(day_text, dtype=STR)  # a registry's days repeat: each distinct one read once
     bad_day = (~day_text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -98,7 +104,8 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
     day_first = _first_rows(place, exact)
     out = []
     for i in np.flatnonzero(bad_id | bad_key | bad_day | bad_retired | (id_first != np.arange(n)) | (day_first != np.arange(n))):
-        row, key, where = f"row {i + first_row}", keys.iloc[i], {"file": file, "event_key": keys.iloc[i]}
+        row, key = f"row {i + first_row}", keys.iloc[i]
+        where = {"file": file, "event_key": key}
         if bad_id[i]:
             out.append(problem("bad_value", f"{row}: event_id_cnty {ids.iloc[i]!r} is not an event ID (the country's "
                                f"three-letter ISO code and a number of at most {MAX_NUMBER_DIGITS} digits: MLI1)",
@@ -126,10 +133,8 @@ def problems(registry: pd.DataFrame, file: str = FILE, first_row: int = 2) -> li
 def _first_rows(values: np.ndarray, exact: np.ndarray) -> np.ndarray:
     """For each row, the first row holding its value (integers); rows in `exact` (repeats of
     a whole earlier row) point at themselves."""
-    codes = pd.factorize(values)[0]
-    first = np.full(codes.max(initial=-1) + 1, len(codes), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(codes)))
-    at = first[codes]
+    column = pd.Series(values)
+    at = positions(column, column)
     at[exact] = np.flatnonzero(exact)
     return at
 
@@ -219,7 +224,7 @@ def merge(*registries: pd.DataFrame) -> pd.DataFrame:
     both["retired"] = both["retired"].fillna("")
     both = both.drop_duplicates("event_id_cnty", keep="first").reset_index(drop=True)
     active = (both["retired"] == "").to_numpy(bool)
-    country = both["event_id_cnty"].astype(STR).str.slice(0, 3)
+    country = country_of(both["event_id_cnty"])
     later = active.copy()
     later[active] = pd.DataFrame({"key": both["event_key"], "day": both["event_date"], "country": country}
                                  )[active].duplicated(keep="first").to_numpy(bool)
@@ -261,7 +266,7 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
     known = registry["event_id_cnty"].astype(STR)
     retired = (registry["retired"].astype(STR).fillna("") != "").to_numpy(bool)
     wanted, registered = _place_codes((days["event_key"], day, days["iso3"]),
-                                      (registry["event_key"], registry["event_date"], known.str.slice(0, 3)), retired)
+                                      (registry["event_key"], registry["event_date"], country_of(known)), retired)
     at = positions(pd.Series(wanted), pd.Series(registered))
     found = (known.iloc[np.maximum(at, 0)].set_axis(days.index) if len(known)  # Arrow text, no Python objects
              else pd.Series(np.nan, index=days.index, dtype=STR)).where(at >= 0)
@@ -270,7 +275,7 @@ def assign(days: pd.DataFrame, registry: pd.DataFrame) -> tuple[pd.Series, pd.Da
         rows = np.flatnonzero(missing)
         rows = rows[_numbering_order(rows_at(days, rows))]  # a first build's are all of them, not copied
         new = days.iloc[rows].assign(_day=day.iloc[rows])  # taken once, in numbering order
-        prefix, number = known.str.slice(0, 3), pd.to_numeric(known.str.slice(3), errors="coerce")
+        prefix, number = country_of(known), pd.to_numeric(known.str.slice(3), errors="coerce")
         highest = number.groupby(prefix).max() if len(known) else pd.Series(dtype="float64")
         start = per_distinct(new["iso3"], highest.to_dict(), "float64").fillna(0).astype("int64")
         text = pa.large_string()

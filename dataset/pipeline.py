@@ -201,13 +201,14 @@ def _compile(raw: Path, previous: Registries, today: dt.date, stages: Stages, ca
             memory.give_back()
             try:
                 committed = ids.read(raw / ids.FILE, root=raw)
-                found += ids.problems(committed)
             except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:
                 committed = ids.empty()
                 found.append(problem("unreadable_file", str(err), file=ids.FILE))
             except OSError as err:  # a folder of that name, a file that cannot be read
                 committed = ids.empty()
                 found.append(problem("unreadable_file", f"cannot be read: {err.strerror or err}", file=ids.FILE))
+            else:
+                found += ids.problems(committed)  # its rows, once it could be read
         if errors(found):
             raise BuildFailed(found)
         registry = ids.merge(committed, *(previous() if callable(previous) else previous))
