@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
@@ -50,20 +51,22 @@ RESULTS = Path(__file__).resolve().parent.parent / "bench" / "RESULTS.md"
 RESULTS_HEAD = """# Benchmark results
 
 Latest `make bench` runs on the reference machine (2 cores, 24 GiB); each performance change
-updates this file. Synthetic data (`dataset/bench.py`): skewed countries, the 25 sub-event
-types, thousands of actors, 0-4 claims per event in mixed phrasings, 5% multi-day events, long
-notes. The floor is pyarrow alone reading the same sheets and writing Parquet and CSV.
+updates this file. Synthetic data (`dataset/bench.py`, generator 2): skewed countries, the 25
+sub-event types, thousands of actors, 0-4 claims per event in mixed phrasings, 5% multi-day
+events, long notes (30-119 words), each event's notes and each claim's quote its own text,
+words drawn by Zipf's law. Generator 1 (until stop 36) repeated 1,000 notes and gave every claim
+the same quote. The floor is pyarrow alone reading the same sheets and writing Parquet and CSV.
 
 Targets (issue 6) and where the builder stands:
 
 | target | status |
 |---|---|
-| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | **not met.** Stop 36's recorded run (ff9e338, the final code, three rounds of floor then build, medians): 16.61 s against a floor of 4.98 s, 3.33x (rounds 3.17, 3.46, 3.33); on the same code 16.68 / 4.65 s, 3.59x, and 16.89 / 4.59 s, 3.68x; earlier this stop 18.08 / 5.07 s, 3.57x (e652377, rounds 3.40-3.67), a second invocation 16.88 / 4.82 s, 3.50x (3.23-3.72); a third, after the event-ID change (54148b7), 17.42 / 5.16 s, 3.38x (3.30-3.70), peak 2,405 MiB. This session's machine is faster than stop 35's (the same code built in 17-19 s, not 25-31 s) and its floor quieter: it moved between 3.5 and 7.9 s over seven runs, its system time between 1.0 and 7.3 s, so one run's ratio went from 2.3x to 5.2x with nothing changed; hence the rounds. Stop 35's "met" (2.94x, 27.97 / 9.52 s) was a single run against a floor slowed by the kernel (system 7.0 s): against the floor's quiet runs the build is 3.5-5x it. Meeting 3x at the median floor needs the build near 15 s (a sixth less); at the quiet floor, near 10.5 s. Where its CPU goes (perf, 499 Hz, one 1M build; 25 s user + 7 s system in 18 s): libarrow 22% (CSV reading and writing, takes, the hash kernels coding texts), the kernel 20% (zeroing pages on first touch 4.7%, page faults), libc 16% (memmove 10%: takes, concatenations, conversions; memcmp 4%: sorting and looking up the IDs), numpy 12% (fancy indexing, sorts), pyarrow compute 9%, Python's interpreter itself 7%, sha256 of the outputs 5.5%, Parquet encoding 4.4%. No one step is more than a tenth of it: what is left is the work itself (the build writes 1.9 GB of CSV against the floor's 0.9 GB, checks every table and relates claims to events), and a sixth less needs less of it done, not faster code for one step. Tried in stop 36 and dropped: Parquet statistics off for the notes, zstd level 1 (events 1.08 -> 1.06-1.07 s to write, noise); the event keys coded by pyarrow over the chunks instead of concatenated first (0.25 s either way). A 1M first release also lists every row as added in changes.csv (235 MB). Since parts are made on threads, a stage's seconds count the waits between threads |
-| peak memory under 3 GB at 1M events | met: 2,510 MiB, the highest of the three builds of the recorded run (2,319-2,510; 2,281-2,457 in this stop's other runs; stop 35: 2,274-2,458; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; texts that repeat held as categories from staging on. The peak is the event step or the end of the parse |
-| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | met, at the limit once: on the final code 54.88 s, 3.30x the 1M build of the same invocation (3.304: its 1M build was this stop's fastest, 16.61 s; floor 3.02x), the recorded run, and 53.83 s, 3.19x (floor 3.35x); on e652377 56.23 s, 3.11x (floor 3.07x). Peak 5,842 MiB in the recorded run (5,632-5,905 over this stop's nine 3M builds). Stop 35: 2.74-3.08x, peak 5,569-5,833 MiB. Against its own floor the 3M build is 3.50-3.64x |
-| 100,000 YAML reports: full build under 30 s | met: 12.60 s on the final code (12.78 s on e652377; stop 35, on the slower machine: 26.03-29.27 s). The parse is most of it, in two worker processes; timed with the raw files in the page cache (the bench reads them first) |
-| one edited report on 100,000 rebuilt under 5 s | met: `python -m dataset build` timed from outside, three edits, median 2.68 s (2.68, 2.68, 2.73) on the final code, 3.01 s (3.24, 3.01, 2.91) on e652377; in process 2.51 and 3.03 s (stop 35, on the slower machine: medians 4.39-4.77 s). What it spends (stop 35's split): imports, the parse with the cache, the link step and checks, the event step, the parts and the end, each 0.4-1.3 s: the work of the whole table, for one edit as for a hundred thousand |
-| dataset.load within 1.5x of pd.read_parquet | met: 1.12x at 1M and 0.80x at 3M in the recorded run (this stop: 1.12-1.15x and 0.80-0.97x) (stop 35: 1.00-1.31x / 0.85-1.32x). The two are timed in turn, best of five rounds each |
+| 1M events + 2M claims from sheets within 3x the floor (under 10 s where the floor allows) | **met on generator 2's data, not on generator 1's; under 10 s not met.** Recorded run (stop 37, three rounds of floor then build, medians): 16.38 s against a floor of 6.91 s, **2.37x** (rounds 2.26, 2.43, 2.36). The same code on generator 1's data, run just before in the same session: 15.76 / 4.74 s, **3.33x** (rounds 3.33, 3.68, 3.27); stop 36 measured 3.33-3.68x on it in three invocations. The builder is no faster: the data changed. With notes and quotes of their own, as real coding has them, Parquet compresses them with zstd instead of finding each row's text in its dictionary: the floor's CPU grew from 6.9 to 9.1 s and its time by 2.2 s, one step after another on one thread; the build's CPU from 28.0 to 30.0 s but its time by 0.6 s, since it writes on threads beside its other work. Generator 1's cycled notes measured a Parquet path that real data never takes; generator 2 was written for that reason, and the ratio is reported for both here so the change can be judged. Not yet realistic, and left as they were: associated actors are empty (real ACLED fills them for a minority of events; they would add work to the build alone), 5 outlets, one event per report. Where the build's CPU goes (stop 36, perf, one 1M build on generator 1's data; 25 s user + 7 s system in 18 s): libarrow 22% (CSV reading and writing, takes, the hash kernels coding texts), the kernel 20% (zeroing pages on first touch, page faults), libc 16% (memmove 10%, memcmp 4%), numpy 12%, pyarrow compute 9%, Python's interpreter 7%, sha256 of the outputs 5.5%, Parquet encoding 4.4%; by function (stop 37, CPU time of the calling thread, generator 1's data): CSV encoding of the tables 3.6 s, Parquet 2.9 s (4.8 s on generator 2's), staging the sheets 3.0 s, the event step's whole-table half (`assemble`) 2.5 s, making the event parts 2.4 s (their notes 1.6 s) and the claim parts 1.7 s, hashing the written files 1.6 s, checking the parts 1.6 s, sorting the IDs 0.8 s, the registry and change list 0.8 s, hashing raw/ 0.6 s, each about a tenth of the build's CPU or less. Since parts are made on threads, a stage's seconds count the waits between threads |
+| peak memory under 3 GB at 1M events | met: 2,355 MiB, the highest of the three builds of the recorded run (2,302-2,355; stop 36: 2,281-2,510; was 4.6 GB): tables made, checked and written a part at a time; the notes never joined into one array; texts that repeat held as categories from staging on. The peak is the event step or the end of the parse |
+| 3M events: linear growth from 1M (at most 3.3x), peak under 8 GB | **at the limit; not met in the recorded run**: 54.51 s, 3.33x the 1M build of the same invocation (floor 3.15x), peak 5,885 MiB (5,652-5,885). On generator 1's data (stop 36): 3.30x, 3.19x and 3.11x in three invocations, peaks 5,632-5,905 MiB. The 1M build moves by half a second from one invocation to the next, the growth by 0.1. What grows faster than the rows (stop 37, CPU of the calling thread, 1M against 3M on generator 2's data): joining the staged batches 0.27 -> 2.39 s (its Int64 and boolean columns 0.18 -> 0.99 s: copies into memory the process never had), the claims' table 0.69 -> 3.55 s, the IDs 0.81 -> 3.43 s, the outlets 0.48 -> 2.07 s, the definitions 0.39 -> 1.67 s; user time 3.19x, system time 3.60x for 3.0x the page faults: on this VM memory the guest has not used lately costs the host a fault as well (below). Against its own floor the 3M build is 2.50x |
+| 100,000 YAML reports: full build under 30 s | met: 12.24 s (stop 36: 12.60-12.78 s; stop 35, on a slower machine: 26.03-29.27 s). The parse is most of it, in two worker processes; timed with the raw files in the page cache (the bench reads them first) |
+| one edited report on 100,000 rebuilt under 5 s | met: `python -m dataset build` timed from outside, three edits, median 2.69 s (2.69, 2.67, 2.89); in process 2.74 s (stop 36: medians 2.68-3.01 s; stop 35, on a slower machine: 4.39-4.77 s). What it spends (stop 35's split): imports, the parse with the cache, the link step and checks, the event step, the parts and the end, each 0.4-1.3 s: the work of the whole table, for one edit as for a hundred thousand |
+| dataset.load within 1.5x of pd.read_parquet | met: 1.18x at 1M and 1.14x at 3M in the recorded run (stop 36: 1.12-1.15x and 0.80-0.97x; stop 35: 1.00-1.31x / 0.85-1.32x). The two are timed in turn, best of five rounds each |
 
 Not in `make bench` (measured by hand with /usr/bin/time): the same 1M sheets rebuilt as a new
 version over the first (every later release is compared with the one before): 24.1 s, maxrss
@@ -99,6 +102,18 @@ never mapping nor trimming put the peak at 4.3-5.7 GB. What else helps is not ha
 back where it is needed again at once: the parts of a table are the same size, so memory is not
 given back after each part (the notes' take, 2.3 -> 1.7 s at 1M).
 
+Tried and dropped at 1M (stops 36 and 37, builds alternated with the code before; a build moves
+by a second from run to run on this VM, its CPU time by a sixth): Parquet statistics off for
+the notes, zstd level 1 (noise); the event keys coded by pyarrow over the chunks (0.25 s either
+way); jemalloc decay of 5 s (0.4 s less, 400 MB more peak); the sheets read into mimalloc (250k
+fewer page faults in the parse, no time gained, 300 MB more peak); Arrow on glibc's malloc with
+one arena (300k fewer faults, the same time, 350 MB more); nothing given back between steps
+(250k fewer faults, the same time, 1 GB more); Python's thread switch interval at 50 or 200 ms
+(noise). Where the page faults come from (perf, faults sampled with their call stacks): Arrow's
+takes of text about a fifth, numpy copies an eighth, the CSV reader a seventh. A first release's
+changes.csv lists every row as added (246 MB at 1M): written empty it saved about 0.7 s, a
+product decision left alone.
+
 Why the 3M build grows faster than the events (stop 26, perf by hand, whole builds sampled
 at 199 Hz): the kernel's `clear_page_erms`, zeroing a page the process touches first, is 3.7%
 of the 1M build's cycles and 14.8% of the 3M build's: 14x for 3x the events, while every other
@@ -127,6 +142,19 @@ PHRASES = ["2", "5", "12", "about 20", "approximately 30", "some 15", "dozens", 
            "twenty-three", "scores", "many", "10-15", "at least 3", "around 100", "fewer than 5"]
 WORDS = ("armed men attacked the village at dawn according to local sources the army said fighters were killed "
          "and several houses burned while residents fled toward the town witnesses reported gunfire for hours").split()
+# The words of the events' notes and the claims' quotes: WORDS, the most frequent, then pseudo-words
+# of these syllables, VOCABULARY in all, drawn by Zipf's law (a word's frequency 1/rank, as in
+# text). Every event's notes and every claim's quote are then its own, as in real coding: until
+# generator 2 the notes were 1,000 texts repeated and every quote the same, so that Parquet
+# found each row's notes in its dictionary and never compressed them, which real data never does.
+VOCABULARY = 10_000
+SYLLABLES = "ka ro mi ta le su na di po ve ga hu ze bo ri sa to me lu fa ni de".split()
+NOTE_WORDS = (30, 120)  # words per event's notes (at least, less than): 200-800 characters
+QUOTE_WORDS = (4, 16)  # words per claim's quote
+# What the generator writes, in its version: a raw set written by another version is written afresh
+# (the scratch folder outlives the code). 2: notes and quotes of their own per event and claim.
+GENERATOR = 2
+STAMP = ".generator"
 # Sub-event types drawn with these weights (ACLED-like: battles and violence against civilians dominate).
 SUB_WEIGHTS = {"Armed clash": 30, "Attack": 20, "Peaceful protest": 15, "Air/drone strike": 6,
                "Shelling/artillery/missile attack": 5, "Remote explosive/landmine/IED": 4, "Abduction/forced disappearance": 3,
@@ -172,9 +200,38 @@ def _pick(rng, names: np.ndarray, size: int) -> np.ndarray:
     return names[rng.choice(len(names), size=size, p=weights / weights.sum())]
 
 
+def _vocabulary(rng: np.random.Generator) -> pa.Array:
+    """VOCABULARY words, most frequent first: WORDS, then pseudo-words of one to three syllables."""
+    n = VOCABULARY - len(WORDS)
+    syllables = np.array(SYLLABLES)[rng.integers(0, len(SYLLABLES), (n, 3))]
+    size = rng.integers(1, 4, n)
+    made = ["".join(s[:k]) for s, k in zip(syllables.tolist(), size.tolist())]
+    return pa.array(WORDS + made, type=pa.large_string())
+
+
+def _texts(rng: np.random.Generator, words: pa.Array, n: int, length: tuple[int, int],
+           block: int = 250_000) -> pd.Series:
+    """`n` texts of `length` words (at least, less than), drawn by Zipf's law from `words`, joined
+    in Arrow a block of texts at a time (a million notes hold 75 million words)."""
+    rank = 1 / np.arange(1, len(words) + 1)
+    p = rank / rank.sum()
+    chunks = []
+    for start in range(0, n, block):
+        lengths = rng.integers(*length, min(block, n - start))
+        drawn = pc.take(words, pa.array(rng.choice(len(words), int(lengths.sum()), p=p)))
+        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]), type=pa.int64())
+        chunks.append(pc.binary_join(pa.LargeListArray.from_arrays(offsets, drawn), pa.scalar(" ", pa.large_string())))
+    return pd.Series(pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="str"))
+
+
 def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(actors, events sheet, claims sheet) with n_events events and about two claims each."""
+    """(actors, events sheet, claims sheet) with n_events events and about two claims each.
+
+    The notes and quotes come from a random stream of their own: the other columns are those
+    that generator 1 wrote."""
     rng = np.random.default_rng(seed)
+    text_rng = np.random.default_rng([seed, 1])
+    words = _vocabulary(text_rng)
     countries = _countries(rng)
     actors = _actors(countries)
     subs = list(SUB_WEIGHTS)
@@ -211,7 +268,6 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
         second = np.where((e == "Strategic developments") & (rng.random(len(idx)) < 0.5), "", second)
         a1[idx], a2[idx] = first, second
     keys = np.char.add("ev-", np.arange(n_events).astype(str))
-    notes = [" ".join(WORDS[j % len(WORDS)] for j in range(i % 7, i % 7 + 30 + i % 90)) for i in range(1000)]
     events = pd.DataFrame({
         "report_id": np.char.add("rep-", np.arange(n_events).astype(str)),
         "source": np.array(["Wire One", "Radio Two", "Local Paper", "Daily Three", "Monitor Four"])[np.arange(n_events) % 5],
@@ -226,7 +282,7 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
         "location": np.char.add("Town ", rng.integers(0, 5000, n_events).astype(str)),
         "latitude": lat, "longitude": lon, "geo_precision": rng.choice([1, 1, 2, 3], n_events),
         "civilian_targeting": np.where(etype == "Violence against civilians", "true", ""), "tags": "",
-        "notes": np.array(notes, dtype=object)[np.arange(n_events) % 1000],
+        "notes": _texts(text_rng, words, n_events, NOTE_WORDS),
     })
     n_claims = rng.choice([0, 1, 2, 3, 4], n_events, p=[0.1, 0.25, 0.3, 0.2, 0.15])
     ev = np.repeat(np.arange(n_events), n_claims)
@@ -238,7 +294,8 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
     killed = np.array(PHRASES, dtype=object)[rng.integers(0, len(PHRASES), len(ev))]
     wounded = np.where(rng.random(len(ev)) < 0.2, np.array(PHRASES, dtype=object)[rng.integers(0, len(PHRASES), len(ev))], "")
     claims = pd.DataFrame({"report_id": events["report_id"].to_numpy()[ev], "key": keys[ev], "claimant": claimant,
-                           "victims": victims, "killed": killed, "wounded": wounded, "quote": "as the report says"})
+                           "victims": victims, "killed": killed, "wounded": wounded,
+                           "quote": _texts(text_rng, words, len(ev), QUOTE_WORDS)})
     return actors, events, claims
 
 
@@ -412,11 +469,15 @@ def table(result: dict, floor: dict | None) -> str:
 
 
 def _generated(work: Path, folder: str, n: int, write, what: str) -> Path:
-    """The synthetic raw set work/<folder>-<n>, generated on first use and kept for later runs."""
+    """The synthetic raw set work/<folder>-<n>, generated on first use and kept for later runs;
+    generated afresh when another version of the generator wrote it (GENERATOR)."""
     raw = work / f"{folder}-{n}"
-    if not (raw / folder).exists():
+    stamp = raw / STAMP
+    if not (raw / folder).exists() or not stamp.is_file() or stamp.read_text(encoding="utf-8") != str(GENERATOR):
         print(f"generating {n:,} {what} ...", file=sys.stderr)
+        shutil.rmtree(raw, ignore_errors=True)
         write(raw, n)
+        stamp.write_text(str(GENERATOR), encoding="utf-8")
     return raw
 
 

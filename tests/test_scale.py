@@ -595,6 +595,50 @@ def test_bench_alternates_floor_and_build_and_reports_the_median_runs(tmp_path, 
     assert bench.middle([{"seconds": 2.0}, {"seconds": 1.0}]) == {"seconds": 1.0}  # even: the lower middle
 
 
+def test_synthetic_notes_and_quotes_are_each_rows_own_and_leave_the_other_columns_as_they_were(monkeypatch):
+    """Real notes describe their own event and quotes their own claim: the generator gives each
+    its own text of words drawn by Zipf's law (the most frequent word most often), the same for
+    the same seed, from a stream that leaves every other column as generator 1 drew it."""
+    from dataset import bench
+
+    _, events, claims = bench.synthetic_tables(3000, seed=0)
+    assert events["notes"].is_unique and claims["quote"].nunique() > 0.95 * len(claims)
+    for texts, (least, below) in ((events["notes"], bench.NOTE_WORDS), (claims["quote"], bench.QUOTE_WORDS)):
+        counts = texts.str.split(" ").str.len()
+        assert counts.min() >= least and counts.max() < below
+    words = events["notes"].str.split(" ").explode().value_counts()
+    assert words.index[0] == bench.WORDS[0] and words.iloc[0] > 10 * words.iloc[100]
+    _, again, claims_again = bench.synthetic_tables(3000, seed=0)
+    pd.testing.assert_frame_equal(events, again)
+    pd.testing.assert_frame_equal(claims, claims_again)
+    monkeypatch.setattr(bench, "_texts", lambda rng, words, n, length: pd.Series(["x"] * n, dtype="str"))
+    _, plain_events, plain_claims = bench.synthetic_tables(3000, seed=0)
+    pd.testing.assert_frame_equal(events.drop(columns="notes"), plain_events.drop(columns="notes"))
+    pd.testing.assert_frame_equal(claims.drop(columns="quote"), plain_claims.drop(columns="quote"))
+
+
+def test_a_raw_set_another_generator_wrote_is_written_afresh(tmp_path):
+    """The bench's scratch raw sets outlive the code: one written by another version of the
+    generator (or by none: no stamp) is removed and written again, one of this version kept."""
+    from dataset import bench
+
+    writes = []
+
+    def write(raw, n):
+        writes.append(n)
+        (raw / "sheets").mkdir(parents=True)
+        (raw / "sheets" / f"written-{len(writes)}").touch()
+
+    raw = bench._generated(tmp_path, "sheets", 5, write, "events")
+    assert bench._generated(tmp_path, "sheets", 5, write, "events") == raw and writes == [5]
+    (raw / bench.STAMP).write_text("1", encoding="utf-8")
+    bench._generated(tmp_path, "sheets", 5, write, "events")
+    assert writes == [5, 5] and sorted(p.name for p in (raw / "sheets").iterdir()) == ["written-2"]
+    (raw / bench.STAMP).unlink()
+    bench._generated(tmp_path, "sheets", 5, write, "events")
+    assert writes == [5, 5, 5] and (raw / bench.STAMP).read_text(encoding="utf-8") == str(bench.GENERATOR)
+
+
 def test_bench_load_times_both_readers_in_turn_round_by_round(multi_release, monkeypatch):
     """Loading is timed as plain read_parquet and dataset.load in turn, each round reading the
     three tables, the best round of each kept: both meet the machine's same quiet moments."""
