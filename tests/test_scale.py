@@ -248,6 +248,56 @@ def test_sheet_problems_name_the_row_and_field(tmp_path):
     assert "did you mean 'notes'" in found[("unknown_field", "notez")].message
 
 
+def test_explicit_numbers_in_a_claims_sheet_are_read_and_checked(tmp_path):
+    """killed_low/best/high (and killed_acled) columns: a claim giving all three keeps them, one
+    giving some or putting them out of order is a problem of its row; claims leaving them blank
+    keep their phrase."""
+    from dataset.readers import sheets
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sheets_from_yaml(MULTI_RAW, raw, "csv")
+    batch = raw / "sheets/batch-1"
+    claims = pd.read_csv(batch / "claims.csv", dtype="str", keep_default_na=False)
+    given = {"killed_low": ["3", "4", "9"], "killed_best": ["5", "", "2"], "killed_high": ["8", "4", "1"],
+             "killed_acled": ["4", "", ""]}
+    for column, values in given.items():
+        claims[column] = values + [""] * (len(claims) - 3)
+    claims.to_csv(batch / "claims.csv", index=False)
+    staged = sheets.stage_batch(raw, {"events": batch / "events.csv", "claims": batch / "claims.csv"})
+    c = staged.claims
+    assert str(c["killed_low"].dtype) == "int64[pyarrow]"
+    assert c.loc[0, ["killed_low", "killed_best", "killed_high", "killed_acled"]].tolist() == [3, 5, 8, 4]
+    assert c.loc[3:, "killed_low"].isna().all() and c["wounded_best"].isna().all()
+    found = {(p.message.split(":")[0], p.message.split(": ", 1)[1]) for p in staged.problems}
+    assert ("row 3", "give all of killed_low, killed_best, killed_high or none") in found
+    assert ("row 4", "range out of order (need low <= best <= high)") in found
+    assert len(staged.problems) == 2
+
+
+def test_sheets_without_explicit_numbers_hold_no_memory_for_them(tmp_path):
+    """A batch without columns of explicit numbers gives its claims one shared array of nulls
+    for all eight; joined batches (Staged.concat) share one again, for all rows."""
+    from dataset.readers import sheets
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sheets_from_yaml(MULTI_RAW, raw, "csv")
+    shutil.copytree(raw / "sheets/batch-1", raw / "sheets/batch-2")
+    for name in ("events", "claims"):  # the second batch's reports and keys of their own
+        path = raw / "sheets/batch-2" / f"{name}.csv"
+        df = pd.read_csv(path, dtype="str", keep_default_na=False)
+        df["report_id"] = "b2-" + df["report_id"]
+        df["key"] = "b2-" + df["key"]
+        df.to_csv(path, index=False)
+    staged = sheets.read(raw)
+    figures = [f"{k}_{p}" for k in ("killed", "wounded") for p in ("low", "best", "high", "acled")]
+    arrays = [staged.claims[f].array._pa_array for f in figures]
+    assert len(staged.claims) > 0 and all(a.null_count == len(staged.claims) for a in arrays)
+    assert {a.num_chunks for a in arrays} == {1}
+    assert len({a.chunk(0).buffers()[1].address for a in arrays}) == 1
+
+
 # -- readers beyond pandas --------------------------------------------------------------------
 
 def test_release_parquet_reads_with_filters_in_pandas_polars_and_duckdb(multi_release):

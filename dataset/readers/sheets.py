@@ -25,7 +25,7 @@ from schemas.frames import factorized, per_distinct
 
 from .. import keys, raw_tree, threads
 from ..problems import Problem, problem
-from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, constant, frame, typed
+from ..staged import CATEGORY, CLAIM_COLUMNS, EVENT_COLUMNS, REPORT_COLUMNS, Staged, constant, frame, nulls, typed
 from . import columns as col
 from . import files
 
@@ -254,14 +254,17 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
     problems += found
     killed = v.get("killed", pd.Series("", index=df.index, dtype=STR))
     wounded = v.get("wounded", pd.Series("", index=df.index, dtype=STR))
-    explicit = {f: v.get(f, pd.Series(pd.NA, index=df.index, dtype="Int64")) for f in FIGURES}
-    no_killed = (killed == "") & explicit["killed_best"].isna()
-    no_wounded = (wounded == "") & explicit["wounded_best"].isna()
+    absent = nulls(df.index)  # a sheet's missing columns of numbers all share it
+    explicit = {f: v.get(f, absent) for f in FIGURES}
+    no_killed = (killed == "") & explicit["killed_best"].isna().to_numpy(dtype=bool)
+    no_wounded = (wounded == "") & explicit["wounded_best"].isna().to_numpy(dtype=bool)
     for i in df.index[(no_killed & no_wounded).to_numpy(dtype=bool)]:
         problems.append(problem("missing_field", f"row {i + first}: a claim needs killed or wounded (or both)",
                                 file=rel, report_id=rid[i], event_key=key[i], claim=int(number[i]), field="killed"))
     for kind in ("killed", "wounded"):
-        parts = [explicit[f"{kind}_{p}"] for p in ("low", "best", "high")]
+        if not any(f"{kind}_{p}" in v for p in ("low", "best", "high")):
+            continue  # no column of numbers: nothing given, nothing partial or out of order
+        parts = [explicit[f"{kind}_{p}"].astype("Int64") for p in ("low", "best", "high")]
         given = pd.concat([p.notna() for p in parts], axis=1)
         partial = given.any(axis=1) & ~given.all(axis=1)
         disorder = given.all(axis=1) & ~((parts[0] <= parts[1]) & (parts[1] <= parts[2])).fillna(False)
@@ -274,7 +277,7 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
         "file": constant(rel, df.index), "report_id": v.get("report_id", rid), "event_key": v.get("key", key), "claim": number,
         "claimant": v.get("claimant", ""), "victims": v.get("victims", ""), "quote": v.get("quote", ""),
         "killed": killed, "wounded": wounded,
-        **{f: explicit[f] for f in FIGURES}, "wounded_acled": pd.Series(pd.NA, index=df.index, dtype="Int64"),
+        **{f: explicit[f] for f in FIGURES}, "wounded_acled": absent,
     }, index=df.index)
     meta = pd.DataFrame({"file": constant(rel, df.index), "row": pd.RangeIndex(len(df)) + first, "report_id": claims["report_id"],
                          **{c: v[c] for c in REPORT_META if c in v}}, index=df.index)
