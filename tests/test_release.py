@@ -298,3 +298,13 @@ def test_loader_refuses_a_changed_file_and_can_rerun_the_schema(tmp_path, multi_
     with pytest.raises(ValueError, match="not the file the release published"):
         dataset.load(copy, "events", format="csv")
     assert len(dataset.load(copy, "events")) == 7  # the Parquet file is intact
+
+
+def test_loader_says_a_file_is_not_the_published_one_before_it_fails_to_read_it(tmp_path, multi_release):
+    """A damaged Parquet file is refused as not the published file, not with pyarrow's error."""
+    copy = shutil.copytree(multi_release, tmp_path / "copy")
+    data = bytearray((copy / "events.parquet").read_bytes())
+    data[len(data) // 2:] = b"\0" * (len(data) - len(data) // 2)
+    (copy / "events.parquet").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="not the file the release published"):
+        dataset.load(copy, "events")
