@@ -33,8 +33,8 @@ eval: $(STAMP)
 
 # Benchmark (not a test): synthetic raw sets of EVENTS events (coding sheets) against the pyarrow
 # I/O floor; EVENTS="1000000 3000000" runs both sizes and says how build and floor grew;
-# REPORTS=N also benchmarks N YAML reports (full build, then one edited report); ROUNDS=N measures
-# floor and build N times in turn at each size and reports the medians (default 3).
+# REPORTS=N also benchmarks N YAML reports (full build, then one edited report); ROUNDS=N runs N
+# rounds, each measuring floor and build of every size in turn, and reports the medians (default 3).
 bench: $(STAMP)
 	@$(BYTECODE) >/dev/null
 	$(PY) -m dataset.bench --events $(EVENTS) $(if $(REPORTS),--reports $(REPORTS),) $(if $(ROUNDS),--rounds $(ROUNDS),)

@@ -5,9 +5,9 @@ N events (skewed countries, the 25 sub-event types with their event types, thous
 several claims per event in mixed phrasings, multi-day events, long notes), then in separate
 processes measures (1) the floor: pyarrow reading the same events and claims sheets and writing
 Parquet and CSV, and (2) the real build, with time, peak memory, CPU (user and system) and page
-faults per stage, each `--rounds` times (floor, build, floor, build, ...) with the median runs
-reported. Several sizes (`--events 1000000 3000000`) run in turn, and each later one says how
-build and floor grew from the first. `--reports N` does the same for N YAML reports,
+faults per stage, `--rounds` times with the median runs reported. Several sizes (`--events
+1000000 3000000`) are measured in turn within each round (1M floor, 1M build, 3M floor, 3M
+build, then again), and each later one says how build and floor grew from the first. `--reports N` does the same for N YAML reports,
 then edits one report and rebuilds with the parse cache.
 Synthetic data lives in a scratch folder, never in raw/.
 """
@@ -499,23 +499,37 @@ def rounds_line(builds: list[dict], floors: list[dict]) -> str:
             f"build peaks {peaks} MB")
 
 
-def bench_events(n: int, work: Path, before: tuple[int, dict, dict] | None = None,
-                 rounds: int = ROUNDS) -> tuple[str, dict, dict]:
-    """(report, build result, floor result) for n events: the median of `rounds` builds and
-    floors measured in turn (`middle`), the table the median runs'; the last line's peak memory
-    the highest of all builds. `before` is (events, build, floor) of a smaller size measured in the same
-    invocation: the report then says how build and floor grew."""
-    raw, out = _generated(work, "sheets", n, write_sheets, "events"), work / f"out-{n}"
-    builds, floors = [], []
+def measure_sizes(sizes: list[int], work: Path, rounds: int = ROUNDS) -> dict[int, tuple[list[dict], list[dict]]]:
+    """(builds, floors) of each size in `sizes`, `rounds` of each, in the order they ran.
+
+    Each round measures every size in turn (the floor, then the build): 1M, 3M, 1M, 3M, ... So
+    the sizes whose times are compared meet the same machine. Measured one size after the other
+    (all rounds of 1M, then all of 3M), a VM whose speed drifts over the minutes moved the growth
+    of one and the same code between 2.76x and 3.55x (stop 38, three invocations)."""
+    raws = {n: _generated(work, "sheets", n, write_sheets, "events") for n in sizes}
+    keep = set(raws.values())
+    runs: dict[int, tuple[list[dict], list[dict]]] = {n: ([], []) for n in sizes}
     for _ in range(rounds):
-        shutil.rmtree(out, ignore_errors=True)
-        _free_memory(work, keep=raw)
-        floors.append(_child("floor", raw, work / f"floor-{n}"))
-        _free_memory(work, keep=raw)
-        builds.append(_child("build", raw, out))
+        for n in sizes:
+            out = work / f"out-{n}"
+            shutil.rmtree(out, ignore_errors=True)
+            _free_memory(work, keep)
+            runs[n][1].append(_child("floor", raws[n], work / f"floor-{n}"))
+            _free_memory(work, keep)
+            runs[n][0].append(_child("build", raws[n], out))
+    return runs
+
+
+def report_size(n: int, work: Path, builds: list[dict], floors: list[dict],
+                before: tuple[int, dict, dict, list[dict]] | None = None) -> tuple[str, dict, dict]:
+    """(report, build result, floor result) for n events from its rounds (`measure_sizes`): the
+    median build and floor (`middle`), the table the median runs'; the last line's peak memory
+    the highest of all builds. `before` is (events, build, floor, builds) of a smaller size
+    measured in the same rounds: the report then says how build and floor grew, overall and
+    round by round."""
     result, floor = middle(builds), middle(floors)
     peak = max(b["peak_mb"] for b in builds)
-    loading = _child("load", out / "latest", out)
+    loading = _child("load", work / f"out-{n}" / "latest", work / f"out-{n}")
     ratio = result["seconds"] / floor["seconds"]
     last = f"build_s={result['seconds']:.2f} floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={peak:.0f}"
     rows = ", ".join(f"{v:,} {k}" for k, v in result["rows"].items())
@@ -523,8 +537,23 @@ def bench_events(n: int, work: Path, before: tuple[int, dict, dict] | None = Non
              f"loading all tables: pd.read_parquet {loading['read_parquet']:.2f} s, dataset.load "
              f"{loading['dataset_load']:.2f} s ({loading['dataset_load'] / loading['read_parquet']:.2f}x)"]
     if before:
-        lines.append(growth(before, (n, result, floor)))
+        lines.append(growth(before[:3], (n, result, floor)))
+        lines.append(growth_by_round(before[3], builds))
     return "\n".join([*lines, last]), result, floor
+
+
+def bench_events(n: int, work: Path, rounds: int = ROUNDS) -> tuple[str, dict, dict]:
+    """(report, build result, floor result) for n events alone (`measure_sizes`, `report_size`)."""
+    builds, floors = measure_sizes([n], work, rounds)[n]
+    return report_size(n, work, builds, floors)
+
+
+def growth_by_round(small: list[dict], large: list[dict]) -> str:
+    """The larger size's build over the smaller's, round by round, and their median: each pair
+    ran one after the other, on the same machine."""
+    ratios = sorted(b["seconds"] / a["seconds"] for a, b in zip(small, large))
+    by_round = ", ".join(f"{b['seconds'] / a['seconds']:.2f}" for a, b in zip(small, large))
+    return f"build growth by round: {by_round} (median {statistics.median(ratios):.2f}x)"
 
 
 def growth(small: tuple[int, dict, dict], large: tuple[int, dict, dict]) -> str:
@@ -539,7 +568,7 @@ def growth(small: tuple[int, dict, dict], large: tuple[int, dict, dict]) -> str:
 def bench_reports(n: int, work: Path) -> str:
     raw, out = _generated(work, "reports", n, write_reports, "YAML reports"), work / f"rout-{n}"
     shutil.rmtree(out, ignore_errors=True)
-    _free_memory(work, keep=raw)
+    _free_memory(work, {raw})
     _read_all(raw)
     cold = _child("build", raw, out, "2024.07.0")
     candidates = sorted((raw / "reports").rglob("*.yaml"))
@@ -573,8 +602,8 @@ def _read_all(raw: Path) -> None:
             path.read_bytes()
 
 
-def _free_memory(work: Path, keep: Path) -> None:
-    """Drop the bench's own files, all of `work` but the raw set `keep`, from the page cache.
+def _free_memory(work: Path, keep: set[Path]) -> None:
+    """Drop the bench's own files, all of `work` but the raw sets `keep`, from the page cache.
 
     Each measurement then starts with the memory that the ones before it filled with their
     outputs (a 3M release is 5.6 GB) free again, so floor and build meet the same machine
@@ -587,7 +616,7 @@ def _free_memory(work: Path, keep: Path) -> None:
         return
     os.sync()
     for path in sorted(work.rglob("*")):
-        if path.is_file() and keep not in path.parents:
+        if path.is_file() and not keep.intersection(path.parents):
             try:
                 with open(path, "rb") as fh:
                     os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
@@ -633,7 +662,8 @@ def main(argv: list[str] | None = None) -> int:
                         "compared with the first (e.g. --events 1000000 3000000)")
     p.add_argument("--reports", type=int, help="YAML reports in the report benchmark")
     p.add_argument("--rounds", type=int, default=ROUNDS,
-                   help=f"floor and build measured this many times in turn at each size, the medians reported (default {ROUNDS})")
+                   help=f"rounds, each measuring the floor and then the build of every size in turn; the medians "
+                        f"reported (default {ROUNDS})")
     p.add_argument("--work", default=os.environ.get("BENCH_DIR", "/tmp/dataset-bench"), help="scratch folder")
     p.add_argument("--no-record", action="store_true", help="do not update bench/RESULTS.md")
     args = p.parse_args(argv)
@@ -642,10 +672,13 @@ def main(argv: list[str] | None = None) -> int:
     outputs = []
     if args.reports:
         outputs.append((f"{args.reports:,} YAML reports", bench_reports(args.reports, work)))
+    sizes = args.events or ([] if args.reports else [1_000_000])  # last, so the last line is build_s=... floor_s=...
+    runs = measure_sizes(sizes, work, max(args.rounds, 1))
     first = None
-    for n in args.events or ([] if args.reports else [1_000_000]):  # last, so the last line is build_s=... floor_s=...
-        text, result, floor = bench_events(n, work, first, max(args.rounds, 1))
-        first = first or (n, result, floor)
+    for n in sizes:
+        builds, floors = runs[n]
+        text, result, floor = report_size(n, work, builds, floors, first)
+        first = first or (n, result, floor, builds)
         outputs.append((f"{n:,} events from coding sheets", text))
     for label, text in outputs:
         if not args.no_record:

@@ -645,6 +645,36 @@ def test_bench_alternates_floor_and_build_and_reports_the_median_runs(tmp_path, 
     assert bench.middle([{"seconds": 2.0}, {"seconds": 1.0}]) == {"seconds": 1.0}  # even: the lower middle
 
 
+def test_bench_measures_the_sizes_in_turn_within_each_round_and_says_how_each_round_grew(tmp_path, monkeypatch):
+    """1M floor, 1M build, 3M floor, 3M build, then the next round: the sizes compared meet the
+    same machine. The larger size's report gives the growth of the median builds and of each
+    round's pair."""
+    from dataset import bench
+
+    order = []
+    seconds = {("build", 1): iter([10.0, 12.0, 11.0]), ("build", 3): iter([33.0, 36.0, 30.0]),
+               ("floor", 1): iter([4.0, 4.0, 4.0]), ("floor", 3): iter([12.0, 12.0, 12.0])}
+
+    def child(kind, raw, out, version="2024.07.0"):
+        if kind == "load":
+            return {"read_parquet": 1.0, "dataset_load": 1.1}
+        size = int(raw.name)
+        order.append((kind, size))
+        took = next(seconds[(kind, size)])
+        return {"seconds": took, "peak_mb": 1000.0 * size, "cpu": [took, 1.0, 1], "rows": {"events": size},
+                "stages": {}, "stage_peak_mb": {}, "stage_cpu": {}}
+
+    monkeypatch.setattr(bench, "_child", child)
+    monkeypatch.setattr(bench, "_generated", lambda work, folder, n, write, what: tmp_path / str(n))
+    runs = bench.measure_sizes([1, 3], tmp_path, rounds=3)
+    assert order == [("floor", 1), ("build", 1), ("floor", 3), ("build", 3)] * 3
+    small = bench.report_size(1, tmp_path, *runs[1])
+    text, result, _ = bench.report_size(3, tmp_path, *runs[3], before=(1, small[1], small[2], runs[1][0]))
+    assert result["seconds"] == 33.0
+    assert "build 3.00x, floor 3.00x" in text  # the median builds: 33 over 11
+    assert "build growth by round: 3.30, 3.00, 2.73 (median 3.00x)" in text.splitlines()
+
+
 def test_synthetic_notes_and_quotes_are_each_rows_own_and_leave_the_other_columns_as_they_were(monkeypatch):
     """Real notes describe their own event and quotes their own claim: the generator gives each
     its own text of words drawn by Zipf's law (the most frequent word most often), the same for
