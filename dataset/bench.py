@@ -520,7 +520,7 @@ def measure_sizes(sizes: list[int], work: Path, rounds: int = ROUNDS) -> dict[in
     runs: dict[int, tuple[list[dict], list[dict]]] = {n: ([], []) for n in sizes}
     for _ in range(rounds):
         for n in sizes:
-            out = work / f"out-{n}"
+            out = _release_folder(work, n)
             shutil.rmtree(out, ignore_errors=True)
             _free_memory(work, keep)
             runs[n][1].append(_child("floor", raws[n], work / f"floor-{n}"))
@@ -538,7 +538,8 @@ def report_size(n: int, work: Path, builds: list[dict], floors: list[dict],
     round by round."""
     result, floor = middle(builds), middle(floors)
     peak = max(b["peak_mb"] for b in builds)
-    loading = _child("load", work / f"out-{n}" / "latest", work / f"out-{n}")
+    out = _release_folder(work, n)
+    loading = _child("load", out / "latest", out)
     ratio = result["seconds"] / floor["seconds"]
     last = f"build_s={result['seconds']:.2f} floor_s={floor['seconds']:.2f} ratio={ratio:.2f} peak_mb={peak:.0f}"
     rows = ", ".join(f"{v:,} {k}" for k, v in result["rows"].items())
@@ -551,17 +552,16 @@ def report_size(n: int, work: Path, builds: list[dict], floors: list[dict],
     return "\n".join([*lines, last]), result, floor
 
 
-def bench_events(n: int, work: Path, rounds: int = ROUNDS) -> tuple[str, dict, dict]:
-    """(report, build result, floor result) for n events alone (`measure_sizes`, `report_size`)."""
-    builds, floors = measure_sizes([n], work, rounds)[n]
-    return report_size(n, work, builds, floors)
+def _release_folder(work: Path, n: int) -> Path:
+    """Where the build of n events publishes its releases."""
+    return work / f"out-{n}"
 
 
 def growth_by_round(small: list[dict], large: list[dict]) -> str:
     """The larger size's build over the smaller's, round by round, and their median: each pair
     ran one after the other, on the same machine."""
-    ratios = sorted(b["seconds"] / a["seconds"] for a, b in zip(small, large))
-    by_round = ", ".join(f"{b['seconds'] / a['seconds']:.2f}" for a, b in zip(small, large))
+    ratios = [b["seconds"] / a["seconds"] for a, b in zip(small, large)]
+    by_round = ", ".join(f"{r:.2f}" for r in ratios)
     return f"build growth by round: {by_round} (median {statistics.median(ratios):.2f}x)"
 
 

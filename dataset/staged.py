@@ -112,7 +112,7 @@ def constant(text: str, index: pd.Index) -> pd.Series:
 
 def nulls(index: pd.Index) -> pd.Series:
     """A COUNT column of nulls on `index`: one shared buffer, however many columns use it."""
-    return pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(len(index), pa.int64())), index=index)
+    return pd.Series(pa.nulls(len(index), pd.api.types.pandas_dtype(COUNT).pyarrow_dtype), index=index, dtype=COUNT)
 
 
 @functools.cache

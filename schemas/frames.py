@@ -393,8 +393,9 @@ def solid(df: pd.DataFrame, leave: tuple[str, ...] = (), workers: int = 2) -> pd
         for col in [c for c in df.columns if c not in leave and chunks(c) is not None]:
             arr = chunks(col)
             if arr.null_count == len(arr):
-                shared = empty.setdefault(arr.type, pa.nulls(len(arr), arr.type))
-                df[col] = pd.Series(shared, index=df.index, dtype=df[col].dtype)
+                if arr.type not in empty:  # made once: setdefault would make one per column
+                    empty[arr.type] = pa.nulls(len(arr), arr.type)
+                df[col] = pd.Series(empty[arr.type], index=df.index, dtype=df[col].dtype)
                 continue
             pending.append((col, pool.submit(pa.ChunkedArray.combine_chunks, arr)))
             while len(pending) > workers:

@@ -642,7 +642,7 @@ def test_bench_alternates_floor_and_build_and_reports_the_median_runs(tmp_path, 
 
     monkeypatch.setattr(bench, "_child", child)
     monkeypatch.setattr(bench, "_generated", lambda work, folder, n, write, what: tmp_path / "raw")
-    text, result, floor = bench.bench_events(10, tmp_path, rounds=3)
+    text, result, floor = bench.report_size(10, tmp_path, *bench.measure_sizes([10], tmp_path, rounds=3)[10])
     assert order == ["floor", "build"] * 3 + ["load"]
     assert result["seconds"] == 20.0 and floor["seconds"] == 4.0
     lines = text.splitlines()

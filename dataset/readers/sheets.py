@@ -256,8 +256,8 @@ def _stage_claims(sheet, problems: list[Problem]) -> tuple[pd.DataFrame, pd.Data
     wounded = v.get("wounded", pd.Series("", index=df.index, dtype=STR))
     absent = nulls(df.index)  # a sheet's missing columns of numbers all share it
     explicit = {f: v.get(f, absent) for f in FIGURES}
-    no_killed = (killed == "") & explicit["killed_best"].isna().to_numpy(dtype=bool)
-    no_wounded = (wounded == "") & explicit["wounded_best"].isna().to_numpy(dtype=bool)
+    no_killed = (killed == "") & explicit["killed_best"].isna()
+    no_wounded = (wounded == "") & explicit["wounded_best"].isna()
     for i in df.index[(no_killed & no_wounded).to_numpy(dtype=bool)]:
         problems.append(problem("missing_field", f"row {i + first}: a claim needs killed or wounded (or both)",
                                 file=rel, report_id=rid[i], event_key=key[i], claim=int(number[i]), field="killed"))
