@@ -160,9 +160,31 @@ VOCABULARY = 10_000
 SYLLABLES = "ka ro mi ta le su na di po ve ga hu ze bo ri sa to me lu fa ni de".split()
 NOTE_WORDS = (30, 120)  # words per event's notes (at least, less than): 200-800 characters
 QUOTE_WORDS = (4, 16)  # words per claim's quote
+# Outlets: OUTLETS of them, a few cited often and most rarely (Zipf's law), each with its scale
+# drawn by these weights (ACLED's words; a few outlets span two scales).
+OUTLETS = 2_000
+OUTLET_KINDS = ["Times", "Radio", "News", "Post", "Herald", "TV", "Agency", "Monitor", "Tribune", "Observer"]
+OUTLET_SCALES = {"National": 35, "Subnational": 25, "International": 15, "Local partner": 10, "Regional": 5,
+                 "New media": 5, "Other": 3, "National-International": 2}
+# Events per report (a report is one article or bulletin: most tell of one event, some of several)
+# and the share of events with claims (at least two) that a second outlet reports too, adding only
+# claims under the event's key, as the raw format allows.
+REPORT_SIZES = {1: 0.6, 2: 0.2, 3: 0.1, 4: 0.04, 5: 0.025, 6: 0.015, 7: 0.01, 8: 0.01}
+SECOND_SOURCE = 0.4
+# Associated actors, per country: social and identity groups (inter 7, civilians) and the
+# government (inter 1); per event type, the share of events naming one on a side (a fifth of those
+# name two).
+SOCIAL = ["Women", "Students", "Labor Group", "Teachers", "Health Workers", "Lawyers", "Journalists", "Farmers",
+          "Fishers", "Refugees/IDPs"]
+ETHNIC = 8
+ASSOC_SHARE = {"Protests": (0.35, 0.0), "Riots": (0.2, 0.05), "Violence against civilians": (0.05, 0.3),
+               "Battles": (0.1, 0.1), "Explosions/Remote violence": (0.05, 0.15), "Strategic developments": (0.15, 0.05)}
 # What the generator writes, in its version: a raw set written by another version is written afresh
 # (the scratch folder outlives the code). 2: notes and quotes of their own per event and claim.
-GENERATOR = 2
+# 3: 2,000 outlets, reports of several events and claims-only reports of a second outlet,
+# associated actors (also among the victims), admin1 and admin2 varied within a country, crowd-size
+# tags, events in coding order (week, country, day).
+GENERATOR = 3
 STAMP = ".generator"
 # Sub-event types drawn with these weights (ACLED-like: battles and violence against civilians dominate).
 SUB_WEIGHTS = {"Armed clash": 30, "Attack": 20, "Peaceful protest": 15, "Air/drone strike": 6,
@@ -191,6 +213,17 @@ def _countries(rng: np.random.Generator, n: int = 60) -> pd.DataFrame:
                          "w": weights / weights.sum()})
 
 
+def _made_word(i: int, syllables: int = 3) -> str:
+    """The i-th word of SYLLABLES, capitalised: distinct for distinct i below 22**syllables."""
+    n = len(SYLLABLES)
+    return "".join(SYLLABLES[i // n**k % n] for k in range(syllables)).capitalize()
+
+
+def _assoc_groups(country: str) -> list[str]:
+    """The associated actors of a country: SOCIAL groups, then ETHNIC identity groups."""
+    return [f"{s} ({country})" for s in SOCIAL] + [f"{_made_word(7 * k + 3)} Ethnic Group ({country})" for k in range(ETHNIC)]
+
+
 def _actors(countries: pd.DataFrame, per_country: int = 50) -> pd.DataFrame:
     rows = []
     for c in countries["country"]:
@@ -200,6 +233,7 @@ def _actors(countries: pd.DataFrame, per_country: int = 50) -> pd.DataFrame:
         rows += [(f"Political Militia {i} ({c})", 3) for i in range(per_country // 3)]
         rows += [(f"Communal Militia {i} ({c})", 4) for i in range(per_country // 3)]
         rows += [(f"External Force {i} ({c})", 8) for i in range(3)]
+        rows += [(f"Government of {c}", 1)] + [(name, 7) for name in _assoc_groups(c)]
     return pd.DataFrame(rows, columns=["name", "inter"])
 
 
@@ -207,6 +241,14 @@ def _pick(rng, names: np.ndarray, size: int) -> np.ndarray:
     """Skewed choice: a few actors appear often, most rarely."""
     weights = 1 / np.arange(1, len(names) + 1)
     return names[rng.choice(len(names), size=size, p=weights / weights.sum())]
+
+
+def _outlets(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(names, scales) of OUTLETS outlets, the most cited first."""
+    names = np.array([f"{_made_word(i)} {OUTLET_KINDS[i % len(OUTLET_KINDS)]}" for i in range(OUTLETS)], dtype=object)
+    w = np.array(list(OUTLET_SCALES.values()), dtype=float)
+    scales = np.array(list(OUTLET_SCALES), dtype=object)[rng.choice(len(w), OUTLETS, p=w / w.sum())]
+    return names, scales
 
 
 def _vocabulary(rng: np.random.Generator) -> pa.Array:
@@ -233,36 +275,69 @@ def _texts(rng: np.random.Generator, words: pa.Array, n: int, length: tuple[int,
     return pd.Series(pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="str"))
 
 
+def _associated(rng: np.random.Generator, c: str, etype: np.ndarray, a1: np.ndarray, a2: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """assoc_actor_1 and assoc_actor_2 of one country's events ('; '-separated, mostly empty):
+    social and identity groups with protesters and civilians, foreign forces beside the army, the
+    government beside it in strategic developments."""
+    groups = np.array(_assoc_groups(c), dtype=object)
+    out = []
+    for side, main in ((0, a1), (1, a2)):
+        share = pd.Series(etype).map({t: s[side] for t, s in ASSOC_SHARE.items()}).fillna(0).to_numpy()
+        named = (rng.random(len(etype)) < share) & (main != "")
+        first = _pick(rng, groups, len(etype))
+        second = _pick(rng, groups, len(etype))
+        army = main == f"Military Forces of {c}"
+        first = np.where(army, np.where(etype == "Strategic developments", f"Government of {c}", f"External Force 0 ({c})"), first)
+        both = (rng.random(len(etype)) < 0.2) & (second != first) & ~army
+        out.append(np.where(named, np.where(both, first + "; " + second, first), ""))
+    return out[0], out[1]
+
+
+def _report_sizes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Sizes (events per report, REPORT_SIZES) summing to n."""
+    sizes = np.array(list(REPORT_SIZES))
+    drawn = sizes[rng.choice(len(sizes), n, p=np.array(list(REPORT_SIZES.values())) / sum(REPORT_SIZES.values()))]
+    last = int(np.searchsorted(np.cumsum(drawn), n))
+    drawn = drawn[:last + 1].copy()
+    drawn[-1] -= drawn.sum() - n
+    return drawn
+
+
 def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(actors, events sheet, claims sheet) with n_events events and about two claims each.
 
-    The notes and quotes come from a random stream of their own: the other columns are those
-    that generator 1 wrote."""
+    The events come in coding order (week, country, day), consecutive ones told by one report;
+    the claims of a report only a second outlet made carry that report's columns. The notes and
+    quotes come from a random stream of their own, so the other columns do not depend on them."""
     rng = np.random.default_rng(seed)
     text_rng = np.random.default_rng([seed, 1])
     words = _vocabulary(text_rng)
     countries = _countries(rng)
     actors = _actors(countries)
+    outlets, outlet_scales = _outlets(rng)
     subs = list(SUB_WEIGHTS)
     w = np.array(list(SUB_WEIGHTS.values()))
     sub = np.array(subs)[rng.choice(len(subs), n_events, p=w / w.sum())]
-    etype = pd.Series(sub).map(vocab.SUB_EVENT_TO_EVENT).to_numpy()
     ci = rng.choice(len(countries), n_events, p=countries["w"].to_numpy())
+    day = rng.integers(0, 10_500, n_events)
+    order = np.lexsort((day, ci, day // 7))  # coded week by week, a country at a time
+    sub, ci, day = sub[order], ci[order], day[order]
+    etype = pd.Series(sub).map(vocab.SUB_EVENT_TO_EVENT).to_numpy()
     country = countries["country"].to_numpy()[ci]
     lat = np.round(countries["lat"].to_numpy()[ci] + rng.uniform(-1, 1, n_events) * countries["dlat"].to_numpy()[ci], 4)
     lon = np.round(countries["lon"].to_numpy()[ci] + rng.uniform(-1, 1, n_events) * countries["dlon"].to_numpy()[ci], 4)
-    start = pd.Timestamp("1997-01-01") + pd.to_timedelta(rng.integers(0, 10_500, n_events), unit="D")
+    start = pd.Timestamp("1997-01-01") + pd.to_timedelta(day, unit="D")
     days = np.where(rng.random(n_events) < 0.05, rng.integers(2, 6, n_events), 1)
     end = start + pd.to_timedelta(days - 1, unit="D")
-    published = end + pd.to_timedelta(rng.integers(0, 4, n_events), unit="D")
 
     by_country = {c: g for c, g in actors.assign(country=actors["name"].str.extract(r"\((.*)\)$")[0].fillna(
-        actors["name"].str.replace(r"^(Military|Police) Forces of ", "", regex=True))).groupby("country")}
-    a1 = np.empty(n_events, dtype=object)
-    a2 = np.empty(n_events, dtype=object)
+        actors["name"].str.replace(r"^(Military|Police) Forces of |^Government of ", "", regex=True))).groupby("country")}
+    a1, a2 = np.empty(n_events, dtype=object), np.empty(n_events, dtype=object)
+    assoc1, assoc2 = np.empty(n_events, dtype=object), np.empty(n_events, dtype=object)
     for c, idx in pd.Series(np.arange(n_events)).groupby(country):
         g = by_country[c]
-        armed = g.loc[g["inter"].isin([1, 2, 3, 4, 8]), "name"].to_numpy()
+        armed = g.loc[g["inter"].isin([1, 2, 3, 4, 8]) & ~g["name"].str.startswith("Government of "), "name"].to_numpy()
         idx = idx.to_numpy()
         e = etype[idx]
         first = _pick(rng, armed, len(idx))
@@ -276,79 +351,154 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
         second = np.where(np.isin(e, ["Protests", "Riots"]) & (second != ""), f"Police Forces of {c}", second)
         second = np.where((e == "Strategic developments") & (rng.random(len(idx)) < 0.5), "", second)
         a1[idx], a2[idx] = first, second
+        assoc1[idx], assoc2[idx] = _associated(rng, c, e, first, second)
+
+    # Reports: consecutive events of one country and week, REPORT_SIZES of them (fewer where the
+    # country's week ends), from one outlet, published after the last.
+    begins = np.zeros(n_events, dtype=bool)
+    begins[np.cumsum(_report_sizes(rng, n_events))[:-1]] = True
+    begins[0] = True
+    begins[1:] |= (ci[1:] != ci[:-1]) | (day[1:] // 7 != day[:-1] // 7)
+    firsts = np.flatnonzero(begins)
+    sizes = np.diff(np.append(firsts, n_events))
+    report = np.repeat(np.arange(len(sizes)), sizes)
+    last_end = np.maximum.reduceat(day + days - 1, firsts)
+    outlet = _pick(rng, np.arange(OUTLETS), len(sizes))
+    report_published = pd.Timestamp("1997-01-01") + pd.to_timedelta(last_end + rng.integers(0, 4, len(sizes)), unit="D")
     keys = np.char.add("ev-", np.arange(n_events).astype(str))
+    report_ids = np.char.add("rep-", np.arange(len(sizes)).astype(str))
+    crowd = (etype == "Protests") | (etype == "Riots")
     events = pd.DataFrame({
-        "report_id": np.char.add("rep-", np.arange(n_events).astype(str)),
-        "source": np.array(["Wire One", "Radio Two", "Local Paper", "Daily Three", "Monitor Four"])[np.arange(n_events) % 5],
-        "source_scale": np.array(["International", "National", "Subnational", "National", "Local partner"])[np.arange(n_events) % 5],
-        "published": published.strftime("%Y-%m-%d"), "language": "en", "key": keys,
+        "report_id": report_ids[report], "source": outlets[outlet][report], "source_scale": outlet_scales[outlet][report],
+        "published": report_published.strftime("%Y-%m-%d").to_numpy()[report], "language": "en", "key": keys,
         "date": np.where(days == 1, start.strftime("%Y-%m-%d"), ""),
         "date_start": np.where(days > 1, start.strftime("%Y-%m-%d"), ""),
         "date_end": np.where(days > 1, end.strftime("%Y-%m-%d"), ""),
         "time_precision": rng.choice([1, 1, 1, 2, 3], n_events), "event_type": etype, "sub_event_type": sub,
-        "actor1": a1, "assoc_actor_1": "", "actor2": a2, "assoc_actor_2": "", "country": country,
-        "admin1": np.char.add("Province ", (ci % 17).astype(str)), "admin2": "", "admin3": "",
+        "actor1": a1, "assoc_actor_1": assoc1, "actor2": a2, "assoc_actor_2": assoc2, "country": country,
+        "admin1": np.char.add("Province ", rng.integers(0, 20, n_events).astype(str)),
+        "admin2": np.where(rng.random(n_events) < 0.9, np.char.add("District ", rng.integers(0, 200, n_events).astype(str)), ""),
+        "admin3": "",
         "location": np.char.add("Town ", rng.integers(0, 5000, n_events).astype(str)),
         "latitude": lat, "longitude": lon, "geo_precision": rng.choice([1, 1, 2, 3], n_events),
-        "civilian_targeting": np.where(etype == "Violence against civilians", "true", ""), "tags": "",
+        "civilian_targeting": np.where(etype == "Violence against civilians", "true", ""),
+        "tags": np.where(crowd, np.where(rng.random(n_events) < 0.8, "crowd size=no report", "crowd size=around 100"), ""),
         "notes": _texts(text_rng, words, n_events, NOTE_WORDS),
     })
+
     n_claims = rng.choice([0, 1, 2, 3, 4], n_events, p=[0.1, 0.25, 0.3, 0.2, 0.15])
     ev = np.repeat(np.arange(n_events), n_claims)
+    nth = np.arange(len(ev)) - np.repeat(np.cumsum(n_claims) - n_claims, n_claims)  # a claim's place in its event
+    # A second outlet: for some events with two claims or more, their later claims (the last always)
+    # come from a report of its own, published within a week of the event's end.
+    second = (n_claims >= 2) & (rng.random(n_events) < SECOND_SOURCE)
+    moved = second[ev] & (nth >= 1) & ((rng.random(len(ev)) < 0.5) | (nth == n_claims[ev] - 1))
+    other = (outlet[report] + 1 + _pick(rng, np.arange(OUTLETS - 1), n_events)) % OUTLETS  # never the first outlet
+    second_ids = np.char.add("src-", np.arange(n_events).astype(str))
+    second_published = (end + pd.to_timedelta(rng.integers(0, 8, n_events), unit="D")).strftime("%Y-%m-%d").to_numpy()
+    claim_outlet = np.where(moved, outlets[other][ev], outlets[outlet][report][ev])
+
     side = rng.random(len(ev))
     has2 = a2[ev] != ""
-    victims = np.where(side < 0.45, a1[ev], np.where((side < 0.8) & has2, a2[ev], np.where(side < 0.9, "Civilians", "Unknown")))
+    side1 = np.where((assoc1[ev] != "") & (rng.random(len(ev)) < 0.3), a1[ev] + "; " + _first_name(assoc1[ev]), a1[ev])
+    side2 = np.where((assoc2[ev] != "") & (rng.random(len(ev)) < 0.3), a2[ev] + "; " + _first_name(assoc2[ev]), a2[ev])
+    victims = np.where(side < 0.45, side1, np.where((side < 0.8) & has2, side2, np.where(side < 0.9, "Civilians", "Unknown")))
     who = rng.random(len(ev))
-    claimant = np.where(who < 0.3, a1[ev], np.where((who < 0.6) & has2, a2[ev], np.where(who < 0.8, "local sources", events["source"].to_numpy()[ev])))
+    claimant = np.where(who < 0.3, a1[ev], np.where((who < 0.6) & has2, a2[ev], np.where(who < 0.8, "local sources", claim_outlet)))
     killed = np.array(PHRASES, dtype=object)[rng.integers(0, len(PHRASES), len(ev))]
     wounded = np.where(rng.random(len(ev)) < 0.2, np.array(PHRASES, dtype=object)[rng.integers(0, len(PHRASES), len(ev))], "")
-    claims = pd.DataFrame({"report_id": events["report_id"].to_numpy()[ev], "key": keys[ev], "claimant": claimant,
-                           "victims": victims, "killed": killed, "wounded": wounded,
-                           "quote": _texts(text_rng, words, len(ev), QUOTE_WORDS)})
+    claims = pd.DataFrame({"report_id": np.where(moved, second_ids[ev], report_ids[report][ev]), "key": keys[ev],
+                           "claimant": claimant, "victims": victims, "killed": killed, "wounded": wounded,
+                           "quote": _texts(text_rng, words, len(ev), QUOTE_WORDS),
+                           "source": np.where(moved, outlets[other][ev], ""),
+                           "source_scale": np.where(moved, outlet_scales[other][ev], ""),
+                           "published": np.where(moved, second_published[ev], "")})
     return actors, events, claims
+
+
+def _first_name(lists: np.ndarray) -> np.ndarray:
+    """The first name of each '; '-separated list."""
+    return pd.Series(lists).str.split("; ").str[0].to_numpy(dtype=object)
+
+
+def _batch_starts(report_ids: pd.Series, batch: int) -> list[int]:
+    """Row numbers that cut the events sheet into batches of about `batch` rows, never inside a
+    report (a report's events are consecutive rows, all in one batch)."""
+    ids = report_ids.to_numpy()
+    starts = [0]
+    for s in range(batch, len(ids), batch):
+        while s < len(ids) and ids[s] == ids[s - 1]:
+            s += 1
+        if s < len(ids) and s > starts[-1]:
+            starts.append(s)
+    return starts
 
 
 def write_sheets(raw: Path, n_events: int, seed: int = 0, batch: int = 250_000) -> None:
     actors, events, claims = synthetic_tables(n_events, seed)
     raw.mkdir(parents=True, exist_ok=True)
     (raw / "actors.yaml").write_text(yaml.safe_dump(actors.to_dict("records"), sort_keys=False), encoding="utf-8")
-    starts = range(0, n_events, batch)
-    for i, s in enumerate(starts):
+    starts = _batch_starts(events["report_id"], batch)
+    event_of_claim = claims["key"].str.slice(3).astype("int64").to_numpy()  # ev-<row>
+    for i, (s, e) in enumerate(zip(starts, [*starts[1:], len(events)])):
         folder = raw / "sheets" / f"batch-{i:03d}"
         folder.mkdir(parents=True, exist_ok=True)
-        part = events.iloc[s:s + batch]
-        pacsv.write_csv(pa.Table.from_pandas(part.astype(str), preserve_index=False), folder / "events.csv")
-        cl = claims[claims["report_id"].isin(set(part["report_id"]))]
+        pacsv.write_csv(pa.Table.from_pandas(events.iloc[s:e].astype(str), preserve_index=False), folder / "events.csv")
+        cl = claims[(event_of_claim >= s) & (event_of_claim < e)]
         pacsv.write_csv(pa.Table.from_pandas(cl.astype(str), preserve_index=False), folder / "claims.csv")
 
 
 def write_reports(raw: Path, n_reports: int, seed: int = 0) -> None:
-    """n YAML reports, one event each, with their claims and a report text."""
-    actors, events, claims = synthetic_tables(n_reports, seed)
+    """n YAML reports as the sheets have them: most tell of one event, some of several, some
+    (a second outlet's) give claims only, under the key of an event another report defines; each
+    with a report text. A second outlet's report follows the report defining its event."""
+    n_events = int(n_reports / 0.7) + 10  # about 0.8 reports per event or more (REPORT_SIZES, SECOND_SOURCE)
+    actors, events, claims = synthetic_tables(n_events, seed)
     raw.mkdir(parents=True, exist_ok=True)
     (raw / "actors.yaml").write_text(yaml.safe_dump(actors.to_dict("records"), sort_keys=False), encoding="utf-8")
-    grouped = dict(tuple(claims.groupby("key", sort=False)))
+    by_report = dict(tuple(claims.groupby(["report_id", "key"], sort=False)))
+    seconds = claims.loc[claims["source"] != ""].drop_duplicates("report_id").set_index("key")
     text = " ".join(WORDS * 6)
-    for i, e in enumerate(events.itertuples(index=False)):
-        ev = {k: getattr(e, k) for k in ("key", "time_precision", "event_type", "sub_event_type", "actor1", "actor2",
-                                          "country", "admin1", "location", "latitude", "longitude", "geo_precision", "notes")}
-        ev["time_precision"], ev["geo_precision"] = int(ev["time_precision"]), int(ev["geo_precision"])
-        ev["latitude"], ev["longitude"] = float(ev["latitude"]), float(ev["longitude"])
-        if e.date:
-            ev["date"] = e.date
-        else:
-            ev["date_start"], ev["date_end"] = e.date_start, e.date_end
-        if e.civilian_targeting == "true":
-            ev["civilian_targeting"] = True
-        c = grouped.get(e.key)
-        if c is not None:
-            ev["claims"] = [{k: v for k, v in r.items() if k in ("claimant", "victims", "killed", "wounded", "quote") and v != ""}
-                            for r in c.to_dict("records")]
-        doc = {"id": e.report_id, "source": e.source, "source_scale": e.source_scale, "published": e.published,
-               "language": "en", "text": text, "events": [ev]}
-        folder = raw / "reports" / f"{i // 1000:04d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{e.report_id}.yaml").write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+    written = 0
+    for report_id, rows in events.groupby("report_id", sort=False):
+        if written == n_reports:
+            break
+        first = rows.iloc[0]
+        docs = [{"id": report_id, "source": first.source, "source_scale": first.source_scale, "published": first.published,
+                 "language": "en", "text": text, "events": [_yaml_event(e, by_report.get((report_id, e.key)))
+                                                             for e in rows.itertuples(index=False)]}]
+        for key in rows["key"]:
+            if key in seconds.index:
+                s = seconds.loc[key]
+                docs.append({"id": s.report_id, "source": s.source, "source_scale": s.source_scale, "published": s.published,
+                             "language": "en", "text": text, "events": [{"key": key, "claims": _yaml_claims(by_report[(s.report_id, key)])}]})
+        for doc in docs[:n_reports - written]:
+            folder = raw / "reports" / f"{written // 1000:04d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{doc['id']}.yaml").write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+            written += 1
+
+
+def _yaml_event(e, claims: pd.DataFrame | None) -> dict:
+    ev = {k: getattr(e, k) for k in ("key", "time_precision", "event_type", "sub_event_type", "actor1", "assoc_actor_1",
+                                      "actor2", "assoc_actor_2", "country", "admin1", "admin2", "location", "latitude",
+                                      "longitude", "geo_precision", "tags", "notes") if getattr(e, k) != ""}
+    ev["time_precision"], ev["geo_precision"] = int(ev["time_precision"]), int(ev["geo_precision"])
+    ev["latitude"], ev["longitude"] = float(ev["latitude"]), float(ev["longitude"])
+    if e.date:
+        ev["date"] = e.date
+    else:
+        ev["date_start"], ev["date_end"] = e.date_start, e.date_end
+    if e.civilian_targeting == "true":
+        ev["civilian_targeting"] = True
+    if claims is not None:
+        ev["claims"] = _yaml_claims(claims)
+    return ev
+
+
+def _yaml_claims(claims: pd.DataFrame) -> list[dict]:
+    return [{k: v for k, v in r.items() if k in ("claimant", "victims", "killed", "wounded", "quote") and v != ""}
+            for r in claims.to_dict("records")]
 
 
 # -- measuring -------------------------------------------------------------------------------

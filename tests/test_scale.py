@@ -705,6 +705,63 @@ def test_synthetic_notes_and_quotes_are_each_rows_own_and_leave_the_other_column
     pd.testing.assert_frame_equal(claims.drop(columns="quote"), plain_claims.drop(columns="quote"))
 
 
+def test_synthetic_reports_are_shaped_as_coding_has_them():
+    """Generator 3: thousands of outlets; a report tells of one event or of several of one
+    country and week; a second outlet adds claims only, under the event's key, with its own report
+    columns, published after the event; associated actors are registered, named by a minority of
+    events and among the victims of some claims."""
+    from dataset import bench
+
+    actors, events, claims = bench.synthetic_tables(20_000, seed=0)
+    size = events.groupby("report_id", sort=False).size()
+    assert (size == 1).mean() > 0.5 and size.max() > 3
+    assert events.groupby("report_id")[["country", "published"]].nunique().max().tolist() == [1, 1]
+    assert (events["report_id"] != events["report_id"].shift()).sum() == len(size)  # a report's rows are consecutive
+    assert events["source"].nunique() > 1000 and events["source"].value_counts().iloc[0] > 20 * events["source"].value_counts().median()
+    second = claims[claims["source"] != ""]
+    assert not set(second["report_id"]) & set(events["report_id"])
+    assert second.groupby("report_id")["key"].nunique().max() == 1
+    assert 0.15 < second["key"].nunique() / len(events) < 0.4
+    ends = events.set_index("key").loc[second["key"], ["date", "date_end"]].max(axis=1).to_numpy()
+    assert (second["published"].to_numpy() >= ends).all()
+    own = events.set_index("key").loc[second["key"], "source"].to_numpy()
+    assert (second["source"].to_numpy() != own).all()
+    assert (claims.loc[claims["source"] == "", "report_id"].isin(set(events["report_id"]))).all()
+    named = set(actors["name"])
+    for col in ("assoc_actor_1", "assoc_actor_2"):
+        listed = events[col][events[col] != ""]
+        assert 0.05 < len(listed) / len(events) < 0.3
+        assert set(listed.str.split("; ").explode()) <= named
+    assert claims["victims"].str.contains("; ").any()
+
+
+@pytest.mark.parametrize("kind", ["sheets", "reports"])
+def test_synthetic_raw_sets_build_without_a_problem(tmp_path, kind):
+    """The bench builds what it generates, every event and claim kept: sheets cut into batches
+    never inside a report, and YAML reports, exactly as many as asked, a second outlet's report
+    after the report defining its event."""
+    from dataset import bench
+
+    raw = tmp_path / "raw"
+    if kind == "sheets":
+        bench.write_sheets(raw, 3000, batch=700)
+        _, events, claims = bench.synthetic_tables(3000)
+        batches = [pd.read_csv(p, dtype="str") for p in sorted(raw.glob("sheets/*/events.csv"))]
+        assert len(batches) == 5 and sum(len(b) for b in batches) == 3000
+        assert not set.intersection(*[set(b["report_id"]) for b in batches[:2]])
+    else:
+        bench.write_reports(raw, 400)
+        assert len(list(raw.glob("reports/*/*.yaml"))) == 400
+    outcome = build(raw, tmp_path / "out")
+    tables = read_release(outcome.release)
+    assert outcome.warnings == []
+    if kind == "sheets":
+        assert tables["events"]["event_key"].nunique() == 3000 and len(tables["claims"]) >= len(claims)
+        assert tables["reports"]["report_id"].nunique() == events["report_id"].nunique() + claims.loc[claims["source"] != "", "report_id"].nunique()
+    else:
+        assert len(tables["reports"]) == 400 and (tables["events"]["n_sources"] > 1).any()
+
+
 def test_a_raw_set_another_generator_wrote_is_written_afresh(tmp_path):
     """The bench's scratch raw sets outlive the code: one written by another version of the
     generator (or by none: no stamp) is removed and written again, one of this version kept."""
