@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import schemas
-from schemas import DATETIME, STR, frames
+from schemas import DATETIME, STR, frames, vocab
 from dataset import diff, events, memory, pipeline, release
 from dataset.keys import ReportRows
 from dataset.problems import BuildFailed
@@ -533,6 +533,52 @@ def test_event_sources_newest_is_the_latest_dated_report(data):
         want = int(pd.Timestamp(max(dates)).timestamp()) if dates else None
         got = out["timestamp"].iloc[key]
         assert (pd.isna(got) and want is None) or got == want, (key, got, want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_event_sources_lists_each_outlet_once_in_order_of_first_publication(data):
+    """Each event's outlets (an imported source's listed outlets each counted once) joined by
+    '; ' in order of their first publication (then name), their number, and the scale: one
+    outlet's as written (several words put in ACLED's order), several outlets' words each once in
+    ACLED's order, words not ACLED's dropped there; an event without a report has none."""
+    n_reports, n_keys = data.draw(st.integers(1, 7)), data.draw(st.integers(1, 4))
+    sources = data.draw(st.lists(st.sampled_from(["AP", "AFP", "AP; Reuters", "Reuters; BBC"]),
+                                 min_size=n_reports, max_size=n_reports))
+    scales = data.draw(st.lists(st.sampled_from(["National", "International", "International-National", "Regional",
+                                                 "Weird", "National-Weird"]), min_size=n_reports, max_size=n_reports))
+    published = data.draw(st.lists(st.one_of(st.none(), st.dates(dt.date(2020, 1, 1), dt.date(2020, 1, 4))),
+                                   min_size=n_reports, max_size=n_reports))
+    reports = pd.DataFrame({"source": pd.Series(sources, dtype=STR), "source_scale": pd.Series(scales, dtype=STR),
+                            "published": pd.Series(pd.to_datetime(published), dtype=DATETIME)})
+    pairs = st.lists(st.tuples(st.integers(-1, n_keys - 1), st.integers(-1, n_reports - 1)), max_size=12)
+    ev, cl = data.draw(pairs), data.draw(pairs)
+    rows = ReportRows(reports, np.array([r for _, r in cl], dtype=np.int64), np.array([r for _, r in ev], dtype=np.int64))
+    out = events.event_sources(n_keys, np.array([d for d, _ in ev], dtype=np.int64),
+                               np.array([d for d, _ in cl], dtype=np.int64), rows)
+
+    def acled_order(words):
+        return "-".join(w for w in vocab.SOURCE_SCALES if w in words)
+
+    for key in range(n_keys):
+        seen = list(dict.fromkeys(r for d, r in ev + cl if d == key and r >= 0))
+        rows_of_key = [(published[r] is None, published[r] or dt.date.min, outlet, scales[r])
+                       for r in seen for outlet in sources[r].split("; ")]
+        first = {}
+        for row in sorted(rows_of_key, key=lambda t: t[:3]):
+            first.setdefault(row[2], row[3])
+        got = out.iloc[key]
+        assert got["n_sources"] == len(first)
+        if not first:
+            assert pd.isna(got["source"]) and pd.isna(got["source_scale"])
+            continue
+        assert got["source"] == "; ".join(first)
+        if len(first) == 1:
+            (scale,) = first.values()
+            want = acled_order(scale.split("-")) if "-" in scale else scale
+        else:
+            want = acled_order({w for s in first.values() for w in s.split("-")})
+        assert got["source_scale"] == want, (key, first, got["source_scale"])
 
 
 @settings(max_examples=60, deadline=None)
