@@ -31,6 +31,11 @@ class Context:
     today: dt.date
     keys: Keys  # the staged rows' keys as integers
     rows: ReportRows  # each staged event's and claim's report
+    # Made once for every check (run): where reports only add claims to events defined
+    # elsewhere, each is a copy of the staged events' rows, once made by each check (8 copies).
+    defined: pd.DataFrame  # definitions(staged)
+    first: pd.DataFrame  # the first entry defining each key (first_definitions)
+    claim_first: np.ndarray  # each staged claim's row in `first` (-1 where none)
 
 
 Check = Callable[[Staged, Context], list[Problem]]
@@ -67,14 +72,13 @@ def definitions(staged: Staged) -> pd.DataFrame:
     return events if defines.all() else filter_rows(events, defines)
 
 
-def first_definitions(staged: Staged, ctx: Context) -> tuple[pd.DataFrame, np.ndarray]:
-    """The first entry defining each key (as `definitions(...).drop_duplicates("event_key")`,
-    index kept), and each staged claim's row among them (-1 where none)."""
+def first_definitions(staged: Staged, keys: Keys, defined: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The first entry defining each key (as `defined.drop_duplicates("event_key")`, index kept;
+    `defined` = definitions(staged)), and each staged claim's row among them (-1 where none)."""
     defines = staged.events["defines"].to_numpy(dtype=bool)
-    codes = ctx.keys.event_key[defines]
+    codes = keys.event_key[defines]
     keep = first(codes)
-    d = definitions(staged)
-    return (d if keep.all() else filter_rows(d, keep)), rows_of(codes[keep], ctx.keys.n_keys)[ctx.keys.claim_key]
+    return (defined if keep.all() else filter_rows(defined, keep)), rows_of(codes[keep], keys.n_keys)[keys.claim_key]
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -119,7 +123,7 @@ def _is_language(code: str) -> bool:
 # -- event definitions -----------------------------------------------------------------------
 
 def event_vocabularies(staged: Staged, ctx: Context) -> list[Problem]:
-    d = definitions(staged)
+    d = ctx.defined
     out = []
     for column, allowed in (("event_type", vocab.EVENT_TYPES), ("sub_event_type", vocab.SUB_EVENT_TYPES),
                             ("country", vocab.country_names())):
@@ -149,7 +153,7 @@ def _nearest(value, allowed: list[str]) -> str:
 
 
 def event_actors(staged: Staged, ctx: Context) -> list[Problem]:
-    d = definitions(staged)
+    d = ctx.defined
     out = []
     known = list(ctx.actors)
     for column in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2"):
@@ -184,7 +188,7 @@ def _naming_unknown(lists: pd.Series, known: list[str]) -> np.ndarray:
 
 
 def event_places(staged: Staged, ctx: Context) -> list[Problem]:
-    d = definitions(staged)
+    d = ctx.defined
     known = d["country"].isin(vocab.country_names())
     iso3 = per_distinct(d["country"], {n: c.iso3 for n, c in vocab.countries().items()}, "category")
     lat_bad = d["latitude"].notna() & ~d["latitude"].between(-90, 90)
@@ -214,7 +218,7 @@ def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
                    lambda row: f"event ends {row.date_end.date()}, after its report was published ({row.published.date()})")
     if defs.all():
         return out
-    first_def = definitions(staged).groupby("event_key")["date_start"].min()
+    first_def = ctx.defined.groupby("event_key")["date_start"].min()
     # reindex, not map: pandas cannot map through an empty datetime Series
     starts = pd.Series(first_def.reindex(e["event_key"]).to_numpy(), index=e.index, dtype="datetime64[us]")
     out += located(e, ~defs & (starts > e["published"]), "event_after_report", "key",
@@ -224,7 +228,7 @@ def event_dates(staged: Staged, ctx: Context) -> list[Problem]:
 
 def conflicting_definitions(staged: Staged, ctx: Context) -> list[Problem]:
     """The same key defined twice must be defined the same way."""
-    d = definitions(staged)
+    d = ctx.defined
     twice = repeated(ctx.keys.event_key[staged.events["defines"].to_numpy(dtype=bool)])
     if not twice.any():
         return []
@@ -262,7 +266,7 @@ def _show(value) -> str:
 
 
 def undefined_events(staged: Staged, ctx: Context) -> list[Problem]:
-    defined = definitions(staged)["event_key"]
+    defined = ctx.defined["event_key"]
     refs = filter_rows(staged.events[["file", "report_id", "event_key"]], ~staged.events["defines"].to_numpy(dtype=bool))
     return located(refs, ~isin(refs["event_key"], defined), "undefined_event", "key",
                    lambda row: f"claims about event {row.event_key!r}, which no report defines")
@@ -274,7 +278,7 @@ def claim_victims(staged: Staged, ctx: Context) -> list[Problem]:
     Names are coded once per distinct list (names.coded) and each claim's victims compared as
     integers with its own event's few actors (names.Members): no name is hashed per row.
     """
-    d, claim_def = first_definitions(staged, ctx)
+    d, claim_def = ctx.first, ctx.claim_first
     c = staged.claims[["file", "report_id", "event_key", "claim", "victims"]]
     columns = [(d[col], True) for col in ("actor1", "actor2", "assoc_actor_1", "assoc_actor_2")] + [(c["victims"], True)]
     (*actors, victims), _ = coded(columns, resolve=ctx.actors)
@@ -297,7 +301,7 @@ def duplicate_events(staged: Staged, ctx: Context) -> list[Problem]:
 
     The actor pair (in either order), country, location (any case) and day are compared as codes.
     """
-    d = first_definitions(staged, ctx)[0]
+    d = ctx.first
     actors = pd.factorize(pd.concat([canonical(d["actor1"], ctx.actors), canonical(d["actor2"], ctx.actors)],
                                     ignore_index=True))[0].reshape(2, -1)
     key = pd.DataFrame({"one": actors.min(axis=0), "other": actors.max(axis=0),
@@ -329,6 +333,7 @@ def run(staged: Staged, actors: pd.DataFrame, today: dt.date, keys: Keys, rows: 
     at a million events). Their problems are joined in the order of CHECKS, as if run one
     after another.
     """
-    ctx = Context(resolver(actors), today, keys, rows)
+    defined = definitions(staged)
+    ctx = Context(resolver(actors), today, keys, rows, defined, *first_definitions(staged, keys, defined))
     found = threads.in_order([partial(check, staged, ctx) for check in CHECKS])
     return [p for each in found for p in each]
