@@ -1,8 +1,9 @@
 """Benchmark: generate realistic synthetic raw sets, build them, compare with the pyarrow I/O floor.
 
 `python -m dataset bench --events N` (what `make bench EVENTS=N` runs) writes coding sheets with
-N events (skewed countries, the 25 sub-event types with their event types, thousands of actors,
-several claims per event in mixed phrasings, multi-day events, long notes), then in separate
+N events (skewed countries, the 25 sub-event types with their event types, thousands of actors
+and associated actors, several claims per event in mixed phrasings, multi-day events, long notes,
+2,000 outlets, reports of several events, second outlets adding claims), then in separate
 processes measures (1) the floor: pyarrow reading the same events and claims sheets and writing
 Parquet and CSV, and (2) the real build, with time, peak memory, CPU (user and system) and page
 faults per stage, `--rounds` times with the median runs reported. Several sizes (`--events

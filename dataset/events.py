@@ -251,15 +251,15 @@ def _outlets(sources: pd.Index) -> tuple[np.ndarray, np.ndarray, list[str]]:
     split = [s.split(vocab.LIST_SEP) for s in sources]
     names = sorted({o for outlets in split for o in outlets})
     code = {o: i for i, o in enumerate(names)}
-    offsets = np.r_[0, np.cumsum([len(outlets) for outlets in split], dtype=np.int64)].astype(np.int64)
+    offsets = np.cumsum([0, *map(len, split)], dtype=np.int64)
     return offsets, np.array([code[o] for outlets in split for o in outlets], dtype=np.int64), names
 
 
 def _scales(scale: np.ndarray, names: pd.Index, starts: np.ndarray) -> np.ndarray:
     """The source scale of each event, whose outlets' scales are the runs of `scale` (codes of
-    `names`, -1 missing) beginning at `starts`: one outlet's scale as written, words joined by '-'
-    put in ACLED's order; several outlets' words each once, in ACLED's order
-    (National-International); a word not ACLED's dropped from either."""
+    `names`, -1 missing) beginning at `starts`: one outlet's scale as written, unless it joins
+    words by '-'; those, and several outlets' words, each once in ACLED's order
+    (National-International), words not ACLED's dropped."""
     bits = {w: 1 << i for i, w in enumerate(vocab.SOURCE_SCALES)}
     masks = np.array([sum(bits.get(w, 0) for w in set(s.split("-"))) for s in names] + [0], dtype=np.int64)
     mask = np.bitwise_or.reduceat(masks[scale], starts) if len(starts) else np.zeros(0, dtype=np.int64)
