@@ -511,6 +511,16 @@ def test_emptied_frees_what_a_zero_row_slice_would_keep():
     assert pa.total_allocated_bytes() - start < text
 
 
+def _sources_of_drawn_pairs(data, reports: pd.DataFrame, n_keys: int, most: int):
+    """events.event_sources of drawn (event, report) pairs of events and of claims (-1: none):
+    the pairs drawn, then its output."""
+    pairs = st.lists(st.tuples(st.integers(-1, n_keys - 1), st.integers(-1, len(reports) - 1)), max_size=most)
+    ev, cl = data.draw(pairs), data.draw(pairs)
+    rows = ReportRows(reports, np.array([r for _, r in cl], dtype=np.int64), np.array([r for _, r in ev], dtype=np.int64))
+    return ev, cl, events.event_sources(n_keys, np.array([d for d, _ in ev], dtype=np.int64),
+                                        np.array([d for d, _ in cl], dtype=np.int64), rows)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_event_sources_newest_is_the_latest_dated_report(data):
@@ -523,11 +533,7 @@ def test_event_sources_newest_is_the_latest_dated_report(data):
                                                                    min_size=n_reports, max_size=n_reports)), dtype=STR),
                             "source_scale": pd.Series(["National"] * n_reports, dtype=STR),
                             "published": pd.Series(pd.to_datetime(published), dtype=DATETIME)})
-    pairs = st.lists(st.tuples(st.integers(-1, n_keys - 1), st.integers(-1, n_reports - 1)), max_size=10)
-    ev, cl = data.draw(pairs), data.draw(pairs)
-    rows = ReportRows(reports, np.array([r for _, r in cl], dtype=np.int64), np.array([r for _, r in ev], dtype=np.int64))
-    out = events.event_sources(n_keys, np.array([d for d, _ in ev], dtype=np.int64),
-                               np.array([d for d, _ in cl], dtype=np.int64), rows)
+    ev, cl, out = _sources_of_drawn_pairs(data, reports, n_keys, 10)
     for key in range(n_keys):
         dates = [published[r] for d, r in ev + cl if d == key and r >= 0 and published[r] is not None]
         want = int(pd.Timestamp(max(dates)).timestamp()) if dates else None
@@ -551,11 +557,7 @@ def test_event_sources_lists_each_outlet_once_in_order_of_first_publication(data
                                    min_size=n_reports, max_size=n_reports))
     reports = pd.DataFrame({"source": pd.Series(sources, dtype=STR), "source_scale": pd.Series(scales, dtype=STR),
                             "published": pd.Series(pd.to_datetime(published), dtype=DATETIME)})
-    pairs = st.lists(st.tuples(st.integers(-1, n_keys - 1), st.integers(-1, n_reports - 1)), max_size=12)
-    ev, cl = data.draw(pairs), data.draw(pairs)
-    rows = ReportRows(reports, np.array([r for _, r in cl], dtype=np.int64), np.array([r for _, r in ev], dtype=np.int64))
-    out = events.event_sources(n_keys, np.array([d for d, _ in ev], dtype=np.int64),
-                               np.array([d for d, _ in cl], dtype=np.int64), rows)
+    ev, cl, out = _sources_of_drawn_pairs(data, reports, n_keys, 12)
 
     def acled_order(words):
         return "-".join(w for w in vocab.SOURCE_SCALES if w in words)
