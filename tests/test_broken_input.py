@@ -148,6 +148,20 @@ def test_a_whole_number_too_large_for_the_table_is_an_error_not_a_crash(tmp_path
     assert "out of range" in found["geo_precision"] and "out of range" in found["time_precision"]
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_required_field_left_blank_is_missing_not_a_crash(tmp_path, blank):
+    """Found by the fuzz test below: `actor1: ''` passed the reader (only an absent or null
+    field was missing) and the event step, looking up the inter code of no actor, crashed.
+    Blank text in any required field is a missing field, named with its report and event."""
+    doc = report(source=blank, events=[event(actor1=blank, location=blank, claims=[
+        {"claimant": blank, "victims": ["Civilians"], "killed": "3"}])])
+    with pytest.raises(BuildFailed) as failed:
+        pipeline.compile_release(write_raw(tmp_path, [doc]), [], today=TODAY)
+    missing = {(p.field, p.event_key) for p in failed.value.problems if p.code == "missing_field"}
+    assert {("source", ""), ("actor1", "test-event-1"), ("location", "test-event-1"),
+            ("claimant", "test-event-1")} <= missing
+
+
 @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutated_report())
 def test_mutated_reports_build_or_fail_cleanly(tmp_path_factory, doc):

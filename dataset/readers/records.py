@@ -67,6 +67,8 @@ def convert(record: Any, spec: Spec, locate: Locate, skip: tuple[str, ...] = ())
         converted, err = converter(value)
         if err:
             problems.append(locate(name, "bad_value", err))
+        elif required and isinstance(converted, str) and not converted:  # blank text: no value either
+            problems.append(locate(name, "missing_field", f"required field {name!r} is missing or empty"))
         else:
             out[name] = converted
     return out, problems
