@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 import pyarrow.parquet as pq
 import yaml
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import schemas
 from dataset import build as build_cmd
 from dataset import pipeline, raw_tree
-from dataset.problems import BuildFailed
+from dataset.problems import ERROR, BuildFailed
 from dataset.readers import files, parse_cache, yaml_reports
 from dataset.staged import Staged
 
@@ -899,3 +899,52 @@ def test_sheet_numbers_read_as_pandas_reads_them(cells):
     values, bad, _ = columns.number(column)
     pd.testing.assert_series_equal(bad, expected_bad)
     pd.testing.assert_series_equal(values, expected.where(~expected_bad))
+
+
+@pytest.mark.parametrize("cell", ["1e400", "99999999999999999999", "-inf"])
+def test_a_whole_number_cell_too_large_for_the_table_is_a_problem_of_its_row(tmp_path, cell):
+    """Found by the sheets' fuzz test below: an infinite or 20-digit whole number read as a
+    whole number and crashed the conversion to integers; it is a bad value of its row and field."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sheets_from_yaml(MULTI_RAW, raw, "csv")
+    sheet = raw / "sheets/batch-1/events.csv"
+    events = pd.read_csv(sheet, dtype="str", keep_default_na=False)
+    events.loc[1, "geo_precision"] = cell
+    events.to_csv(sheet, index=False)
+    with pytest.raises(BuildFailed) as failed:
+        pipeline.compile_release(raw, [], today=TODAY)
+    bad = [p for p in failed.value.problems if p.code == "bad_value"]
+    assert [(p.field, p.event_key) for p in bad] == [("geo_precision", events.loc[1, "key"])]
+    assert "row 3" in bad[0].message and "whole number" in bad[0].message
+
+
+# Cells a coder or a machine might leave in a sheet: blanks, odd numbers and dates, a name
+# where a number belongs, a list where one name belongs.
+ODD_CELLS = ["", "   ", "0", "-1", "1e400", "99999999999999999999", "nan", "NaN", "2024-13-01", "2024-02-30",
+             "Civilians", "Unknown", "dozens", "about 20", "a; b", ";", "yes", "true", "Mali", "MLI", "\t"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["events", "claims"]), st.integers(0, 10**6), st.integers(0, 10**6),
+                          st.one_of(st.sampled_from(ODD_CELLS), st.text(max_size=12))), min_size=1, max_size=4))
+def test_mutated_sheets_build_or_fail_cleanly(tmp_path_factory, edits):
+    """Coding sheets with a few cells changed to odd values either build or fail with problems
+    that name their file and say what is wrong: never a crash deep in the build (the YAML
+    reports' fuzz test found one: a blank required field)."""
+    raw = tmp_path_factory.mktemp("sheet-fuzz")
+    sheets_from_yaml(MULTI_RAW, raw, "csv")
+    folder = raw / "sheets" / "batch-1"
+    tables = {name: pd.read_csv(folder / f"{name}.csv", dtype="str", keep_default_na=False) for name in ("events", "claims")}
+    for name, row, column, value in edits:
+        df = tables[name]
+        df.iloc[row % len(df), column % len(df.columns)] = value
+    for name, df in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    try:
+        result = pipeline.compile_release(raw, [], today=TODAY)
+    except BuildFailed as failed:
+        assert any(p.severity == ERROR for p in failed.problems)
+        assert all(p.file and p.message for p in failed.problems)
+        return
+    assert len(result.tables.events) > 0

@@ -103,10 +103,12 @@ def date(col: pd.Series) -> Converted:
 @by_distinct
 def integer(col: pd.Series) -> Converted:
     s = stripped(col.astype(STR).fillna(""))
-    num = pd.to_numeric(s.where(s != ""), errors="coerce")
-    whole = num.notna() & (num == np.floor(num.fillna(0)))
+    num = pd.to_numeric(s.where(s != ""), errors="coerce").astype("float64")
+    # Finite and within int64 (found by fuzzing: 1e400 and 99999999999999999999 read as whole
+    # numbers and crashed the cast)
+    whole = num.notna() & (num.abs() < 2.0**63) & (num == np.floor(num.fillna(0)))
     out = num.where(whole).astype("Int64")
-    return out, (s != "") & ~whole, "expected a whole number"
+    return out, (s != "") & ~whole, "expected a whole number (within +-9.2e18)"
 
 
 def number(col: pd.Series) -> Converted:
