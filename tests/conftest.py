@@ -13,6 +13,7 @@ import yaml
 
 from dataset import build as build_cmd
 from dataset import pipeline
+from dataset.problems import ERROR, BuildFailed
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_RAW = ROOT / "raw"
@@ -76,6 +77,18 @@ def build(raw: Path, out: Path, version: str = "2024.07.0") -> build_cmd.Outcome
 
 def compile_raw(raw: Path) -> pipeline.Result:
     return pipeline.compile_release(raw, [], today=TODAY)
+
+
+def built_or_refused(raw: Path) -> pipeline.Result | None:
+    """compile_release of `raw`: its result, or None when the build failed as it should, with
+    at least one error and every problem naming its file and saying what is wrong. Anything
+    else it raises (a crash) fails the fuzz tests that call it."""
+    try:
+        return pipeline.compile_release(raw, [], today=TODAY)
+    except BuildFailed as failed:
+        assert any(p.severity == ERROR for p in failed.problems)
+        assert all(p.file and p.message for p in failed.problems)
+        return None
 
 
 def read_release(path: Path) -> dict[str, pd.DataFrame]:
