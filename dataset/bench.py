@@ -294,10 +294,10 @@ def _texts(rng: np.random.Generator, words: pa.Array, n: int, length: tuple[int,
 
 
 def _associated(rng: np.random.Generator, c: str, etype: np.ndarray, a1: np.ndarray, a2: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """assoc_actor_1 and assoc_actor_2 of one country's events ('; '-separated, mostly empty):
-    social and identity groups with protesters and civilians, foreign forces beside the army, the
-    government beside it in strategic developments."""
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(assoc_actor_1, its first name) and (assoc_actor_2, its first name) of one country's events
+    ('; '-separated, mostly empty): social and identity groups with protesters and civilians,
+    foreign forces beside the army, the government beside it in strategic developments."""
     groups = np.array(_assoc_groups(c), dtype=object)
     out = []
     for side, main in ((0, a1), (1, a2)):
@@ -308,18 +308,16 @@ def _associated(rng: np.random.Generator, c: str, etype: np.ndarray, a1: np.ndar
         army = main == f"Military Forces of {c}"
         first = np.where(army, np.where(etype == "Strategic developments", f"Government of {c}", f"External Force 0 ({c})"), first)
         both = (rng.random(len(etype)) < 0.2) & (second != first) & ~army
-        out.append(np.where(named, np.where(both, first + "; " + second, first), ""))
-    return out[0], out[1]
+        out.append((np.where(named, np.where(both, first + "; " + second, first), ""), np.where(named, first, "")))
+    return out
 
 
-def _report_sizes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Sizes (events per report, REPORT_SIZES) summing to n."""
+def _report_bounds(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Where reports of REPORT_SIZES events each begin, among n events (0 excluded)."""
     sizes = np.array(list(REPORT_SIZES))
     drawn = sizes[rng.choice(len(sizes), n, p=np.array(list(REPORT_SIZES.values())) / sum(REPORT_SIZES.values()))]
-    last = int(np.searchsorted(np.cumsum(drawn), n))
-    drawn = drawn[:last + 1].copy()
-    drawn[-1] -= drawn.sum() - n
-    return drawn
+    bounds = np.cumsum(drawn)
+    return bounds[bounds < n]
 
 
 def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -353,6 +351,7 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
         actors["name"].str.replace(r"^(Military|Police) Forces of |^Government of ", "", regex=True))).groupby("country")}
     a1, a2 = np.empty(n_events, dtype=object), np.empty(n_events, dtype=object)
     assoc1, assoc2 = np.empty(n_events, dtype=object), np.empty(n_events, dtype=object)
+    first1, first2 = np.empty(n_events, dtype=object), np.empty(n_events, dtype=object)  # their first names
     for c, idx in pd.Series(np.arange(n_events)).groupby(country):
         g = by_country[c]
         armed = g.loc[g["inter"].isin([1, 2, 3, 4, 8]) & ~g["name"].str.startswith("Government of "), "name"].to_numpy()
@@ -369,12 +368,12 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
         second = np.where(np.isin(e, ["Protests", "Riots"]) & (second != ""), f"Police Forces of {c}", second)
         second = np.where((e == "Strategic developments") & (rng.random(len(idx)) < 0.5), "", second)
         a1[idx], a2[idx] = first, second
-        assoc1[idx], assoc2[idx] = _associated(rng, c, e, first, second)
+        (assoc1[idx], first1[idx]), (assoc2[idx], first2[idx]) = _associated(rng, c, e, first, second)
 
     # Reports: consecutive events of one country and week, REPORT_SIZES of them (fewer where the
     # country's week ends), from one outlet, published after the last.
     begins = np.zeros(n_events, dtype=bool)
-    begins[np.cumsum(_report_sizes(rng, n_events))[:-1]] = True
+    begins[_report_bounds(rng, n_events)] = True
     begins[0] = True
     begins[1:] |= (ci[1:] != ci[:-1]) | (day[1:] // 7 != day[:-1] // 7)
     firsts = np.flatnonzero(begins)
@@ -418,8 +417,8 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
 
     side = rng.random(len(ev))
     has2 = a2[ev] != ""
-    side1 = np.where((assoc1[ev] != "") & (rng.random(len(ev)) < 0.3), a1[ev] + "; " + _first_name(assoc1[ev]), a1[ev])
-    side2 = np.where((assoc2[ev] != "") & (rng.random(len(ev)) < 0.3), a2[ev] + "; " + _first_name(assoc2[ev]), a2[ev])
+    side1 = np.where((assoc1[ev] != "") & (rng.random(len(ev)) < 0.3), a1[ev] + "; " + first1[ev], a1[ev])
+    side2 = np.where((assoc2[ev] != "") & (rng.random(len(ev)) < 0.3), a2[ev] + "; " + first2[ev], a2[ev])
     victims = np.where(side < 0.45, side1, np.where((side < 0.8) & has2, side2, np.where(side < 0.9, "Civilians", "Unknown")))
     who = rng.random(len(ev))
     claimant = np.where(who < 0.3, a1[ev], np.where((who < 0.6) & has2, a2[ev], np.where(who < 0.8, "local sources", claim_outlet)))
@@ -432,11 +431,6 @@ def synthetic_tables(n_events: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Dat
                            "source_scale": np.where(moved, outlet_scales[other][ev], ""),
                            "published": np.where(moved, second_published[ev], "")})
     return actors, events, claims
-
-
-def _first_name(lists: np.ndarray) -> np.ndarray:
-    """The first name of each '; '-separated list."""
-    return pd.Series(lists).str.split("; ").str[0].to_numpy(dtype=object)
 
 
 def _batch_starts(report_ids: pd.Series, batch: int) -> list[int]:

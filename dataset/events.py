@@ -261,17 +261,16 @@ def _scales(scale: np.ndarray, names: pd.Index, starts: np.ndarray) -> np.ndarra
     words by '-'; those, and several outlets' words, each once in ACLED's order
     (National-International), words not ACLED's dropped."""
     bits = {w: 1 << i for i, w in enumerate(vocab.SOURCE_SCALES)}
+
+    def spelled(mask: int) -> str:
+        return "-".join(w for w, bit in bits.items() if mask & bit)
+
     masks = np.array([sum(bits.get(w, 0) for w in set(s.split("-"))) for s in names] + [0], dtype=np.int64)
+    alone = np.array([s if "-" not in s else spelled(m) for s, m in zip(names, masks.tolist())] + [None], dtype=object)
     mask = np.bitwise_or.reduceat(masks[scale], starts) if len(starts) else np.zeros(0, dtype=np.int64)
-    spelled = {m: "-".join(w for w, bit in bits.items() if m & bit) for m in np.unique(mask).tolist()}
-    out = pd.Series(mask).map(spelled).to_numpy(dtype=object)
-    alone = np.where(np.diff(np.r_[starts, len(scale)]) == 1, scale[starts], -2)  # one outlet: its scale's code
-    out[alone == -1] = None
-    written = np.array([s if "-" not in s else "" for s in names], dtype=object)  # a scale kept as written
-    as_written = alone >= 0
-    as_written[as_written] = written[alone[as_written]] != ""
-    out[as_written] = written[alone[as_written]]
-    return out
+    several = pd.Series(mask).map({m: spelled(m) for m in np.unique(mask).tolist()}).to_numpy(dtype=object)
+    single = np.diff(np.r_[starts, len(scale)]) == 1
+    return np.where(single, alone[scale[starts]] if len(starts) else several, several)
 
 
 # -- claims ----------------------------------------------------------------------------------
