@@ -59,7 +59,7 @@ def columns(table: str) -> list[dict[str, Any]]:
                 constraints["minimum"] = stats["min_value"]
             elif check.name == "less_than_or_equal_to":
                 constraints["maximum"] = stats["max_value"]
-            elif check.name == "str_matches":
+            elif check.name == "str_fullmatch":  # the whole value, as a data package's pattern
                 constraints["pattern"] = stats["pattern"]
             elif check.name == "str_length" and stats.get("min_value"):
                 constraints["minLength"] = stats["min_value"]

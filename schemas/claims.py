@@ -32,7 +32,7 @@ class Claims(Table):
         description="Stable ID: report_id, event_key and the claim's position (1-based) in that "
         "report's event entry, joined by '#'; multi-day events add '@' and the day's date.")
     event_id_cnty: Series[str] = pa.Field(
-        str_matches=vocab.EVENT_ID_PATTERN, title="Event ID", description="The event (row of events) the claim is about.")
+        str_fullmatch={"pattern": vocab.EVENT_ID_PATTERN}, title="Event ID", description="The event (row of events) the claim is about.")
     event_key: Series[str] = pa.Field(title="Event key", description="The coder's key of the event in raw/.")
     event_date: Series[pd.Timestamp] = pa.Field(title="Event date", description="Day of the event row.")
     report_id: Series[str] = pa.Field(title="Report ID", description="The report the claim is quoted from.")

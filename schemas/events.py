@@ -23,7 +23,7 @@ class Events(Table):
     """Events, ACLED-compatible: scripts written for ACLED exports read the first 31 columns."""
 
     event_id_cnty: Series[str] = pa.Field(
-        unique=True, str_matches=vocab.EVENT_ID_PATTERN, title="Event ID",
+        unique=True, str_fullmatch={"pattern": vocab.EVENT_ID_PATTERN}, title="Event ID",
         description="Stable event ID: the country's ISO 3166 alpha-3 code and a running number "
         "(MLI1). Never reused; kept when the event is edited. Registry: event_ids.csv.")
     event_date: Series[pd.Timestamp] = pa.Field(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.extensions as extensions
 import pandera.pandas as pa
 
 # pandas 3's default string dtype ("str"): Arrow-backed, missing values are NaN.
@@ -20,6 +21,16 @@ STR = pd.StringDtype("pyarrow", na_value=np.nan)
 # Dates are midnight timestamps in microseconds: what both pd.read_parquet and
 # pd.read_csv(parse_dates=...) give, so the two loaders agree.
 DATETIME = np.dtype("datetime64[us]")
+
+
+@extensions.register_check_method(statistics=["pattern"], supported_types=pd.Series)
+def str_fullmatch(series: pd.Series, *, pattern: str) -> pd.Series:
+    """Each value matches `pattern` as a whole, as a data package's `pattern` constraint means it.
+
+    pandera's `str_matches` anchors only the start, and a pattern ending in `$` also passes a value
+    with a trailing newline (Python's `re`, to which pandas falls back for such values): "MLI1\\n"
+    passed `^[A-Z]{3}[0-9]+$`. Written without anchors, a pattern is the descriptor's as it is."""
+    return series.str.fullmatch(pattern)
 
 
 class Table(pa.DataFrameModel):

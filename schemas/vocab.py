@@ -17,7 +17,8 @@ import pycountry
 VOCAB_DIR = Path(__file__).parent / "vocab"
 
 # An event ID (event_id_cnty): the country's ISO 3166 alpha-3 code and a running number, MLI1.
-EVENT_ID_PATTERN = r"^[A-Z]{3}[0-9]+$"
+# Matched against the whole value (str.fullmatch, the schemas' str_fullmatch): no anchors.
+EVENT_ID_PATTERN = r"[A-Z]{3}[0-9]+"
 
 # Disorder types (ACLED 2023+), including the dual value used for excessive force.
 POLITICAL_VIOLENCE = "Political violence"

@@ -384,7 +384,7 @@ def test_committed_registry_rows_that_cannot_be_right_are_located_problems():
     """Each bad row is named by its row (the header is row 1), event key and field, all at once;
     a row repeated exactly, and an event day with an ID in each of two countries, pass."""
     rows = [("MLI1", "a", "2024-01-01"),
-            ("MLI1\n", "b", "2024-01-02"),         # 3: a newline the schemas' str_matches would let through
+            ("MLI1\n", "b", "2024-01-02"),         # 3: a trailing newline (Python's `$` lets it through)
             ("mli2", "c", "2024-01-03"),           # 4
             ("MLI3", "", "2024-01-04"),            # 5: no key
             ("MLI4", "d", "2024-1-5"),             # 6: not YYYY-MM-DD

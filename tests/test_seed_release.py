@@ -10,6 +10,7 @@ import pandas as pd
 
 import dataset
 import schemas
+from dataset import codebook
 
 from .conftest import MULTI_RAW, ROOT, build, read_release
 
@@ -107,6 +108,28 @@ def test_validate_reports_a_wrong_dtype_and_still_runs_the_value_checks(multi_re
         assert f"column {col!r}" in dtype_messages
     assert (failures["column"] == "fatalities_best").any()
     assert schemas.validate("events", events, part=True).empty
+
+
+def test_a_patterned_column_takes_only_a_whole_match(multi_release):
+    """Event IDs, source scales, languages and text hashes match their pattern as a whole value,
+    as the data package's pattern constraint says: a trailing newline, a character after the
+    match or a space before it fails that row. pandera's str_matches, with `^...$`, let "MLI1\\n"
+    through (Python's `$` matches before a final newline)."""
+    tables = read_release(multi_release)
+    patterned = {name: [c["name"] for c in codebook.columns(name) if "pattern" in c["constraints"]]
+                 for name in tables}
+    assert patterned == {"events": ["event_id_cnty"], "claims": ["event_id_cnty"],
+                         "reports": ["source_scale", "language", "text_sha256"]}
+    for name, columns in patterned.items():
+        df = tables[name]
+        assert schemas.validate(name, df, part=True).empty
+        for col in columns:
+            good = str(df[col].iloc[1])
+            for bad in (good + "\n", good + "-", " " + good):
+                values = df[col].astype(str).where(df.index != 1, bad)
+                failures = schemas.validate(name, df.assign(**{col: values.astype(df[col].dtype)}), part=True)
+                pattern = (failures["column"] == col) & failures["check"].str.startswith("str_fullmatch")
+                assert failures.loc[pattern, "row"].tolist() == [1], (name, col, bad)
 
 
 def test_validate_names_the_rows_a_cross_column_check_fails_and_leaves_the_frame_as_it_was(multi_release):
