@@ -116,7 +116,7 @@ def _constraint_text(c: dict[str, Any]) -> str:
     if "maximum" in c:
         parts.append(f"<= {c['maximum']}")
     if "pattern" in c:
-        parts.append(f"matches `{c['pattern']}`")
+        parts.append(f"matches `{c['pattern']}` as a whole")
     if c.get("minLength"):
         parts.append("not empty")
     if c.get("unique"):
