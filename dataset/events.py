@@ -270,7 +270,7 @@ def _scales(scale: np.ndarray, names: pd.Index, starts: np.ndarray) -> np.ndarra
     mask = np.bitwise_or.reduceat(masks[scale], starts) if len(starts) else np.zeros(0, dtype=np.int64)
     several = pd.Series(mask).map({m: spelled(m) for m in np.unique(mask).tolist()}).to_numpy(dtype=object)
     single = np.diff(np.r_[starts, len(scale)]) == 1
-    return np.where(single, alone[scale[starts]] if len(starts) else several, several)
+    return np.where(single, alone[scale[starts]], several)
 
 
 # -- claims ----------------------------------------------------------------------------------
